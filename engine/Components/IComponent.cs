@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+using OtelAi.Engine.SelfTelemetry;
+
+namespace OtelAi.Engine.Components;
+
+/// <summary>
+/// Lifecycle every component shares. Start is called in dependency order (extensions, exporters, processors,
+/// receivers), shutdown in reverse; shutdown must drain in-flight data until <paramref name="cancellationToken"/> fires.
+/// </summary>
+public interface IComponent
+{
+    Task StartAsync(IComponentHost host, CancellationToken cancellationToken);
+
+    Task ShutdownAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>What the running service offers components at start.</summary>
+public interface IComponentHost
+{
+    /// <summary>A started extension by id, or null.</summary>
+    IComponent? GetExtension(ComponentId id);
+
+    /// <summary>Reports an error after start that the component cannot recover from; the service shuts down.</summary>
+    void ReportFatalError(ComponentId source, Exception error);
+}
+
+/// <summary>Everything a factory hands to a new component besides its config.</summary>
+public sealed record ComponentCreateSettings(
+    ComponentId Id,
+    ComponentKind Kind,
+    ILogger Logger,
+    MetricRegistry Metrics,
+    BuildInfo BuildInfo)
+{
+    /// <summary>Settings for tests and embedding: logs nowhere, metrics to a private registry.</summary>
+    public static ComponentCreateSettings ForTests(ComponentId id, ComponentKind kind) =>
+        new(id, kind, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new MetricRegistry(), BuildInfo.Current);
+}
+
+public sealed record BuildInfo(string Command, string Description, string Version)
+{
+    public static BuildInfo Current { get; } = new(
+        "otelai",
+        "otelai: OpenTelemetry-Collector-compatible telemetry pipeline for AI inference services",
+        typeof(BuildInfo).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+}

@@ -1,0 +1,122 @@
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Telemetry;
+
+namespace OtelAi.Engine.Config;
+
+/// <summary>
+/// A whole collector config after expansion, merging and binding: what the service graph is built from.
+/// Produced by the config loader from YAML, or written directly by a library user.
+/// </summary>
+public sealed record ServiceConfig
+{
+    public IReadOnlyDictionary<ComponentId, ComponentConfig> Receivers { get; init; } = new Dictionary<ComponentId, ComponentConfig>();
+    public IReadOnlyDictionary<ComponentId, ComponentConfig> Processors { get; init; } = new Dictionary<ComponentId, ComponentConfig>();
+    public IReadOnlyDictionary<ComponentId, ComponentConfig> Exporters { get; init; } = new Dictionary<ComponentId, ComponentConfig>();
+    public IReadOnlyDictionary<ComponentId, ComponentConfig> Connectors { get; init; } = new Dictionary<ComponentId, ComponentConfig>();
+    public IReadOnlyDictionary<ComponentId, ComponentConfig> Extensions { get; init; } = new Dictionary<ComponentId, ComponentConfig>();
+
+    /// <summary><c>service.extensions</c>: the extensions to start, in order.</summary>
+    public IReadOnlyList<ComponentId> ServiceExtensions { get; init; } = [];
+
+    public IReadOnlyDictionary<PipelineId, PipelineConfig> Pipelines { get; init; } = new Dictionary<PipelineId, PipelineConfig>();
+
+    public TelemetryConfig Telemetry { get; init; } = new();
+
+    /// <summary>Where each key path came from, for error messages; empty for configs built in code.</summary>
+    public ConfigSourceMap Source { get; init; } = ConfigSourceMap.Empty;
+}
+
+/// <summary>A pipeline id: <c>traces</c>, <c>metrics/name</c>, ...</summary>
+public readonly record struct PipelineId(Signal Signal, string Name = "")
+{
+    public override string ToString() => Name.Length == 0 ? Signal.ToConfigName() : $"{Signal.ToConfigName()}/{Name}";
+
+    public static bool TryParse(string text, out PipelineId id)
+    {
+        var slash = text.IndexOf('/');
+        var signalText = slash < 0 ? text : text[..slash];
+        var name = slash < 0 ? "" : text[(slash + 1)..];
+        id = default;
+        if (!SignalNames.TryParse(signalText, out var signal) || (slash >= 0 && name.Length == 0)) return false;
+        id = new PipelineId(signal, name);
+        return true;
+    }
+}
+
+public sealed record PipelineConfig
+{
+    public IReadOnlyList<ComponentId> Receivers { get; init; } = [];
+    public IReadOnlyList<ComponentId> Processors { get; init; } = [];
+    public IReadOnlyList<ComponentId> Exporters { get; init; } = [];
+}
+
+/// <summary><c>service.telemetry</c>.</summary>
+public sealed record TelemetryConfig
+{
+    public TelemetryLogsConfig Logs { get; init; } = new();
+    public TelemetryMetricsConfig Metrics { get; init; } = new();
+}
+
+public sealed record TelemetryLogsConfig
+{
+    /// <summary>debug, info, warn or error.</summary>
+    public string Level { get; init; } = "info";
+
+    /// <summary>console (one human-readable line per event) or json.</summary>
+    public string Encoding { get; init; } = "console";
+}
+
+public sealed record TelemetryMetricsConfig
+{
+    /// <summary>none, basic, normal or detailed; none turns the endpoint off.</summary>
+    public string Level { get; init; } = "normal";
+
+    /// <summary>Prometheus pull endpoint for the engine's own metrics.</summary>
+    public string Address { get; init; } = "localhost:8888";
+}
+
+/// <summary>A position in a config file.</summary>
+public sealed record SourceLocation(string File, int Line, int Column)
+{
+    public override string ToString() => $"{File}:{Line}:{Column}";
+}
+
+/// <summary>Key path (e.g. <c>service.pipelines.traces.exporters[1]</c>) → the place in the YAML that set it.</summary>
+public sealed class ConfigSourceMap
+{
+    public static ConfigSourceMap Empty { get; } = new(new Dictionary<string, SourceLocation>());
+
+    private readonly IReadOnlyDictionary<string, SourceLocation> _locations;
+
+    public ConfigSourceMap(IReadOnlyDictionary<string, SourceLocation> locations) => _locations = locations;
+
+    /// <summary>The location of the path, or of its closest ancestor that has one.</summary>
+    public SourceLocation? Locate(string keyPath)
+    {
+        for (var path = keyPath; path.Length > 0; path = Parent(path))
+            if (_locations.TryGetValue(path, out var location)) return location;
+        return null;
+    }
+
+    private static string Parent(string path)
+    {
+        var cut = Math.Max(path.LastIndexOf('.'), path.LastIndexOf('['));
+        return cut <= 0 ? "" : path[..cut];
+    }
+}
+
+public enum ConfigIssueSeverity { Error, Warning }
+
+/// <summary>One problem found in a config: where, which key, what is expected.</summary>
+public sealed record ConfigIssue(ConfigIssueSeverity Severity, string KeyPath, string Message, SourceLocation? Location)
+{
+    public override string ToString() =>
+        $"{(Location is null ? "" : Location + ": ")}{(Severity == ConfigIssueSeverity.Warning ? "warning: " : "")}{KeyPath}: {Message}";
+}
+
+/// <summary>A config that cannot run; <see cref="Issues"/> lists every error (and warnings) found.</summary>
+public sealed class ConfigException(IReadOnlyList<ConfigIssue> issues)
+    : Exception("invalid configuration:\n" + string.Join("\n", issues.Select(i => "  " + i)))
+{
+    public IReadOnlyList<ConfigIssue> Issues { get; } = issues;
+}

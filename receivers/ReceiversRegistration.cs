@@ -1,0 +1,12 @@
+using OtelAi.Engine.Components;
+
+namespace OtelAi.Receivers;
+
+/// <summary>Registers every Receiver type of this assembly.</summary>
+public static class ReceiversRegistration
+{
+    public static ComponentRegistry AddReceivers(this ComponentRegistry registry)
+    {
+        return registry;
+    }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs the whole otelai test suite on a fresh machine: installs what the tests need
+# (Debian and npm packages), builds, runs every test project, prints one summary line.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+
+need_apt=()
+command -v clang >/dev/null || need_apt+=(clang llvm)
+[ -f /usr/include/bpf/libbpf.h ] || need_apt+=(libbpf-dev)
+command -v bpftool >/dev/null || need_apt+=(bpftool)
+command -v prometheus >/dev/null || need_apt+=(prometheus)
+/usr/bin/python3 -c 'import grpc' 2>/dev/null || need_apt+=(python3-grpcio python3-protobuf)
+command -v h2load >/dev/null || need_apt+=(nghttp2-client)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+# The prometheus package starts a service of its own; tests start their own server.
+if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then systemctl stop prometheus || true; fi
+pkill -x prometheus 2>/dev/null || true
+
+if [ -f tests/interop/package.json ]; then
+  (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+dotnet build otelai.sln -c Release -nologo -v q -clp:ErrorsOnly
+
+results="$root/artifacts/test-results"
+rm -rf "$results"
+status=0
+dotnet test otelai.sln -c Release --no-build -nologo \
+  --logger "trx" --results-directory "$results" "$@" || status=$?
+
+/usr/bin/python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+passed = failed = skipped = 0
+for f in glob.glob(sys.argv[1] + "/*.trx"):
+    c = ET.parse(f).getroot().find("t:ResultSummary/t:Counters", ns)
+    if c is None: continue
+    passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0))
+    skipped += int(c.get("notExecuted", 0))
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status
