@@ -1,4 +1,5 @@
 using OtelAi.Engine.Components;
+using OtelAi.Exporters.Otlp;
 
 namespace OtelAi.Exporters;
 
@@ -7,6 +8,7 @@ public static class ExportersRegistration
 {
     public static ComponentRegistry AddExporters(this ComponentRegistry registry)
     {
+        registry.Add(new OtlpExporterFactory(), "otlp");
         return registry;
     }
 }

@@ -1,0 +1,22 @@
+namespace OtelAi.Engine.Exporter;
+
+/// <summary>
+/// Sends one request to the destination, once. Failure is an exception: <see cref="Consumers.PermanentDataException"/>
+/// when the destination will never accept the data (not retried), <see cref="Consumers.RetryableDataException"/>
+/// (with the server's Retry-After / RetryInfo as <c>RetryAfter</c>) when a later attempt may succeed. Any other
+/// exception is treated as retryable. Cancellation of <paramref name="cancellationToken"/> ends the attempt
+/// (the helper turns its own per-attempt timeout into a retryable error).
+/// </summary>
+public interface IExportSender<in T> where T : class
+{
+    ValueTask<SendResult> SendAsync(T request, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The destination accepted the request; <see cref="RejectedItems"/> &gt; 0 is an OTLP partial success: those items
+/// were refused for good (the helper logs <see cref="Message"/> and counts them as failed; no retry).
+/// </summary>
+public readonly record struct SendResult(long RejectedItems = 0, string? Message = null)
+{
+    public static SendResult Success => default;
+}

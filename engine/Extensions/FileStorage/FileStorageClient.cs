@@ -1,0 +1,416 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+using OtelAi.Engine.Extensions.Storage;
+
+namespace OtelAi.Engine.Extensions.FileStorage;
+
+/// <summary>
+/// A key/value store in one append-only file (bitcask style). The file is a magic header followed by records
+/// <c>[u32 body length][u32 CRC-32C of body][body]</c>; a body is one atomic batch of set/delete operations. Memory
+/// holds only key → value location, values are read from the file. A torn last record (crash mid-write) is cut off;
+/// a corrupt record in the middle makes the file quarantined (renamed <c>*.corrupt-*</c>) and the good prefix kept.
+/// Compaction rewrites the live entries into a new file and renames it over the old one.
+/// </summary>
+internal sealed class FileStorageClient : IStorageClient
+{
+    private static readonly byte[] Magic = "OTAIKV01"u8.ToArray();
+    private const int RecordHeaderSize = 8;
+    private const byte OpSet = 1;
+    private const byte OpDelete = 2;
+    private const int MaxRecordBytes = 1 << 30;
+
+    private readonly object _gate = new();
+    private readonly string _path;
+    private readonly string _compactionDirectory;
+    private readonly bool _fsync;
+    private readonly ILogger _logger;
+    private readonly Action<FileStorageClient> _onDispose;
+    private readonly Dictionary<string, ValueLocation> _index = new(StringComparer.Ordinal);
+    private SafeFileHandle _file;
+    private long _length;
+    private long _liveBytes;
+    private bool _reboundNeeded;
+    private bool _disposed;
+
+    private readonly record struct ValueLocation(long Offset, int Length, int RecordBytes);
+
+    private FileStorageClient(string path, string compactionDirectory, bool fsync, ILogger logger, Action<FileStorageClient> onDispose, SafeFileHandle file)
+    {
+        _path = path;
+        _compactionDirectory = compactionDirectory;
+        _fsync = fsync;
+        _logger = logger;
+        _onDispose = onDispose;
+        _file = file;
+    }
+
+    public string Path => _path;
+
+    /// <summary>Bytes of the file, including overwritten and deleted entries.</summary>
+    public long FileBytes { get { lock (_gate) return _length; } }
+
+    /// <summary>Bytes a compacted file would take.</summary>
+    public long LiveBytes { get { lock (_gate) return Magic.Length + _liveBytes; } }
+
+    /// <summary>
+    /// Opens (or creates) the file, waiting up to <paramref name="lockTimeout"/> while another process holds it,
+    /// and loads its index.
+    /// </summary>
+    public static async Task<FileStorageClient> OpenAsync(string path, string compactionDirectory, bool fsync, TimeSpan lockTimeout,
+        ILogger logger, Action<FileStorageClient> onDispose, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + lockTimeout;
+        SafeFileHandle handle;
+        while (true)
+        {
+            try
+            {
+                // FileShare.None takes an exclusive advisory lock on Unix: two engines never share a queue file.
+                handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                break;
+            }
+            catch (IOException) when (File.Exists(path) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+            }
+            catch (IOException ex) when (File.Exists(path))
+            {
+                throw new IOException($"file storage {path} is locked by another process (waited {lockTimeout.TotalSeconds:0.###}s): {ex.Message}", ex);
+            }
+        }
+        var client = new FileStorageClient(path, compactionDirectory, fsync, logger, onDispose, handle);
+        try
+        {
+            client.Load();
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+        return client;
+    }
+
+    public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        lock (_gate) return ValueTask.FromResult(ReadValue(key));
+    }
+
+    public ValueTask SetAsync(string key, byte[] value, CancellationToken cancellationToken) =>
+        BatchAsync([StorageOperation.Set(key, value)], cancellationToken);
+
+    public ValueTask DeleteAsync(string key, CancellationToken cancellationToken) =>
+        BatchAsync([StorageOperation.Delete(key)], cancellationToken);
+
+    public ValueTask BatchAsync(IReadOnlyList<StorageOperation> operations, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var writes = new List<StorageOperation>(operations.Count);
+            foreach (var op in operations)
+            {
+                // Gets see the state before this batch's writes, as in otelcol's bbolt-backed client.
+                if (op.Kind == StorageOperationKind.Get) op.Value = ReadValue(op.Key);
+                else writes.Add(op);
+            }
+            if (writes.Count > 0) Append(writes);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Rewrites the file with only the live entries.</summary>
+    public void Compact()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            CompactLocked();
+        }
+    }
+
+    /// <summary>otelcol's on_rebound rule: once the file grew past <paramref name="neededBytes"/>, compact when live data falls below <paramref name="triggerBytes"/>.</summary>
+    public void CompactIfRebounded(long neededBytes, long triggerBytes)
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            if (_length >= neededBytes) _reboundNeeded = true;
+            if (!_reboundNeeded || Magic.Length + _liveBytes >= triggerBytes) return;
+            CompactLocked();
+            _reboundNeeded = false;
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return ValueTask.CompletedTask;
+            _disposed = true;
+            _file.Dispose();
+        }
+        _onDispose(this);
+        return ValueTask.CompletedTask;
+    }
+
+    private byte[]? ReadValue(string key)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_index.TryGetValue(key, out var at)) return null;
+        var value = new byte[at.Length];
+        var read = RandomAccess.Read(_file, value, at.Offset);
+        if (read != at.Length) throw new IOException($"file storage {_path}: short read of key \"{key}\" ({read} of {at.Length} bytes); the file was changed outside the engine");
+        return value;
+    }
+
+    private void Append(List<StorageOperation> writes)
+    {
+        var body = EncodeBody(writes, out var valueOffsets);
+        var record = new byte[RecordHeaderSize + body.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)body.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), Crc32C(body));
+        body.CopyTo(record, RecordHeaderSize);
+        var recordOffset = _length;
+        try
+        {
+            RandomAccess.Write(_file, record, recordOffset);
+            if (_fsync) RandomAccess.FlushToDisk(_file);
+        }
+        catch (IOException)
+        {
+            // Disk full or I/O error: cut off whatever part of the record reached the file so the log stays valid.
+            try { RandomAccess.SetLength(_file, recordOffset); } catch (IOException) { }
+            throw;
+        }
+        _length += record.Length;
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var op = writes[i];
+            var recordBytes = OpBytes(op);
+            if (op.Kind == StorageOperationKind.Set)
+                Put(op.Key, new ValueLocation(recordOffset + RecordHeaderSize + valueOffsets[i], op.Value!.Length, recordBytes));
+            else
+                Remove(op.Key);
+        }
+    }
+
+    private void Put(string key, ValueLocation location)
+    {
+        if (_index.TryGetValue(key, out var old)) _liveBytes -= old.RecordBytes;
+        _index[key] = location;
+        _liveBytes += location.RecordBytes;
+    }
+
+    private void Remove(string key)
+    {
+        if (_index.Remove(key, out var old)) _liveBytes -= old.RecordBytes;
+    }
+
+    private static int OpBytes(StorageOperation op) =>
+        RecordHeaderSize + 4 + 1 + 4 + Encoding.UTF8.GetByteCount(op.Key) + (op.Kind == StorageOperationKind.Set ? 4 + op.Value!.Length : 0);
+
+    /// <summary>Body: u32 op count, then per op: u8 kind, u32 key length, key (UTF-8), and for sets u32 value length, value.</summary>
+    private static byte[] EncodeBody(IReadOnlyList<StorageOperation> writes, out int[] valueOffsets)
+    {
+        var size = 4;
+        foreach (var op in writes)
+        {
+            if (op.Kind == StorageOperationKind.Set && op.Value is null) throw new ArgumentException($"set of key \"{op.Key}\" has no value");
+            size += 1 + 4 + Encoding.UTF8.GetByteCount(op.Key) + (op.Kind == StorageOperationKind.Set ? 4 + op.Value!.Length : 0);
+        }
+        var body = new byte[size];
+        valueOffsets = new int[writes.Count];
+        BinaryPrimitives.WriteUInt32LittleEndian(body, (uint)writes.Count);
+        var pos = 4;
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var op = writes[i];
+            body[pos++] = op.Kind == StorageOperationKind.Set ? OpSet : OpDelete;
+            var keyLength = Encoding.UTF8.GetBytes(op.Key, body.AsSpan(pos + 4));
+            BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(pos), (uint)keyLength);
+            pos += 4 + keyLength;
+            if (op.Kind != StorageOperationKind.Set) continue;
+            BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(pos), (uint)op.Value!.Length);
+            pos += 4;
+            valueOffsets[i] = pos;
+            op.Value.CopyTo(body, pos);
+            pos += op.Value.Length;
+        }
+        return body;
+    }
+
+    private void Load()
+    {
+        var fileLength = RandomAccess.GetLength(_file);
+        if (fileLength == 0)
+        {
+            RandomAccess.Write(_file, Magic, 0);
+            _length = Magic.Length;
+            return;
+        }
+
+        var header = new byte[Magic.Length];
+        if (fileLength < Magic.Length || RandomAccess.Read(_file, header, 0) != Magic.Length || !header.AsSpan().SequenceEqual(Magic))
+        {
+            Quarantine(0, "it does not start with the file storage header (not written by otelai, or overwritten)");
+            return;
+        }
+
+        var pos = (long)Magic.Length;
+        var recordHeader = new byte[RecordHeaderSize];
+        while (pos < fileLength)
+        {
+            if (fileLength - pos < RecordHeaderSize)
+            {
+                TruncateTornTail(pos, fileLength);
+                return;
+            }
+            RandomAccess.Read(_file, recordHeader, pos);
+            var bodyLength = BinaryPrimitives.ReadUInt32LittleEndian(recordHeader);
+            var crc = BinaryPrimitives.ReadUInt32LittleEndian(recordHeader.AsSpan(4));
+            if (bodyLength > MaxRecordBytes)
+            {
+                Quarantine(pos, $"record at offset {pos} claims {bodyLength} bytes");
+                return;
+            }
+            if (pos + RecordHeaderSize + bodyLength > fileLength)
+            {
+                TruncateTornTail(pos, fileLength);
+                return;
+            }
+            var body = new byte[bodyLength];
+            RandomAccess.Read(_file, body, pos + RecordHeaderSize);
+            if (Crc32C(body) != crc)
+            {
+                Quarantine(pos, $"record at offset {pos} fails its checksum");
+                return;
+            }
+            if (!ApplyLoadedRecord(body, pos + RecordHeaderSize, out var error))
+            {
+                Quarantine(pos, $"record at offset {pos} is malformed: {error}");
+                return;
+            }
+            pos += RecordHeaderSize + bodyLength;
+        }
+        _length = pos;
+    }
+
+    private bool ApplyLoadedRecord(byte[] body, long bodyOffset, out string? error)
+    {
+        // Parse fully before applying, so a malformed record changes nothing.
+        var parsed = new List<(string Key, ValueLocation? Location)>();
+        error = null;
+        if (body.Length < 4) { error = "no operation count"; return false; }
+        var count = BinaryPrimitives.ReadUInt32LittleEndian(body);
+        var pos = 4;
+        for (var i = 0; i < count; i++)
+        {
+            if (pos + 5 > body.Length) { error = "operation header past the end"; return false; }
+            var kind = body[pos];
+            var keyLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(pos + 1));
+            pos += 5;
+            if (kind is not (OpSet or OpDelete)) { error = $"unknown operation {kind}"; return false; }
+            if (keyLength < 0 || pos + keyLength > body.Length) { error = "key past the end"; return false; }
+            var key = Encoding.UTF8.GetString(body, pos, keyLength);
+            pos += keyLength;
+            if (kind == OpDelete)
+            {
+                parsed.Add((key, null));
+                continue;
+            }
+            if (pos + 4 > body.Length) { error = "value length past the end"; return false; }
+            var valueLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(pos));
+            pos += 4;
+            if (valueLength < 0 || pos + valueLength > body.Length) { error = "value past the end"; return false; }
+            parsed.Add((key, new ValueLocation(bodyOffset + pos, valueLength, RecordHeaderSize + 4 + 1 + 4 + keyLength + 4 + valueLength)));
+            pos += valueLength;
+        }
+        if (pos != body.Length) { error = "trailing bytes after the last operation"; return false; }
+        foreach (var (key, location) in parsed)
+        {
+            if (location is { } at) Put(key, at);
+            else Remove(key);
+        }
+        return true;
+    }
+
+    private void TruncateTornTail(long goodLength, long fileLength)
+    {
+        _logger.LogWarning("file storage {Path}: the last write was cut short (crash or kill during a write); discarding its {Bytes} bytes", _path, fileLength - goodLength);
+        RandomAccess.SetLength(_file, goodLength);
+        _length = goodLength;
+    }
+
+    /// <summary>Keeps a copy of the damaged file for inspection and continues with the entries read before the damage.</summary>
+    private void Quarantine(long goodLength, string reason)
+    {
+        var quarantined = $"{_path}.corrupt-{DateTime.UtcNow:yyyyMMddTHHmmssfff}";
+        File.Copy(_path, quarantined, overwrite: true);
+        _logger.LogError("file storage {Path} is corrupt: {Reason}. Kept the {Entries} entries before the damage; the damaged file was saved as {Quarantined}",
+            _path, reason, _index.Count, quarantined);
+        if (goodLength == 0)
+        {
+            _index.Clear();
+            _liveBytes = 0;
+            RandomAccess.SetLength(_file, 0);
+            RandomAccess.Write(_file, Magic, 0);
+            _length = Magic.Length;
+            return;
+        }
+        _length = goodLength;
+        CompactLocked();
+    }
+
+    private void CompactLocked()
+    {
+        var before = _length;
+        var tempPath = System.IO.Path.Combine(_compactionDirectory, System.IO.Path.GetFileName(_path) + ".compacting");
+        var newIndex = new Dictionary<string, ValueLocation>(_index.Count, StringComparer.Ordinal);
+        long newLength;
+        using (var temp = File.OpenHandle(tempPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+        {
+            RandomAccess.Write(temp, Magic, 0);
+            newLength = Magic.Length;
+            foreach (var (key, at) in _index)
+            {
+                var value = new byte[at.Length];
+                RandomAccess.Read(_file, value, at.Offset);
+                var op = StorageOperation.Set(key, value);
+                var body = EncodeBody([op], out var valueOffsets);
+                var record = new byte[RecordHeaderSize + body.Length];
+                BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)body.Length);
+                BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), Crc32C(body));
+                body.CopyTo(record, RecordHeaderSize);
+                RandomAccess.Write(temp, record, newLength);
+                newIndex[key] = new ValueLocation(newLength + RecordHeaderSize + valueOffsets[0], at.Length, at.RecordBytes);
+                newLength += record.Length;
+            }
+            RandomAccess.FlushToDisk(temp);
+        }
+        // Rename over the live file, then reopen it: the old handle (and its lock) goes away only after the new file is in place.
+        File.Move(tempPath, _path, overwrite: true);
+        var reopened = File.OpenHandle(_path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        _file.Dispose();
+        _file = reopened;
+        _index.Clear();
+        foreach (var (key, at) in newIndex) _index[key] = at;
+        _length = newLength;
+        _logger.LogInformation("file storage {Path} compacted from {Before} to {After} bytes", _path, before, newLength);
+    }
+
+    private static uint Crc32C(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        while (data.Length >= 8)
+        {
+            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
+            data = data[8..];
+        }
+        foreach (var b in data) crc = BitOperations.Crc32C(crc, b);
+        return ~crc;
+    }
+}

@@ -1,0 +1,34 @@
+using System.Net;
+using System.Net.Http.Headers;
+using OtelAi.Engine.Components;
+
+namespace OtelAi.Exporters.Otlp;
+
+/// <summary>The HttpClient both OTLP exporters send with: pooled HTTP/2-capable connections, TLS per configtls.</summary>
+internal static class OtlpHttpClient
+{
+    public static readonly ProductInfoHeaderValue UserAgent = new("otelai", BuildInfo.Current.Version);
+
+    public static HttpClient Create(TlsClientConfig tls, string host, bool useTls, KeepaliveClientConfig? keepalive)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            // Several consumers send at once; more than one HTTP/2 connection avoids one TCP stream becoming the bottleneck.
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            UseProxy = false,
+        };
+        if (keepalive is not null)
+        {
+            handler.KeepAlivePingDelay = keepalive.Time;
+            handler.KeepAlivePingTimeout = keepalive.Timeout;
+            handler.KeepAlivePingPolicy = keepalive.PermitWithoutStream ? HttpKeepAlivePingPolicy.Always : HttpKeepAlivePingPolicy.WithActiveRequests;
+        }
+        if (useTls) handler.SslOptions = tls.ToSslOptions(host);
+        // Deadlines come from the exporter helper's per-attempt timeout, not from HttpClient.
+        return new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+}

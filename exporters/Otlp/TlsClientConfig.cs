@@ -1,0 +1,64 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using OtelAi.Engine.Config;
+
+namespace OtelAi.Exporters.Otlp;
+
+/// <summary>otelcol's configtls client settings, shared by the OTLP exporters.</summary>
+public sealed record TlsClientConfig
+{
+    [ConfigDescription("gRPC only: connect without TLS (plain-text HTTP/2). An http:// endpoint implies it.")]
+    public bool Insecure { get; init; }
+
+    [ConfigDescription("Use TLS but do not verify the server's certificate chain and host name.")]
+    public bool InsecureSkipVerify { get; init; }
+
+    [ConfigDescription("PEM file of CA certificates that verify the server (default: the system trust store).")]
+    public string? CaFile { get; init; }
+
+    [ConfigDescription("PEM client certificate for mutual TLS (with key_file).")]
+    public string? CertFile { get; init; }
+
+    [ConfigDescription("PEM private key of cert_file.")]
+    public string? KeyFile { get; init; }
+
+    [ConfigDescription("Server name to verify (and send as SNI) instead of the endpoint's host.")]
+    public string? ServerNameOverride { get; init; }
+
+    [ConfigDescription("Lowest TLS version accepted: \"1.2\" or \"1.3\".")]
+    public string MinVersion { get; init; } = "1.2";
+
+    public IEnumerable<ConfigError> Validate(string path)
+    {
+        if (CertFile is null != KeyFile is null)
+            yield return new($"{path}", "cert_file and key_file must be set together");
+        foreach (var (key, file) in new[] { ("ca_file", CaFile), ("cert_file", CertFile), ("key_file", KeyFile) })
+            if (file is not null && !File.Exists(file)) yield return new($"{path}.{key}", $"file \"{file}\" does not exist");
+        if (MinVersion is not ("1.2" or "1.3")) yield return new($"{path}.min_version", $"unsupported TLS version \"{MinVersion}\" (use 1.2 or 1.3)");
+    }
+
+    /// <summary>The client TLS options for connections to <paramref name="host"/>.</summary>
+    internal SslClientAuthenticationOptions ToSslOptions(string host)
+    {
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = ServerNameOverride ?? host,
+            EnabledSslProtocols = MinVersion == "1.3" ? SslProtocols.Tls13 : SslProtocols.Tls12 | SslProtocols.Tls13,
+        };
+        if (CertFile is not null && KeyFile is not null)
+            options.ClientCertificates = [X509Certificate2.CreateFromPemFile(CertFile, KeyFile)];
+        if (InsecureSkipVerify)
+        {
+            options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        }
+        else if (CaFile is not null)
+        {
+            var roots = new X509Certificate2Collection();
+            roots.ImportFromPemFile(CaFile);
+            options.CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+            options.CertificateChainPolicy.CustomTrustStore.AddRange(roots);
+        }
+        return options;
+    }
+}
