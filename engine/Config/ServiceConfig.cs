@@ -111,7 +111,7 @@ public enum ConfigIssueSeverity { Error, Warning }
 public sealed record ConfigIssue(ConfigIssueSeverity Severity, string KeyPath, string Message, SourceLocation? Location)
 {
     public override string ToString() =>
-        $"{(Location is null ? "" : Location + ": ")}{(Severity == ConfigIssueSeverity.Warning ? "warning: " : "")}{KeyPath}: {Message}";
+        $"{(Location is null ? "" : Location + ": ")}{(Severity == ConfigIssueSeverity.Warning ? "warning: " : "")}{(KeyPath.Length == 0 ? "" : KeyPath + ": ")}{Message}";
 }
 
 /// <summary>A config that cannot run; <see cref="Issues"/> lists every error (and warnings) found.</summary>

@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Text;
+using OtelAi.Engine.Components;
+
+namespace OtelAi.Engine.Config;
+
+/// <summary>How the binder and the JSON schema treat a CLR type found in a config record.</summary>
+internal enum ConfigTypeKind { String, Boolean, Integer, Number, Duration, Enum, ComponentId, FreeForm, List, Map, Object }
+
+/// <summary>
+/// The reflection metadata of config types, shared by <see cref="Binder"/> and <see cref="SchemaBuilder"/> so the
+/// schema always describes exactly what the binder accepts. Built once per type.
+/// </summary>
+internal sealed class ConfigTypeModel
+{
+    private static readonly ConcurrentDictionary<Type, ConfigTypeModel> Cache = new();
+
+    private ConfigTypeModel(Type clrType)
+    {
+        ClrType = clrType;
+        var underlying = Nullable.GetUnderlyingType(clrType);
+        IsNullable = underlying is not null || !clrType.IsValueType;
+        ValueType = underlying ?? clrType;
+        (Kind, ElementType) = Classify(ValueType);
+    }
+
+    public Type ClrType { get; }
+
+    /// <summary>The type without <see cref="Nullable{T}"/>.</summary>
+    public Type ValueType { get; }
+
+    public bool IsNullable { get; }
+
+    public ConfigTypeKind Kind { get; }
+
+    /// <summary>Bound from one YAML scalar.</summary>
+    public bool IsScalar => Kind is ConfigTypeKind.String or ConfigTypeKind.Boolean or ConfigTypeKind.Integer or ConfigTypeKind.Number
+        or ConfigTypeKind.Duration or ConfigTypeKind.Enum or ConfigTypeKind.ComponentId;
+
+    /// <summary>Item type of a list, value type of a map.</summary>
+    public Type? ElementType { get; }
+
+    public static ConfigTypeModel Of(Type type) => Cache.GetOrAdd(type, t => new ConfigTypeModel(t));
+
+    private static (ConfigTypeKind, Type?) Classify(Type type)
+    {
+        if (type == typeof(string)) return (ConfigTypeKind.String, null);
+        if (type == typeof(bool)) return (ConfigTypeKind.Boolean, null);
+        if (type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(uint) || type == typeof(ulong) || type == typeof(ushort) || type == typeof(byte))
+            return (ConfigTypeKind.Integer, null);
+        if (type == typeof(double) || type == typeof(float) || type == typeof(decimal)) return (ConfigTypeKind.Number, null);
+        if (type == typeof(TimeSpan)) return (ConfigTypeKind.Duration, null);
+        if (type.IsEnum) return (ConfigTypeKind.Enum, null);
+        if (type == typeof(ComponentId)) return (ConfigTypeKind.ComponentId, null);
+        if (type == typeof(ConfigValue)) return (ConfigTypeKind.FreeForm, null);
+        if (type.IsArray) return (ConfigTypeKind.List, type.GetElementType());
+        if (type.IsGenericType)
+        {
+            var definition = type.GetGenericTypeDefinition();
+            var arguments = type.GetGenericArguments();
+            if (definition == typeof(List<>) || definition == typeof(IReadOnlyList<>) || definition == typeof(IList<>)
+                || definition == typeof(IEnumerable<>) || definition == typeof(IReadOnlyCollection<>) || definition == typeof(ICollection<>))
+                return (ConfigTypeKind.List, arguments[0]);
+            if ((definition == typeof(Dictionary<,>) || definition == typeof(IReadOnlyDictionary<,>) || definition == typeof(IDictionary<,>))
+                && arguments[0] == typeof(string))
+                return (ConfigTypeKind.Map, arguments[1]);
+        }
+        if (type.IsClass && !type.IsAbstract && type.GetConstructor(Type.EmptyTypes) is not null) return (ConfigTypeKind.Object, null);
+        throw new NotSupportedException($"config type {type.FullName} is not supported: use string, bool, integers, double, TimeSpan, enums, "
+            + "ComponentId, ConfigValue, lists, Dictionary<string, T> or a record with a parameterless constructor");
+    }
+
+    private IReadOnlyList<ConfigProperty>? _properties;
+    private IReadOnlyList<EnumMember>? _enumMembers;
+
+    /// <summary>The bindable properties of an <see cref="ConfigTypeKind.Object"/> type, sorted by key.</summary>
+    public IReadOnlyList<ConfigProperty> Properties => _properties ??= ReadProperties(ValueType);
+
+    /// <summary>The accepted names of an <see cref="ConfigTypeKind.Enum"/> type.</summary>
+    public IReadOnlyList<EnumMember> EnumMembers => _enumMembers ??= ValueType.GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Select(f => new EnumMember(f.GetCustomAttribute<ConfigKeyAttribute>()?.Key ?? SnakeCase(f.Name), f.GetValue(null)!))
+        .ToList();
+
+    public ConfigProperty? FindProperty(string key) => Properties.FirstOrDefault(p => p.Key == key);
+
+    /// <summary>A new instance with every default from the type's initialisers.</summary>
+    public object CreateDefault() => Activator.CreateInstance(ValueType)!;
+
+    /// <summary>A shallow copy to bind onto, leaving the original (e.g. a factory's default config) untouched.</summary>
+    public object Clone(object instance)
+    {
+        // Records have a compiler-generated "<Clone>$" method that runs the copy constructor.
+        var clone = ValueType.GetMethod("<Clone>$", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes);
+        return clone is not null ? clone.Invoke(instance, null)! : MemberwiseCloneMethod.Invoke(instance, null)!;
+    }
+
+    private static readonly MethodInfo MemberwiseCloneMethod =
+        typeof(object).GetMethod("MemberwiseClone", BindingFlags.NonPublic | BindingFlags.Instance)!;
+
+    private static List<ConfigProperty> ReadProperties(Type type)
+    {
+        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.GetIndexParameters().Length == 0 && p.SetMethod is { IsPublic: true } && p.GetMethod is { IsPublic: true })
+            .Select(p => new ConfigProperty(
+                p.GetCustomAttribute<ConfigKeyAttribute>()?.Key ?? SnakeCase(p.Name),
+                p,
+                p.GetCustomAttribute<ConfigDescriptionAttribute>()?.Text,
+                p.GetCustomAttribute<ConfigRangeAttribute>()))
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .ToList();
+        var duplicate = properties.GroupBy(p => p.Key).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new NotSupportedException($"config type {type.FullName} has two properties with the key \"{duplicate.Key}\"");
+        return properties;
+    }
+
+    /// <summary><c>SendBatchSize</c> → <c>send_batch_size</c>, <c>HTTPServer</c> → <c>http_server</c>.</summary>
+    public static string SnakeCase(string name)
+    {
+        var builder = new StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c) && i > 0)
+            {
+                var previous = name[i - 1];
+                var nextIsLower = i + 1 < name.Length && char.IsLower(name[i + 1]);
+                if (char.IsLower(previous) || char.IsDigit(previous) || (char.IsUpper(previous) && nextIsLower)) builder.Append('_');
+            }
+            builder.Append(char.ToLowerInvariant(c));
+        }
+        return builder.ToString();
+    }
+}
+
+/// <summary>A bindable property of a config record.</summary>
+internal sealed record ConfigProperty(string Key, PropertyInfo Info, string? Description, ConfigRangeAttribute? Range)
+{
+    public ConfigTypeModel Type => ConfigTypeModel.Of(Info.PropertyType);
+}
+
+internal sealed record EnumMember(string Key, object Value);

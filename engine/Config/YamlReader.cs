@@ -1,0 +1,91 @@
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace OtelAi.Engine.Config;
+
+/// <summary>Parses YAML text into a <see cref="ConfigNode"/> tree whose nodes know their file, line and column.</summary>
+internal static class YamlReader
+{
+    private const string StringTag = "tag:yaml.org,2002:str";
+    private const string NullTag = "tag:yaml.org,2002:null";
+
+    /// <summary>
+    /// Reads one YAML document. Returns null and records an issue when the text is not valid YAML.
+    /// An empty document is an empty mapping when <paramref name="requireMapping"/> is set, else a null scalar.
+    /// </summary>
+    public static ConfigNode? Read(string text, string sourceName, ConfigIssues issues, bool requireMapping = true)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            // The merging parser resolves YAML merge keys (<<: *anchor), which Go's yaml (and so otelcol) honours.
+            stream.Load(new MergingParser(new Parser(new StringReader(text))));
+        }
+        catch (YamlException e)
+        {
+            issues.Error("", Readable(e), At(sourceName, e.Start));
+            return null;
+        }
+
+        var start = new SourceLocation(sourceName, 1, 1);
+        if (stream.Documents.Count > 1)
+        {
+            issues.Error("", "a config holds one YAML document; found a second one (\"---\")", At(sourceName, stream.Documents[1].RootNode.Start));
+            return null;
+        }
+        var root = stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode, sourceName);
+        if (!requireMapping) return root ?? new ScalarNode(null, false, start);
+        switch (root)
+        {
+            case null:
+            case ScalarNode { IsNull: true }:
+                return new MappingNode([], root?.Location ?? start);
+            case MappingNode:
+                return root;
+            default:
+                issues.Error("", $"expected a mapping of top-level keys, got {root.Describe()}", root.Location);
+                return null;
+        }
+    }
+
+    private static ConfigNode Convert(YamlNode node, string sourceName)
+    {
+        var location = At(sourceName, node.Start);
+        switch (node)
+        {
+            case YamlScalarNode scalar:
+                var quoted = scalar.Style is not ScalarStyle.Plain and not ScalarStyle.Any || scalar.Tag.Value == StringTag;
+                var isNull = scalar.Tag.Value == NullTag || (!quoted && IsPlainNull(scalar.Value));
+                return new ScalarNode(isNull ? null : scalar.Value ?? "", quoted, location);
+            case YamlSequenceNode sequence:
+                return new SequenceNode(sequence.Children.Select(c => Convert(c, sourceName)).ToList(), location);
+            case YamlMappingNode mapping:
+                var entries = new List<MappingEntry>(mapping.Children.Count);
+                foreach (var (key, value) in mapping.Children)
+                {
+                    // Keys are scalars in every otelcol config; a complex key is written back as its text.
+                    var keyText = key is YamlScalarNode k ? k.Value ?? "" : key.ToString();
+                    entries.Add(new MappingEntry(keyText, At(sourceName, key.Start), Convert(value, sourceName)));
+                }
+                return new MappingNode(entries, location);
+            default:
+                throw new InvalidOperationException($"unexpected YAML node {node.GetType().Name}");
+        }
+    }
+
+    private static bool IsPlainNull(string? value) => value is null or "" or "~" or "null" or "Null" or "NULL";
+
+    private static SourceLocation At(string sourceName, Mark mark) =>
+        new(sourceName, (int)Math.Max(1, mark.Line), (int)Math.Max(1, mark.Column));
+
+    /// <summary>YamlDotNet prefixes its messages with "(Line: 3, Col: 5, Idx: 20) - (Line: ...): "; the location is reported separately.</summary>
+    private static string Readable(YamlException e)
+    {
+        var message = e.Message;
+        var cut = message.IndexOf("): ", StringComparison.Ordinal);
+        if (message.StartsWith("(Line:", StringComparison.Ordinal) && cut >= 0) message = message[(cut + 3)..];
+        message = message.Trim().TrimEnd('.');
+        if (message.Length > 0) message = char.ToLowerInvariant(message[0]) + message[1..];
+        return $"invalid YAML: {message}";
+    }
+}
