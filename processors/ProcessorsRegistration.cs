@@ -7,6 +7,10 @@ public static class ProcessorsRegistration
 {
     public static ComponentRegistry AddProcessors(this ComponentRegistry registry)
     {
+        registry.Add(new Batch.BatchProcessorFactory());
+        registry.Add(new MemoryLimiter.MemoryLimiterProcessorFactory());
+        registry.Add(new AttributesProcessor.AttributesProcessorFactory());
+        registry.Add(new ResourceProcessor.ResourceProcessorFactory());
         return registry;
     }
 }

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using Google.Protobuf;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Consumers;
+using OtelAi.Engine.SelfTelemetry;
+using OtelAi.Engine.Telemetry;
+using OtelAi.Processors.Common;
+
+namespace OtelAi.Processors.MemoryLimiter;
+
+/// <summary>
+/// One <see cref="SharedMemoryLimiter"/> per processor id, shared by every pipeline that lists it (as in otelcol).
+/// <see cref="Probe"/> is what a memory_limiter created by this factory measures; tests swap it.
+/// </summary>
+public sealed class MemoryLimiterProcessorFactory(IMemoryProbe? probe = null) : ProcessorFactory<MemoryLimiterConfig>
+{
+    private readonly ConcurrentDictionary<ComponentId, SharedMemoryLimiter> _limiters = new();
+
+    public IMemoryProbe Probe { get; } = probe ?? GcHeapProbe.Instance;
+
+    public override string Type => "memory_limiter";
+
+    public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>
+    {
+        [Signal.Traces] = StabilityLevel.Beta,
+        [Signal.Metrics] = StabilityLevel.Beta,
+        [Signal.Logs] = StabilityLevel.Beta,
+    };
+
+    protected override IProcessor<T> Create<T>(ComponentCreateSettings settings, MemoryLimiterConfig config, ITelemetryConsumer<T> next)
+    {
+        var limiter = _limiters.GetOrAdd(settings.Id, _ => new SharedMemoryLimiter(config, Probe, settings.Logger));
+        return new MemoryLimiterProcessor<T>(settings, limiter, next);
+    }
+}
+
+/// <summary>Refuses data with a retryable resource-exhausted error while the shared limiter says so.</summary>
+public sealed class MemoryLimiterProcessor<T> : IProcessor<T> where T : class, IMessage<T>, new()
+{
+    private static readonly SignalData<T> Ops = SignalData<T>.Ops;
+
+    private readonly SharedMemoryLimiter _limiter;
+    private readonly ITelemetryConsumer<T> _next;
+    private readonly Counter _refused;
+    private readonly TimeSpan _retryAfter;
+
+    public MemoryLimiterProcessor(ComponentCreateSettings settings, SharedMemoryLimiter limiter, ITelemetryConsumer<T> next)
+    {
+        _limiter = limiter;
+        _next = next;
+        var items = Ops.Signal.ItemName();
+        _refused = settings.Metrics.Counter($"otelcol_processor_refused_{items}",
+            $"Number of {items.Replace('_', ' ')} that were rejected by the next component in the pipeline.", ("processor", settings.Id.ToString()));
+        _retryAfter = TimeSpan.FromSeconds(1);
+    }
+
+    public SharedMemoryLimiter Limiter => _limiter;
+
+    public bool MutatesData => _next.MutatesData;
+
+    public Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
+    {
+        _limiter.Acquire();
+        return Task.CompletedTask;
+    }
+
+    public Task ShutdownAsync(CancellationToken cancellationToken) => _limiter.ReleaseAsync().WaitAsync(cancellationToken);
+
+    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    {
+        if (!_limiter.MustRefuse) return _next.ConsumeAsync(data, cancellationToken);
+        _refused.Add(Ops.CountItems(data));
+        throw new RetryableDataException("data refused due to high memory usage", _retryAfter, resourceExhausted: true);
+    }
+}
