@@ -9,6 +9,7 @@ public static class ExportersRegistration
     public static ComponentRegistry AddExporters(this ComponentRegistry registry)
     {
         registry.Add(new OtlpExporterFactory(), "otlp");
+        registry.Add(new OtlpHttp.OtlpHttpExporterFactory(), "otlphttp");
         return registry;
     }
 }

@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf;
+using OtelAi.Engine.Consumers;
+using OtelAi.Engine.Exporter;
+using OtelAi.Engine.Grpc;
+using OtelAi.Engine.Telemetry;
+using OtelAi.Engine.Telemetry.Json;
+using OtelAi.Exporters.Otlp;
+
+namespace OtelAi.Exporters.OtlpHttp;
+
+/// <summary>
+/// One OTLP/HTTP POST per request. 2xx is success (partial_success read from the body); 429, 502, 503, 504 are
+/// retryable with Retry-After (seconds or HTTP date) as the next wait; every other status is permanent. Error
+/// bodies are read as google.rpc.Status for the message.
+/// </summary>
+internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T : class, IMessage<T>, new()
+{
+    private const int MaxErrorTextChars = 512;
+    private static readonly MediaTypeHeaderValue ProtobufType = new("application/x-protobuf");
+    private static readonly MediaTypeHeaderValue JsonType = new("application/json");
+
+    private readonly HttpClient _client;
+    private readonly Uri _uri;
+    private readonly OtlpHttpEncoding _encoding;
+    private readonly ContentCoding _compression;
+    private readonly KeyValuePair<string, string>[] _headers;
+    private readonly OtlpSignalInfo _signal = OtlpSignalInfo.For(SignalData<T>.Ops.Signal);
+
+    public OtlpHttpSender(OtlpHttpExporterConfig config)
+    {
+        var signal = SignalData<T>.Ops.Signal;
+        var url = config.SignalUrl(signal);
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new ArgumentException($"no usable URL for {signal.ToConfigName()}: \"{url}\" (set endpoint or {signal.ToConfigName()}_endpoint)");
+        _uri = uri;
+        _encoding = config.Encoding;
+        _compression = config.Compression switch { "gzip" => ContentCoding.Gzip, "deflate" => ContentCoding.Deflate, _ => ContentCoding.Identity };
+        _headers = config.Headers.ToArray();
+        _client = OtlpHttpClient.Create(config.Tls, uri.IdnHost, uri.Scheme == "https", keepalive: null);
+    }
+
+    public async ValueTask<SendResult> SendAsync(T request, CancellationToken cancellationToken)
+    {
+        using var encoded = new PooledBufferWriter(request.CalculateSize() + 64);
+        if (_encoding == OtlpHttpEncoding.Json) OtlpJson.Write(request, encoded);
+        else request.WriteTo(encoded);
+
+        using var compressed = _compression == ContentCoding.Identity ? null : new PooledBufferWriter(encoded.WrittenCount / 2 + 64);
+        if (compressed is not null) MessageCompression.Compress(encoded.WrittenSpan, _compression, compressed);
+
+        using var message = new HttpRequestMessage(HttpMethod.Post, _uri)
+        {
+            // HTTP/1.1 on plain text; TLS connections negotiate HTTP/2 when the server offers it.
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
+            Content = new ReadOnlyMemoryContent((compressed ?? encoded).WrittenMemory),
+        };
+        message.Content.Headers.ContentType = _encoding == OtlpHttpEncoding.Json ? JsonType : ProtobufType;
+        if (compressed is not null) message.Content.Headers.ContentEncoding.Add(_compression == ContentCoding.Gzip ? "gzip" : "deflate");
+        message.Headers.UserAgent.Add(OtlpHttpClient.UserAgent);
+        foreach (var (name, value) in _headers) message.Headers.TryAddWithoutValidation(name, value);
+
+        HttpResponseMessage response;
+        byte[] body;
+        try
+        {
+            response = await _client.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new RetryableDataException($"{_uri}: {ex.Message}", inner: ex);
+        }
+        catch (IOException ex)
+        {
+            throw new RetryableDataException($"{_uri}: {ex.Message}", inner: ex);
+        }
+
+        using (response)
+        {
+            var status = (int)response.StatusCode;
+            var isJson = response.Content.Headers.ContentType?.MediaType?.Equals("application/json", StringComparison.OrdinalIgnoreCase) == true;
+            if (status is >= 200 and < 300) return ReadPartialSuccess(body, isJson);
+
+            var text = $"{_uri}: HTTP {status} {response.ReasonPhrase}{ErrorMessage(body, isJson, response.Content.Headers.ContentType?.MediaType)}";
+            if (!GrpcStatusMapping.IsRetryableHttpStatus(status)) throw new PermanentDataException(text);
+            throw new RetryableDataException(text, RetryAfter(response.Headers.RetryAfter), resourceExhausted: status == 429);
+        }
+    }
+
+    private SendResult ReadPartialSuccess(byte[] body, bool isJson)
+    {
+        if (body.Length == 0) return SendResult.Success;
+        try
+        {
+            var (rejected, text) = isJson ? _signal.ParseJsonResponse(body) : _signal.ParseProtoResponse(body);
+            return rejected > 0 || text.Length > 0 ? new SendResult(rejected, text) : SendResult.Success;
+        }
+        catch (Exception ex) when (ex is InvalidProtocolBufferException or OtlpJsonException)
+        {
+            return new SendResult(0, $"unreadable response body: {ex.Message}");
+        }
+    }
+
+    /// <summary>": message" from a google.rpc.Status body, else the start of the body as text, else nothing.</summary>
+    private static string ErrorMessage(byte[] body, bool isJson, string? mediaType)
+    {
+        if (body.Length == 0) return "";
+        try
+        {
+            if (isJson)
+            {
+                using var document = JsonDocument.Parse(body);
+                if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("message", out var jsonMessage))
+                    return ": " + jsonMessage.GetString();
+            }
+            else if (mediaType?.Equals("application/x-protobuf", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                var status = Proto.Rpc.Status.Parser.ParseFrom(body);
+                if (status.Message.Length > 0) return ": " + status.Message;
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidProtocolBufferException or InvalidOperationException)
+        {
+            // Not a Status after all: fall back to the raw text below.
+        }
+        var raw = Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, MaxErrorTextChars * 4));
+        if (raw.Length > MaxErrorTextChars) raw = raw[..MaxErrorTextChars] + "…";
+        return ": " + raw.Trim();
+    }
+
+    private static TimeSpan? RetryAfter(RetryConditionHeaderValue? header)
+    {
+        if (header?.Delta is { } delta) return delta;
+        if (header?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+        return null;
+    }
+
+    public void Dispose() => _client.Dispose();
+}

@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.SelfTelemetry;
+
+namespace OtelAi.OtlpExporter.Tests;
+
+/// <summary>A host that serves the extensions a test started and records fatal errors.</summary>
+internal sealed class TestHost(params (ComponentId Id, IComponent Extension)[] extensions) : IComponentHost
+{
+    public ConcurrentQueue<Exception> FatalErrors { get; } = new();
+
+    public IComponent? GetExtension(ComponentId id) => extensions.FirstOrDefault(e => e.Id == id).Extension;
+
+    public void ReportFatalError(ComponentId source, Exception error) => FatalErrors.Enqueue(error);
+}
+
+/// <summary>Keeps every log line so tests can check what users are told.</summary>
+internal sealed class CapturingLogger : ILogger
+{
+    public ConcurrentQueue<(LogLevel Level, string Message)> Entries { get; } = new();
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        Entries.Enqueue((logLevel, formatter(state, exception)));
+
+    public bool Contains(LogLevel level, string text) => Entries.Any(e => e.Level == level && e.Message.Contains(text, StringComparison.Ordinal));
+}
+
+internal static class Settings
+{
+    public static ComponentCreateSettings For(string id, ComponentKind kind, CapturingLogger logger, MetricRegistry? metrics = null) =>
+        new(ComponentId.Parse(id), kind, logger, metrics ?? new MetricRegistry(), BuildInfo.Current);
+}
+
+internal static class Poll
+{
+    /// <summary>Waits up to 30 s (loaded CI machines) for <paramref name="condition"/>.</summary>
+    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
+            await Task.Delay(20);
+        }
+    }
+}
