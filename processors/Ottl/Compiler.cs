@@ -270,8 +270,7 @@ internal sealed class FunctionArguments(Compiler compiler, CallNode call, Node?[
         var pattern = String(index);
         try
         {
-            // RE2 (Go) spells named groups (?P<name>...); .NET spells them (?<name>...).
-            return new System.Text.RegularExpressions.Regex(pattern.Replace("(?P<", "(?<"), System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+            return OtelAi.Processors.Common.GoRegex.Compile(pattern);
         }
         catch (ArgumentException e)
         {
