@@ -225,7 +225,7 @@ internal sealed class Binder(ConfigIssues issues)
 
     public static ConfigValue ToConfigValue(ConfigNode node) => node switch
     {
-        ScalarNode scalar => new ConfigValue.Scalar(scalar.Value),
+        ScalarNode scalar => new ConfigValue.Scalar(scalar.Value, scalar.Quoted),
         SequenceNode sequence => new ConfigValue.Sequence(sequence.Items.Select(ToConfigValue).ToList()),
         MappingNode mapping => new ConfigValue.Map(mapping.Entries.ToDictionary(e => e.Key, e => ToConfigValue(e.Value))),
         _ => throw new InvalidOperationException($"unexpected node {node.GetType().Name}"),

@@ -41,7 +41,8 @@ public sealed class ConfigRangeAttribute(double minimum, double maximum = double
 /// <summary>An untyped config sub-tree (scalars as strings, maps, lists) for options whose shape varies.</summary>
 public abstract record ConfigValue
 {
-    public sealed record Scalar(string? Value) : ConfigValue;
+    /// <summary>A scalar as written; <paramref name="Quoted"/> says YAML typed it as a string ("123", !!str), so consumers can type plain scalars themselves.</summary>
+    public sealed record Scalar(string? Value, bool Quoted = false) : ConfigValue;
     public sealed record Map(IReadOnlyDictionary<string, ConfigValue> Entries) : ConfigValue;
     public sealed record Sequence(IReadOnlyList<ConfigValue> Items) : ConfigValue;
 }

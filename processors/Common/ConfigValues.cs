@@ -11,11 +11,12 @@ public static partial class ConfigValues
     /// <summary>
     /// A YAML scalar as the YAML 1.2 core schema types it (what otelcol's decoder does): true/false → bool, integers
     /// (also 0x/0o) → int, decimals/exponents/.inf/.nan → double, everything else → string. A map becomes a kvlist and
-    /// a sequence an array. The bound config keeps scalars as text, so a quoted "123" is typed as an int here.
+    /// a sequence an array. Quoted scalars ("123") stay strings.
     /// </summary>
     public static AnyValue? ToAnyValue(ConfigValue? value) => value switch
     {
         null or ConfigValue.Scalar { Value: null } => null,
+        ConfigValue.Scalar { Quoted: true } s => new AnyValue { StringValue = s.Value },
         ConfigValue.Scalar s => TypedScalar(s.Value!),
         ConfigValue.Map m => new AnyValue
         {
