@@ -1,3 +1,6 @@
+using OtelAi.Engine.Connectors.Forward;
+using OtelAi.Engine.Extensions.HealthCheck;
+
 namespace OtelAi.Engine.Components;
 
 /// <summary>Registers the component types that live in the engine assembly (extensions, connectors).</summary>
@@ -5,6 +8,9 @@ public static class EngineComponents
 {
     public static ComponentRegistry AddEngineComponents(this ComponentRegistry registry)
     {
+        registry.Add(new HealthCheckExtensionFactory());
+        registry.Add(new ForwardConnectorFactory());
+        registry.Add(new Extensions.FileStorage.FileStorageFactory());
         return registry;
     }
 }

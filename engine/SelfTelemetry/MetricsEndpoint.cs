@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Http;
+using OtelAi.Engine.Service;
+
+namespace OtelAi.Engine.SelfTelemetry;
+
+/// <summary>
+/// Serves a <see cref="MetricRegistry"/> as Prometheus text on <c>http://address/metrics</c>, like otelcol's
+/// self-telemetry pull endpoint (<c>service.telemetry.metrics.address</c>, default localhost:8888).
+/// </summary>
+public sealed class MetricsEndpoint : IAsyncDisposable
+{
+    private const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+    private readonly LocalHttpServer _server;
+
+    private MetricsEndpoint(LocalHttpServer server) => _server = server;
+
+    /// <summary>The bound port (the OS's pick when the address asked for port 0).</summary>
+    public int Port => _server.Port;
+
+    public static async Task<MetricsEndpoint> StartAsync(MetricRegistry registry, string address, CancellationToken cancellationToken)
+    {
+        var server = await LocalHttpServer.StartAsync(address, context => ServeAsync(registry, context), cancellationToken);
+        return new MetricsEndpoint(server);
+    }
+
+    private static Task ServeAsync(MetricRegistry registry, HttpContext context)
+    {
+        if (context.Request.Path != "/metrics")
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            return Task.CompletedTask;
+        }
+        var text = new StringWriter();
+        registry.WritePrometheusText(text);
+        context.Response.ContentType = ContentType;
+        return context.Response.WriteAsync(text.ToString());
+    }
+
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
+}

@@ -1,0 +1,269 @@
+using Microsoft.Extensions.Logging;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Config;
+using OtelAi.Engine.Logging;
+using OtelAi.Engine.SelfTelemetry;
+using OtelAi.Engine.Service;
+
+namespace OtelAi.Engine;
+
+/// <summary>How a <see cref="Collector"/> runs besides its config.</summary>
+public sealed record CollectorOptions
+{
+    /// <summary>Where component and service logs go; null: one line per event to stderr at <c>service.telemetry.logs</c>.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>The registry self-metrics are recorded in; null: a new one (see <see cref="Collector.Metrics"/>).</summary>
+    public MetricRegistry? Metrics { get; init; }
+
+    /// <summary>Longest time <see cref="Collector.StopAsync"/> waits for components to drain, in total.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>A component failed to start; the collector stopped whatever had started.</summary>
+public sealed class ComponentStartException(string component, Exception inner)
+    : Exception($"failed to start {component}: {inner.Message}", inner)
+{
+    public string Component { get; } = component;
+}
+
+/// <summary>
+/// A running otelcol-style service: the component graph of a <see cref="ServiceConfig"/>, its lifecycle and its
+/// self-telemetry. Build it from YAML (<see cref="FromYaml"/>), files (<see cref="FromFiles"/>), a typed config
+/// (<see cref="FromConfig"/>) or a <see cref="CollectorBuilder"/>; then <see cref="StartAsync"/> and
+/// <see cref="StopAsync"/>. Custom component types are factories added to the <see cref="ComponentRegistry"/>.
+/// </summary>
+public sealed partial class Collector : IAsyncDisposable
+{
+    private readonly ServiceConfig _config;
+    private readonly CollectorOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly bool _ownsLoggerFactory;
+    private readonly ILogger _logger;
+    private readonly IReadOnlyList<BuiltComponent> _components;
+    private readonly ServiceHost _host;
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _startedCount;
+    private MetricsEndpoint? _metricsEndpoint;
+    private volatile CollectorState _state = CollectorState.Created;
+    private DateTimeOffset? _runningSince;
+    private Exception? _fatalError;
+
+    private Collector(ServiceConfig config, ComponentRegistry registry, CollectorOptions? options)
+    {
+        _config = config;
+        _options = options ?? new CollectorOptions();
+        ComponentRegistry = registry;
+        Metrics = _options.Metrics ?? new MetricRegistry();
+
+        var plan = GraphPlan.Create(config, registry);
+        Warnings = plan.Warnings;
+        if (_options.LoggerFactory is { } loggerFactory)
+        {
+            _loggerFactory = loggerFactory;
+        }
+        else
+        {
+            _loggerFactory = LoggerFactory.Create(b => b.ClearProviders()
+                .SetMinimumLevel(LogLevel.Trace)
+                .AddProvider(LineLoggerProvider.FromConfig(config.Telemetry.Logs)));
+            _ownsLoggerFactory = true;
+        }
+        _logger = _loggerFactory.CreateLogger("service");
+        foreach (var warning in Warnings) _logger.LogWarning("config: {Warning}", warning);
+        _components = GraphBuilder.Build(plan, _loggerFactory, Metrics);
+        _host = new ServiceHost(this);
+    }
+
+    /// <summary>A collector for a bound config (validated here: throws <see cref="ConfigException"/> listing every graph error).</summary>
+    public static Collector FromConfig(ServiceConfig config, ComponentRegistry registry, CollectorOptions? options = null) =>
+        new(config, registry, options);
+
+    public ComponentRegistry ComponentRegistry { get; }
+
+    /// <summary>The engine's own metrics (otelcol_* names), served on <c>service.telemetry.metrics.address</c>.</summary>
+    public MetricRegistry Metrics { get; }
+
+    /// <summary>Graph warnings (e.g. components configured but unused).</summary>
+    public IReadOnlyList<ConfigIssue> Warnings { get; }
+
+    public CollectorState State => _state;
+
+    /// <summary>The error a component reported through <see cref="IComponentHost.ReportFatalError"/>, which stopped the collector.</summary>
+    public Exception? FatalError => Volatile.Read(ref _fatalError);
+
+    /// <summary>Completes once the collector has stopped (after <see cref="StopAsync"/>, a fatal error or a failed start).</summary>
+    public Task Completion => _stopped.Task;
+
+    /// <summary>Port of the self-metrics endpoint, or null when <c>service.telemetry.metrics.level</c> is none or not started.</summary>
+    public int? MetricsPort => _metricsEndpoint?.Port;
+
+    /// <summary>A started component instance by id (the first, for exporters and connectors built per signal); for tests and embedding.</summary>
+    public IComponent? FindComponent(ComponentKind kind, ComponentId id) =>
+        _components.FirstOrDefault(c => c.Spec.Kind == kind && c.Spec.Id == id)?.Instance;
+
+    /// <summary>Every instance built for a component id (one per pipeline for processors, per signal for exporters).</summary>
+    internal IEnumerable<T> Components<T>(ComponentKind kind, ComponentId id) =>
+        _components.Where(c => c.Spec.Kind == kind && c.Spec.Id == id).Select(c => c.Instance).OfType<T>();
+
+    /// <summary>
+    /// Starts self-telemetry, then extensions, exporters, connectors and processors (downstream first), receivers last.
+    /// When one fails, what started is shut down again and <see cref="ComponentStartException"/> says which failed.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            if (_state != CollectorState.Created)
+                throw new InvalidOperationException($"the collector can start only once (it is {_state})");
+            SetState(CollectorState.Starting);
+            _logger.LogInformation("Starting {Command} {Version} with {Count} components", BuildInfo.Current.Command, BuildInfo.Current.Version, _components.Count);
+            var current = "self-telemetry endpoint";
+            try
+            {
+                if (!string.Equals(_config.Telemetry.Metrics.Level, "none", StringComparison.OrdinalIgnoreCase))
+                {
+                    ProcessMetrics.Register(Metrics);
+                    _metricsEndpoint = await MetricsEndpoint.StartAsync(Metrics, _config.Telemetry.Metrics.Address, cancellationToken);
+                    _logger.LogInformation("Serving self-metrics on http://{Address}/metrics (port {Port})", _config.Telemetry.Metrics.Address, _metricsEndpoint.Port);
+                }
+                foreach (var component in _components)
+                {
+                    current = component.Description;
+                    _logger.LogDebug("Starting {Component}", component.Description);
+                    await component.Instance.StartAsync(_host, cancellationToken);
+                    _startedCount++;
+                }
+            }
+            catch (Exception ex)
+            {
+                var error = new ComponentStartException(current, ex);
+                _logger.LogError(ex, "Failed to start {Component}; shutting down what started", current);
+                await ShutdownStartedAsync(CancellationToken.None);
+                throw error;
+            }
+            _runningSince = DateTimeOffset.UtcNow;
+            SetState(CollectorState.Running);
+            _logger.LogInformation("Everything is ready. Begin running and processing data.");
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>
+    /// Shuts down in reverse start order: receivers stop accepting, processors flush, exporters drain, extensions stop.
+    /// Waits at most <see cref="CollectorOptions.ShutdownTimeout"/> (or until <paramref name="cancellationToken"/>)
+    /// in total; a component still busy then is abandoned with a logged error. Throws when a component failed to stop.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await _lifecycle.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (_state == CollectorState.Stopped) return;
+            if (_state == CollectorState.Created)
+            {
+                SetState(CollectorState.Stopped);
+                DisposeLogging();
+                _stopped.TrySetResult();
+                return;
+            }
+            var failures = await ShutdownStartedAsync(cancellationToken);
+            if (failures.Count > 0)
+                throw new AggregateException($"{failures.Count} component(s) failed to shut down cleanly", failures);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try { await StopAsync(); }
+        catch (AggregateException) { /* already logged per component */ }
+    }
+
+    private async Task<List<Exception>> ShutdownStartedAsync(CancellationToken cancellationToken)
+    {
+        SetState(CollectorState.Stopping);
+        _logger.LogInformation("Shutdown: stopping {Count} components", _startedCount);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.ShutdownTimeout);
+        var failures = new List<Exception>();
+        for (var i = _startedCount - 1; i >= 0; i--)
+        {
+            var component = _components[i];
+            try
+            {
+                _logger.LogDebug("Stopping {Component}", component.Description);
+                // WaitAsync bounds components that ignore the token; they are abandoned at the deadline.
+                await component.Instance.ShutdownAsync(deadline.Token).WaitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                _logger.LogError("{Component} did not finish shutting down within the shutdown timeout ({Timeout})", component.Description, _options.ShutdownTimeout);
+                failures.Add(new TimeoutException($"{component.Description} did not shut down in time"));
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "{Component} failed to shut down", component.Description);
+                failures.Add(new InvalidOperationException($"{component.Description} failed to shut down: {ex.Message}", ex));
+            }
+        }
+        _startedCount = 0;
+        if (_metricsEndpoint is not null)
+        {
+            await _metricsEndpoint.DisposeAsync();
+            _metricsEndpoint = null;
+        }
+        _runningSince = null;
+        SetState(CollectorState.Stopped);
+        _logger.LogInformation("Shutdown complete.");
+        DisposeLogging();
+        _stopped.TrySetResult();
+        return failures;
+    }
+
+    private void DisposeLogging()
+    {
+        if (_ownsLoggerFactory) _loggerFactory.Dispose();
+    }
+
+    private void SetState(CollectorState state) => _state = state;
+
+    private void OnFatalError(ComponentId source, Exception error)
+    {
+        if (Interlocked.CompareExchange(ref _fatalError, error, null) is not null) return;
+        _logger.LogError(error, "Fatal error reported by {Component}; shutting down", source);
+        _ = Task.Run(async () =>
+        {
+            try { await StopAsync(CancellationToken.None); }
+            catch (Exception ex) { _logger.LogError(ex, "Shutdown after fatal error failed"); }
+        });
+    }
+
+    /// <summary>What components see of the service: started extensions, fatal-error reporting and the state.</summary>
+    private sealed class ServiceHost(Collector collector) : IComponentHost, ICollectorStatus
+    {
+        public CollectorState State => collector._state;
+
+        public DateTimeOffset? RunningSince => collector._state == CollectorState.Running ? collector._runningSince : null;
+
+        public IComponent? GetExtension(ComponentId id)
+        {
+            for (var i = 0; i < collector._startedCount && i < collector._components.Count; i++)
+            {
+                var component = collector._components[i];
+                if (component.Spec.Kind == ComponentKind.Extension && component.Spec.Id == id) return component.Instance;
+            }
+            return null;
+        }
+
+        public void ReportFatalError(ComponentId source, Exception error) => collector.OnFatalError(source, error);
+    }
+}
