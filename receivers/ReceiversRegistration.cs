@@ -7,6 +7,8 @@ public static class ReceiversRegistration
 {
     public static ComponentRegistry AddReceivers(this ComponentRegistry registry)
     {
+        registry.Add(new Otlp.OtlpReceiverFactory());
+        registry.Add(new Ebpf.EbpfReceiverFactory());
         return registry;
     }
 }
