@@ -3,8 +3,9 @@ using Google.Protobuf;
 namespace OtelAi.Engine.Consumers;
 
 /// <summary>
-/// Sends one payload to several consumers, in order. Consumers that mutate get their own clone, except the
-/// last mutating one, which gets the original after every read-only consumer has seen it.
+/// Sends one payload to several consumers, in order. Consumers that mutate get their own clone; the last mutating
+/// one gets the original only when no read-only consumer shares it (a read-only consumer may keep the payload, e.g. in
+/// a sending queue, and must never see it change afterwards, as in otelcol's fan-out).
 /// The first error is rethrown after every consumer was called, so one failing exporter does not starve the rest.
 /// </summary>
 public sealed class FanOutConsumer<T> : ITelemetryConsumer<T> where T : class, IMessage<T>
@@ -35,7 +36,7 @@ public sealed class FanOutConsumer<T> : ITelemetryConsumer<T> where T : class, I
         foreach (var consumer in _readOnly)
             await Call(consumer, data, cancellationToken, ref errors);
         if (lastIndex >= 0)
-            await Call(_mutating[lastIndex], data, cancellationToken, ref errors);
+            await Call(_mutating[lastIndex], _readOnly.Length == 0 ? data : data.Clone(), cancellationToken, ref errors);
 
         if (errors is null) return;
         throw errors.Count == 1 ? errors[0] : Combine(errors);

@@ -1,0 +1,131 @@
+using System.Net;
+using System.Text.Json;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Config;
+using OtelAi.Engine.Extensions.HealthCheck;
+using OtelAi.TestSupport;
+
+namespace OtelAi.Engine.Tests;
+
+public sealed class HttpEndpointTests
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly Harness _h = new();
+
+    [Fact]
+    public async Task Health_check_answers_503_while_starting_and_stopping_and_200_while_running()
+    {
+        var extensions = _h.Factory<TestExtensionFactory>(ComponentKind.Extension, "testext");
+        var releaseStart = new TaskCompletionSource();
+        var releaseStop = new TaskCompletionSource();
+        extensions.StartGates["testext"] = releaseStart.Task;
+        extensions.StopGates["testext"] = releaseStop.Task;
+        await using var collector = _h.Builder()
+            .AddExtension("health_check", new HealthCheckConfig { Endpoint = "127.0.0.1:0", Path = "/health/status" })
+            .AddExtension("testext")
+            .AddReceiver("testrecv").AddExporter("collect")
+            .AddPipeline("traces", receivers: ["testrecv"], exporters: ["collect"])
+            .Build(Harness.QuietOptions);
+
+        var starting = collector.StartAsync();
+        var health = (HealthCheckExtension)collector.FindComponent(ComponentKind.Extension, ComponentId.Parse("health_check"))!;
+        await Harness.Eventually(() => IsListening(health), "health_check to listen");
+        var url = $"http://127.0.0.1:{health.Port}/health/status";
+
+        var (code, body) = await Get(url);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, code);
+        Assert.Equal("Server not available", body.GetProperty("status").GetString());
+        Assert.Equal("0001-01-01T00:00:00Z", body.GetProperty("upSince").GetString());
+
+        releaseStart.SetResult();
+        await starting;
+        (code, body) = await Get(url);
+        Assert.Equal(HttpStatusCode.OK, code);
+        Assert.Equal("Server available", body.GetProperty("status").GetString());
+        Assert.True(body.GetProperty("upSince").GetDateTime() > DateTime.UtcNow.AddMinutes(-5));
+        Assert.EndsWith("s", body.GetProperty("uptime").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync($"http://127.0.0.1:{health.Port}/other")).StatusCode);
+
+        var stopping = collector.StopAsync();
+        await Harness.Eventually(() => collector.State == CollectorState.Stopping, "collector to be stopping");
+        (code, _) = await Get(url);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, code);
+        releaseStop.SetResult();
+        await stopping;
+        await Assert.ThrowsAsync<HttpRequestException>(() => Http.GetAsync(url));
+    }
+
+    [Fact]
+    public async Task Health_check_custom_bodies_replace_the_json()
+    {
+        await using var collector = _h.Builder()
+            .AddExtension("health_check", new HealthCheckConfig { Endpoint = "127.0.0.1:0", ResponseBody = new() { Healthy = "I'm OK", Unhealthy = "I'm bad" } })
+            .AddReceiver("testrecv").AddExporter("collect")
+            .AddPipeline("traces", receivers: ["testrecv"], exporters: ["collect"])
+            .Build(Harness.QuietOptions);
+        await collector.StartAsync();
+        var health = (HealthCheckExtension)collector.FindComponent(ComponentKind.Extension, ComponentId.Parse("health_check"))!;
+
+        var response = await Http.GetAsync($"http://127.0.0.1:{health.Port}/");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("I'm OK", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public void Health_check_config_rejects_a_path_without_leading_slash()
+    {
+        var errors = new HealthCheckConfig { Path = "health" }.Validate().ToList();
+        Assert.Equal([new ConfigError("path", "must start with /")], errors);
+    }
+
+    [Fact]
+    public async Task Self_metrics_are_served_as_prometheus_text_with_otelcol_names()
+    {
+        await using var collector = _h.Builder()
+            .WithTelemetry(new TelemetryConfig { Metrics = new TelemetryMetricsConfig { Level = "normal", Address = "127.0.0.1:0" } })
+            .AddReceiver("testrecv").AddExporter("collect")
+            .AddPipeline("traces", receivers: ["testrecv"], exporters: ["collect"])
+            .Build(Harness.QuietOptions);
+        await collector.StartAsync();
+        await Harness.Receiver(collector).SendAsync(SampleData.Traces(12));
+
+        var response = await Http.GetAsync($"http://127.0.0.1:{collector.MetricsPort}/metrics");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.ToString());
+        Assert.Contains("otelcol_receiver_accepted_spans_total{receiver=\"testrecv\",transport=\"test\"} 12\n", text);
+        Assert.Contains("# TYPE otelcol_process_uptime gauge\n", text);
+        foreach (var name in new[] { "otelcol_process_memory_rss", "otelcol_process_runtime_heap_alloc_bytes", "otelcol_process_cpu_seconds" })
+        {
+            var line = text.Split('\n').Single(l => l.StartsWith(name + " "));
+            Assert.True(double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture) > 0, line);
+        }
+        await collector.StopAsync();
+        Assert.Null(collector.MetricsPort);
+    }
+
+    [Fact]
+    public async Task Metrics_level_none_serves_nothing()
+    {
+        await using var collector = _h.Builder()
+            .AddReceiver("testrecv").AddExporter("collect")
+            .AddPipeline("traces", receivers: ["testrecv"], exporters: ["collect"])
+            .Build(Harness.QuietOptions);
+        await collector.StartAsync();
+        Assert.Null(collector.MetricsPort);
+    }
+
+    private static bool IsListening(HealthCheckExtension health)
+    {
+        try { return health.Port > 0; }
+        catch (InvalidOperationException) { return false; }
+    }
+
+    private static async Task<(HttpStatusCode, JsonElement)> Get(string url)
+    {
+        using var response = await Http.GetAsync(url);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+    }
+}
