@@ -11,6 +11,7 @@ public static class ProcessorsRegistration
         registry.Add(new MemoryLimiter.MemoryLimiterProcessorFactory());
         registry.Add(new AttributesProcessor.AttributesProcessorFactory());
         registry.Add(new ResourceProcessor.ResourceProcessorFactory());
+        registry.Add(new AiAttributes.AiAttributesProcessorFactory());
         registry.Add(new Transform.TransformProcessorFactory());
         registry.Add(new Filter.FilterProcessorFactory());
         return registry;

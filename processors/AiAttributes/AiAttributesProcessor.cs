@@ -1,0 +1,369 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Google.Protobuf.Collections;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Consumers;
+using OtelAi.Engine.Telemetry;
+using OtelAi.Processors.Common;
+using OtelAi.Proto.Collector.Metrics.V1;
+using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Proto.Common.V1;
+using OtelAi.Proto.Metrics.V1;
+using OtelAi.Proto.Trace.V1;
+
+namespace OtelAi.Processors.AiAttributes;
+
+/// <summary>
+/// The aiattributes processor: enriches spans in trace pipelines; records GPU memory gauges in metrics pipelines
+/// into a store shared by every pipeline with the same processor id.
+/// </summary>
+public sealed class AiAttributesProcessorFactory : ProcessorFactory<AiAttributesConfig>
+{
+    private readonly ConcurrentDictionary<ComponentId, GpuMemoryStore> _stores = new();
+
+    public override string Type => "aiattributes";
+
+    public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>
+    {
+        [Signal.Traces] = StabilityLevel.Alpha,
+        [Signal.Metrics] = StabilityLevel.Alpha,
+    };
+
+    /// <summary>The GPU memory store of a processor id (created on first use).</summary>
+    public GpuMemoryStore StoreFor(ComponentId id) => _stores.GetOrAdd(id, _ => new GpuMemoryStore());
+
+    protected override IProcessor<T> Create<T>(ComponentCreateSettings settings, AiAttributesConfig config, ITelemetryConsumer<T> next)
+    {
+        var store = StoreFor(settings.Id);
+        object processor = SignalData<T>.Ops.Signal == Signal.Metrics
+            ? new GpuMetricsRecorder(config.GpuMemUsed, store, (ITelemetryConsumer<ExportMetricsServiceRequest>)next)
+            : new InPlaceProcessor<ExportTraceServiceRequest>(new SpanEnricher(config, store), (ITelemetryConsumer<ExportTraceServiceRequest>)next);
+        return (IProcessor<T>)processor;
+    }
+}
+
+/// <summary>Passes metrics through unchanged, remembering the newest GPU memory reading per host/pod and GPU.</summary>
+internal sealed class GpuMetricsRecorder : IProcessor<ExportMetricsServiceRequest>
+{
+    private const double Mib = 1024 * 1024;
+
+    private readonly Dictionary<string, long> _bytesPerUnitByMetric;
+    private readonly string[] _joinKeys;
+    private readonly string[] _gpuKeys;
+    private readonly GpuMemoryStore _store;
+    private readonly ITelemetryConsumer<ExportMetricsServiceRequest> _next;
+
+    public GpuMetricsRecorder(GpuMemoryConfig config, GpuMemoryStore store, ITelemetryConsumer<ExportMetricsServiceRequest> next)
+    {
+        _bytesPerUnitByMetric = config.Metrics.ToDictionary(m => m.Name, m => MemoryUnits.BytesPer(m.Unit) ?? (1L << 20), StringComparer.Ordinal);
+        _joinKeys = config.JoinKeys.ToArray();
+        _gpuKeys = config.GpuKeys.ToArray();
+        _store = store;
+        _next = next;
+    }
+
+    public bool MutatesData => _next.MutatesData;
+
+    public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public ValueTask ConsumeAsync(ExportMetricsServiceRequest data, CancellationToken cancellationToken)
+    {
+        if (_bytesPerUnitByMetric.Count > 0) Record(data);
+        return _next.ConsumeAsync(data, cancellationToken);
+    }
+
+    private void Record(ExportMetricsServiceRequest data)
+    {
+        foreach (var rm in data.ResourceMetrics)
+        {
+            var resource = rm.Resource?.Attributes;
+            foreach (var sm in rm.ScopeMetrics)
+                foreach (var metric in sm.Metrics)
+                {
+                    if (!_bytesPerUnitByMetric.TryGetValue(metric.Name, out var bytesPerUnit)) continue;
+                    if (MemoryUnits.BytesPer(metric.Unit) is { } own) bytesPerUnit = own;
+                    var points = metric.DataCase switch
+                    {
+                        Metric.DataOneofCase.Gauge => metric.Gauge.DataPoints,
+                        Metric.DataOneofCase.Sum => metric.Sum.DataPoints,
+                        _ => null,
+                    };
+                    if (points is null) continue;
+                    foreach (var point in points)
+                    {
+                        var value = point.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? point.AsInt : point.AsDouble;
+                        var mib = (long)Math.Round(value * bytesPerUnit / Mib);
+                        var joinKey = JoinKeys.Build(_joinKeys, resource, point.Attributes);
+                        var gpuId = JoinKeys.First(_gpuKeys, point.Attributes, resource) ?? "";
+                        _store.Record(joinKey, gpuId, mib, point.TimeUnixNano);
+                    }
+                }
+        }
+    }
+}
+
+internal static class JoinKeys
+{
+    /// <summary>Values of the join keys (first found in <paramref name="primary"/>, then <paramref name="secondary"/>), joined.</summary>
+    public static string Build(string[] keys, RepeatedField<KeyValue>? primary, RepeatedField<KeyValue>? secondary)
+    {
+        if (keys.Length == 1) return Lookup(keys[0], primary, secondary) ?? "";
+        var values = new string[keys.Length];
+        for (var i = 0; i < keys.Length; i++) values[i] = Lookup(keys[i], primary, secondary) ?? "";
+        return string.Join('\u0000', values);
+    }
+
+    public static string? First(string[] keys, RepeatedField<KeyValue>? primary, RepeatedField<KeyValue>? secondary)
+    {
+        foreach (var key in keys)
+            if (Lookup(key, primary, secondary) is { } value) return value;
+        return null;
+    }
+
+    private static string? Lookup(string key, RepeatedField<KeyValue>? primary, RepeatedField<KeyValue>? secondary) =>
+        Values.Text(primary?.Get(key)) ?? Values.Text(secondary?.Get(key));
+}
+
+/// <summary>Adds the AI attributes to each span of a trace payload.</summary>
+internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
+{
+    private readonly AiAttributesConfig _config;
+    private readonly GpuMemoryStore _store;
+    private readonly FieldPlan _modelId;
+    private readonly FieldPlan _modelVersion;
+    private readonly Regex[] _pathPatterns;
+    private readonly string[] _pathAttributes;
+    private readonly Span.Types.SpanKind[] _inferenceKinds;
+    private readonly Regex? _inferenceRoute;
+    private readonly double _latencyToMs;
+    private readonly string? _gpuHeaderAttribute;
+    private readonly string[] _joinKeys;
+    private readonly string[] _gpuKeys;
+    private readonly bool[] _mirror;
+    private readonly string[] _targets;
+
+    public SpanEnricher(AiAttributesConfig config, GpuMemoryStore store)
+    {
+        _config = config;
+        _store = store;
+        _modelId = new FieldPlan(config.ModelId, config.RequestBody);
+        _modelVersion = new FieldPlan(config.ModelVersion, config.RequestBody);
+        _pathPatterns = config.Path.Patterns.Select(PathPatterns.Compile).ToArray();
+        _pathAttributes = config.Path.Attributes.ToArray();
+        _inferenceKinds = config.InferenceSpans.SpanKinds.Select(k => SpanKinds.Parse(k)!.Value).ToArray();
+        _inferenceRoute = config.InferenceSpans.Route.Length > 0 ? GoRegex.Compile(config.InferenceSpans.Route) : null;
+        _latencyToMs = LatencyUnits.ToMilliseconds(config.InferenceTime.LatencyUnit)!.Value;
+        _gpuHeaderAttribute = config.GpuMemUsed.Header.Length > 0 ? "http.request.header." + config.GpuMemUsed.Header.ToLowerInvariant() : null;
+        _joinKeys = config.GpuMemUsed.JoinKeys.ToArray();
+        _gpuKeys = config.GpuMemUsed.GpuKeys.ToArray();
+        _mirror = AiAttributesConfig.FieldNames.Select(config.MirrorToResource.Contains).ToArray();
+        // Same order as AiAttributesConfig.FieldNames.
+        _targets = [config.ModelId.Target, config.ModelVersion.Target, config.InferenceTime.Target,
+            config.GpuMemUsed.Target, config.InputTokens.Target, config.OutputTokens.Target];
+    }
+
+    public void Mutate(ExportTraceServiceRequest data)
+    {
+        var client = ClientContext.Current;
+        foreach (var rs in data.ResourceSpans)
+        {
+            var resource = new ResourceView(rs.Resource?.Attributes, _config.CommandLine.Attributes);
+            Span? firstEnriched = null;
+            foreach (var ss in rs.ScopeSpans)
+                foreach (var span in ss.Spans)
+                    if (Enrich(span, resource, client)) firstEnriched ??= span;
+            if (firstEnriched is not null && _mirror.Contains(true)) Mirror(firstEnriched, rs);
+        }
+    }
+
+    /// <summary>Returns whether any target attribute is now on the span.</summary>
+    private bool Enrich(Span span, ResourceView resource, ClientInfo client)
+    {
+        var attributes = span.Attributes;
+        var modelId = Apply(_modelId, span, resource, client);
+        Apply(_modelVersion, span, resource, client);
+        CopyTokens(_config.InputTokens, attributes);
+        CopyTokens(_config.OutputTokens, attributes);
+
+        var inference = IsInferenceSpan(span, modelId);
+        var time = _config.InferenceTime;
+        if (time.Target.Length > 0 && NeedsValue(attributes, time.Target))
+        {
+            var ms = LatencyAttributeMs(attributes);
+            if (ms is null && inference && span.EndTimeUnixNano >= span.StartTimeUnixNano && span.StartTimeUnixNano > 0)
+                ms = (span.EndTimeUnixNano - span.StartTimeUnixNano) / 1_000_000.0;
+            if (ms is { } value) attributes.Upsert(time.Target, new AnyValue { DoubleValue = value });
+        }
+
+        var gpu = _config.GpuMemUsed;
+        if (gpu.Target.Length > 0 && NeedsValue(attributes, gpu.Target))
+        {
+            var mib = GpuFromSpan(attributes, client);
+            if (mib is null && inference)
+                mib = _store.Lookup(resource.JoinKey(_joinKeys, attributes), JoinKeys.First(_gpuKeys, attributes, resource.Attributes), gpu.MaxAge);
+            if (mib is { } value) attributes.Upsert(gpu.Target, new AnyValue { IntValue = value });
+        }
+
+        foreach (var target in _targets)
+            if (target.Length > 0 && attributes.IndexOf(target) >= 0) return true;
+        return false;
+    }
+
+    private bool NeedsValue(RepeatedField<KeyValue> attributes, string target) => _config.Overwrite || attributes.IndexOf(target) < 0;
+
+    /// <summary>Resolves and writes one model field; returns its value (found now or already present).</summary>
+    private string? Apply(FieldPlan plan, Span span, ResourceView resource, ClientInfo client)
+    {
+        if (plan.Target.Length == 0) return null;
+        var existing = Values.Text(span.Attributes.Get(plan.Target));
+        if (existing is not null && !_config.Overwrite) return existing;
+        var value = Resolve(plan, span, resource, client);
+        if (value is null) return existing;
+        span.Attributes.Upsert(plan.Target, new AnyValue { StringValue = value });
+        return value;
+    }
+
+    private string? Resolve(FieldPlan plan, Span span, ResourceView resource, ClientInfo client)
+    {
+        foreach (var source in plan.Sources)
+        {
+            var value = source switch
+            {
+                "attributes" => FirstText(span.Attributes, plan.Attributes),
+                "header" => plan.Header is null ? null : client.GetFirst(plan.Header) ?? Values.Text(span.Attributes.Get(plan.HeaderAttribute!)),
+                "request_body" => plan.BodyPath is null || Values.Text(span.Attributes.Get(plan.BodyAttribute)) is not { } body
+                    ? null
+                    : JsonField.Read(body, plan.BodyPath),
+                "path" => FromPath(span, plan.PathPlaceholder),
+                "command_line" => resource.CommandLineFlag(plan.CommandLineFlags),
+                _ => null,
+            };
+            if (value is not null) return value;
+        }
+        return null;
+    }
+
+    private string? FromPath(Span span, string placeholder)
+    {
+        foreach (var attribute in _pathAttributes)
+            if (Values.Text(span.Attributes.Get(attribute)) is { } path && MatchPath(path, placeholder) is { } found)
+                return found;
+        return _config.Path.SpanName ? MatchPath(span.Name, placeholder) : null;
+    }
+
+    private string? MatchPath(string text, string placeholder)
+    {
+        foreach (var pattern in _pathPatterns)
+        {
+            var match = pattern.Match(text);
+            if (match.Success && match.Groups[placeholder] is { Success: true } group) return group.Value;
+        }
+        return null;
+    }
+
+    private bool IsInferenceSpan(Span span, string? modelId)
+    {
+        var rule = _config.InferenceSpans;
+        if (rule.RequireModelId && modelId is null) return false;
+        if (_inferenceKinds.Length > 0 && Array.IndexOf(_inferenceKinds, span.Kind) < 0) return false;
+        if (_inferenceRoute is null) return true;
+        foreach (var attribute in _pathAttributes)
+            if (Values.Text(span.Attributes.Get(attribute)) is { } path && _inferenceRoute.IsMatch(path)) return true;
+        return _inferenceRoute.IsMatch(span.Name);
+    }
+
+    private double? LatencyAttributeMs(RepeatedField<KeyValue> attributes)
+    {
+        foreach (var name in _config.InferenceTime.LatencyAttributes)
+            if (Values.Number(attributes.Get(name)) is { } latency) return latency * _latencyToMs;
+        return null;
+    }
+
+    private long? GpuFromSpan(RepeatedField<KeyValue> attributes, ClientInfo client)
+    {
+        foreach (var name in _config.GpuMemUsed.Attributes)
+            if (Values.Number(attributes.Get(name)) is { } mib) return (long)Math.Round(mib);
+        if (_gpuHeaderAttribute is null) return null;
+        var header = client.GetFirst(_config.GpuMemUsed.Header) ?? Values.Text(attributes.Get(_gpuHeaderAttribute));
+        return header is not null && double.TryParse(header, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+            ? (long)Math.Round(parsed)
+            : null;
+    }
+
+    private void CopyTokens(TokenCountConfig tokens, RepeatedField<KeyValue> attributes)
+    {
+        if (tokens.Target.Length == 0 || !NeedsValue(attributes, tokens.Target)) return;
+        foreach (var name in tokens.Attributes)
+        {
+            if (name == tokens.Target || Values.Number(attributes.Get(name)) is not { } count) continue;
+            attributes.Upsert(tokens.Target, new AnyValue { IntValue = (long)count });
+            return;
+        }
+    }
+
+    private void Mirror(Span span, ResourceSpans rs)
+    {
+        var resource = (rs.Resource ??= new OtelAi.Proto.Resource.V1.Resource()).Attributes;
+        var targets = _targets;
+        for (var i = 0; i < targets.Length; i++)
+        {
+            if (!_mirror[i] || targets[i].Length == 0 || span.Attributes.Get(targets[i]) is not { } value) continue;
+            if (_config.Overwrite) resource.Upsert(targets[i], value.Clone());
+            else resource.Insert(targets[i], value.Clone());
+        }
+    }
+
+    private static string? FirstText(RepeatedField<KeyValue> attributes, string[] names)
+    {
+        foreach (var name in names)
+            if (Values.Text(attributes.Get(name)) is { } text) return text;
+        return null;
+    }
+
+    /// <summary>One model field's config, prepared once.</summary>
+    private sealed class FieldPlan(ModelFieldConfig config, RequestBodyConfig body)
+    {
+        public string Target { get; } = config.Target;
+        public string[] Sources { get; } = config.Sources.ToArray();
+        public string[] Attributes { get; } = config.Attributes.ToArray();
+        public string? Header { get; } = config.Header.Length > 0 ? config.Header.ToLowerInvariant() : null;
+        public string? HeaderAttribute { get; } = config.Header.Length > 0 ? "http.request.header." + config.Header.ToLowerInvariant() : null;
+        public string BodyAttribute { get; } = body.Attribute;
+        public string[]? BodyPath { get; } = config.BodyField.Length > 0 ? config.BodyField.Split('.') : null;
+        public string PathPlaceholder { get; } = config.PathPlaceholder;
+        public string[] CommandLineFlags { get; } = config.CommandLineFlags.ToArray();
+    }
+
+    /// <summary>Per-resource values computed at most once per payload.</summary>
+    private sealed class ResourceView(RepeatedField<KeyValue>? attributes, IReadOnlyList<string> commandLineAttributes)
+    {
+        private List<string>? _args;
+        private bool _argsRead;
+        private string? _joinKey;
+
+        public RepeatedField<KeyValue>? Attributes => attributes;
+
+        public string? CommandLineFlag(string[] flags)
+        {
+            if (!_argsRead)
+            {
+                _argsRead = true;
+                foreach (var name in commandLineAttributes)
+                    if ((_args = CommandLine.Args(attributes?.Get(name))) is not null) break;
+            }
+            return _args is null ? null : CommandLine.FlagValue(_args, flags);
+        }
+
+        /// <summary>The join key; built from the resource once unless a key is missing there and the span may have it.</summary>
+        public string JoinKey(string[] keys, RepeatedField<KeyValue> spanAttributes)
+        {
+            if (_joinKey is not null) return _joinKey;
+            var complete = keys.All(k => attributes?.Get(k) is not null);
+            var key = JoinKeys.Build(keys, attributes, spanAttributes);
+            if (complete) _joinKey = key;
+            return key;
+        }
+    }
+}
