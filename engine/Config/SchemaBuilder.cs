@@ -177,6 +177,7 @@ internal sealed class SchemaBuilder(ComponentRegistry registry)
         null => null,
         _ when model.Kind == ConfigTypeKind.Object => null,
         TimeSpan duration => Durations.Format(duration),
+        ComponentId { Type: null } => null,
         ComponentId id => id.ToString(),
         Enum => model.EnumMembers.First(m => Equals(m.Value, value)).Key,
         ConfigValue => null,

@@ -16,14 +16,23 @@ internal static class YamlReader
     public static ConfigNode? Read(string text, string sourceName, ConfigIssues issues, bool requireMapping = true)
     {
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(text));
         try
         {
             // The merging parser resolves YAML merge keys (<<: *anchor), which Go's yaml (and so otelcol) honours.
-            stream.Load(new MergingParser(new Parser(new StringReader(text))));
+            stream.Load(new MergingParser(parser));
         }
         catch (YamlException e)
         {
             issues.Error("", Readable(e), At(sourceName, e.Start));
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way on some unclosed flow collections ("[a, b" followed by more lines).
+            var last = parser.Current?.Start;
+            issues.Error("", "invalid YAML: cannot parse past this point; is a [ or { left unclosed?",
+                last is null ? new SourceLocation(sourceName, 1, 1) : At(sourceName, last.Value));
             return null;
         }
 
@@ -54,8 +63,8 @@ internal static class YamlReader
         switch (node)
         {
             case YamlScalarNode scalar:
-                var quoted = scalar.Style is not ScalarStyle.Plain and not ScalarStyle.Any || scalar.Tag.Value == StringTag;
-                var isNull = scalar.Tag.Value == NullTag || (!quoted && IsPlainNull(scalar.Value));
+                var quoted = scalar.Style is not ScalarStyle.Plain and not ScalarStyle.Any || HasTag(scalar, StringTag);
+                var isNull = HasTag(scalar, NullTag) || (!quoted && IsPlainNull(scalar.Value));
                 return new ScalarNode(isNull ? null : scalar.Value ?? "", quoted, location);
             case YamlSequenceNode sequence:
                 return new SequenceNode(sequence.Children.Select(c => Convert(c, sourceName)).ToList(), location);
@@ -72,6 +81,8 @@ internal static class YamlReader
                 throw new InvalidOperationException($"unexpected YAML node {node.GetType().Name}");
         }
     }
+
+    private static bool HasTag(YamlNode node, string tag) => node.Tag is { IsEmpty: false, IsNonSpecific: false } && node.Tag.Value == tag;
 
     private static bool IsPlainNull(string? value) => value is null or "" or "~" or "null" or "Null" or "NULL";
 
