@@ -10,6 +10,8 @@ public static class ExportersRegistration
     {
         registry.Add(new OtlpExporterFactory(), "otlp");
         registry.Add(new OtlpHttp.OtlpHttpExporterFactory(), "otlphttp");
+        registry.Add(new FileOutput.FileExporterFactory());
+        registry.Add(new DebugOutput.DebugExporterFactory());
         return registry;
     }
 }

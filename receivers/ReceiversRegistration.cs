@@ -9,6 +9,7 @@ public static class ReceiversRegistration
     {
         registry.Add(new Otlp.OtlpReceiverFactory());
         registry.Add(new Ebpf.EbpfReceiverFactory());
+        registry.Add(new OtlpJsonFile.OtlpJsonFileReceiverFactory());
         return registry;
     }
 }
