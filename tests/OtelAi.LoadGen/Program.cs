@@ -1,0 +1,26 @@
+using OtelAi.LoadGen;
+
+// otelai-loadgen: a telemetrygen-like load generator for OTLP endpoints, and a counting sink to send to.
+//   otelai-loadgen traces|metrics|logs [--endpoint host:port] [--protocol grpc|http] [--rate ITEMS_PER_S]
+//       [--duration 30s] [--workers N] [--batch ITEMS_PER_REQUEST] [--attributes N] [--attribute-type int|string]
+//       [--gzip] [--watch-pid PID]
+//   otelai-loadgen sink --grpc-endpoint host:port [--http-endpoint host:port]
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.Error.WriteLine("usage: otelai-loadgen traces|metrics|logs [options] | sink [options]  (see Program.cs header)");
+    return args.Length == 0 ? 2 : 0;
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+try
+{
+    if (args[0] == "sink") return await Sink.RunAsync(args[1..], Console.Out, cancel.Token);
+    var options = LoadOptions.Parse(args[0], args[1..]);
+    return await new LoadRun(options, Console.Out).RunAsync(cancel.Token);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"otelai-loadgen: {ex.Message}");
+    return 2;
+}
