@@ -1,9 +1,10 @@
 // OTLP/gRPC server on grpc-js (a gRPC implementation we did not write), loading the opentelemetry-proto files
 // shipped in @opentelemetry/otlp-grpc-exporter-base@0.34.0. Used by the exporter tests as a real backend.
 //
-// usage: node grpc-js-server.js <port> [--fail=<code>:<count>[:<retryDelayMs>]] [--partial=<rejected>:<message>]
+// usage: node grpc-js-server.js <port> [--fail=<code>:<count>[:<retryDelayMs>]] [--partial=<rejected>:<message>] [--delay=<ms>]
 //   --fail     answer the first <count> calls with gRPC status <code> (with RetryInfo when retryDelayMs is given)
 //   --partial  answer OK with partial_success {rejected, message}
+//   --delay    wait <ms> before answering each call (a slow backend)
 // Prints "LISTENING <port>" once bound, then one JSON line per call:
 //   {"service": "...", "status": <code>, "metadata": {...}, "request": <OTLP message, protobuf JSON mapping>}
 'use strict';
@@ -63,6 +64,12 @@ function serviceDefinition(signal, serviceName) {
 }
 
 function handler(serviceName) {
+  const answer = answerCall(serviceName);
+  const delayMs = Number(options.delay || 0);
+  return (call, callback) => (delayMs > 0 ? setTimeout(() => answer(call, callback), delayMs) : answer(call, callback));
+}
+
+function answerCall(serviceName) {
   return (call, callback) => {
     let status = 0;
     if (failuresLeft > 0) {

@@ -349,7 +349,7 @@ internal sealed class FileStorageClient : IStorageClient
     private void Quarantine(long goodLength, string reason)
     {
         var quarantined = $"{_path}.corrupt-{DateTime.UtcNow:yyyyMMddTHHmmssfff}";
-        File.Copy(_path, quarantined, overwrite: true);
+        CopyOpenFileTo(quarantined);
         _logger.LogError("file storage {Path} is corrupt: {Reason}. Kept the {Entries} entries before the damage; the damaged file was saved as {Quarantined}",
             _path, reason, _index.Count, quarantined);
         if (goodLength == 0)
@@ -363,6 +363,20 @@ internal sealed class FileStorageClient : IStorageClient
         }
         _length = goodLength;
         CompactLocked();
+    }
+
+    // File.Copy would reopen the file, which our exclusive lock forbids: copy through the handle we hold.
+    private void CopyOpenFileTo(string destination)
+    {
+        using var target = File.OpenHandle(destination, FileMode.Create, FileAccess.Write);
+        var buffer = new byte[81920];
+        long offset = 0;
+        int read;
+        while ((read = RandomAccess.Read(_file, buffer, offset)) > 0)
+        {
+            RandomAccess.Write(target, buffer.AsSpan(0, read), offset);
+            offset += read;
+        }
     }
 
     private void CompactLocked()
