@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Consumers;
+using OtelAi.Proto.Collector.Logs.V1;
+using OtelAi.Proto.Collector.Metrics.V1;
+using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Proto.Resource.V1;
+using OtelAi.Proto.Trace.V1;
+using OtelAi.Receivers.Ebpf;
+
+namespace OtelAi.Ebpf.Tests;
+
+/// <summary>A pipeline end that keeps everything it is given.</summary>
+internal sealed class CollectingConsumer<T> : ITelemetryConsumer<T> where T : class
+{
+    public ConcurrentQueue<T> Received { get; } = new();
+
+    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    {
+        Received.Enqueue(data);
+        return ValueTask.CompletedTask;
+    }
+}
+
+internal sealed class NoHost : IComponentHost
+{
+    public List<Exception> Fatal { get; } = [];
+
+    public IComponent? GetExtension(ComponentId id) => null;
+
+    public void ReportFatalError(ComponentId source, Exception error) => Fatal.Add(error);
+}
+
+/// <summary>An ebpf receiver built by its factory with collecting consumers for all three signals.</summary>
+internal sealed class ReceiverUnderTest : IAsyncDisposable
+{
+    public CollectingConsumer<ExportTraceServiceRequest> Traces { get; } = new();
+    public CollectingConsumer<ExportMetricsServiceRequest> Metrics { get; } = new();
+    public CollectingConsumer<ExportLogsServiceRequest> Logs { get; } = new();
+    public NoHost Host { get; } = new();
+    public ComponentCreateSettings Settings { get; } = ComponentCreateSettings.ForTests(new ComponentId("ebpf"), ComponentKind.Receiver);
+    public IComponent Receiver { get; }
+
+    public ReceiverUnderTest(EbpfReceiverConfig config)
+    {
+        Assert.Empty(config.Validate());
+        Receiver = new EbpfReceiverFactory().CreateReceiver(Settings, config, new ReceiverConsumers(Traces, Metrics, Logs));
+    }
+
+    public async Task StartAsync() => await Receiver.StartAsync(Host, CancellationToken.None);
+
+    public List<(Resource Resource, Span Span)> Spans() =>
+        Traces.Received.SelectMany(r => r.ResourceSpans).SelectMany(rs => rs.ScopeSpans.SelectMany(ss => ss.Spans).Select(s => (rs.Resource, s))).ToList();
+
+    /// <summary>Polls (up to 30 s) until <paramref name="done"/> holds.</summary>
+    public static async Task WaitUntil(Func<bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!done())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"waited 30 s for {what}");
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await Receiver.ShutdownAsync(timeout.Token);
+        Assert.Empty(Host.Fatal);
+    }
+}
