@@ -20,6 +20,9 @@ public sealed record AttributeActionConfig
     [ConfigDescription("Value to set (insert/update/upsert); typed as written in YAML: int, double, bool, string, map or list.")]
     public ConfigValue? Value { get; init; }
 
+    [ConfigDescription("Fallback for insert/update/upsert when value/from_attribute/from_context yields nothing (e.g. the attribute or header is absent).")]
+    public ConfigValue? DefaultValue { get; init; }
+
     [ConfigDescription("Copy the value of this attribute (insert/update/upsert); nothing happens when it is absent.")]
     public string FromAttribute { get; init; } = "";
 
@@ -116,8 +119,10 @@ public sealed class AttributeActions
     private static AnyValue? SourceValue(CompiledAction action, RepeatedField<KeyValue> attributes, ClientInfo client)
     {
         if (action.Value is not null) return action.Value.Clone();
-        if (action.FromContext.Length > 0) return FromContext(action.FromContext, client);
-        return attributes.Get(action.FromAttribute)?.Clone();
+        var found = action.FromContext.Length > 0 ? FromContext(action.FromContext, client)
+            : action.FromAttribute.Length > 0 ? attributes.Get(action.FromAttribute)?.Clone()
+            : null;
+        return found ?? action.DefaultValue?.Clone();
     }
 
     /// <summary>otelcol's from_context lookup in client.Info; null when the sender did not supply it.</summary>
@@ -227,6 +232,7 @@ public sealed class AttributeActions
             return false;
         }
         string[]? groupNames = null;
+        var defaultValue = ConfigValues.ToAnyValue(config.DefaultValue);
         error = kind switch
         {
             ActionKind.Delete or ActionKind.Hash when config.Key.Length == 0 && !hasPattern =>
@@ -234,8 +240,8 @@ public sealed class AttributeActions
             ActionKind.Delete or ActionKind.Hash when config.Value is not null || config.FromAttribute.Length > 0 =>
                 $"action \"{kind.Value.ToString().ToLowerInvariant()}\" does not use \"value\" or \"from_attribute\"",
             not (ActionKind.Delete or ActionKind.Hash) when config.Key.Length == 0 => "missing required field \"key\"",
-            ActionKind.Insert or ActionKind.Update or ActionKind.Upsert when valueSources == 0 =>
-                "either \"value\", \"from_attribute\" or \"from_context\" must be specified",
+            ActionKind.Insert or ActionKind.Update or ActionKind.Upsert when valueSources == 0 && defaultValue is null =>
+                "one of \"value\", \"from_attribute\", \"from_context\" or \"default_value\" must be specified",
             ActionKind.Insert or ActionKind.Update or ActionKind.Upsert when valueSources > 1 => "multiple value sources are set",
             ActionKind.Insert or ActionKind.Update or ActionKind.Upsert when hasPattern =>
                 $"action \"{config.Action.ToLowerInvariant()}\" does not use the \"pattern\" field",
@@ -246,12 +252,14 @@ public sealed class AttributeActions
             ActionKind.Convert when config.ConvertedType.Length == 0 => "missing required field \"converted_type\" for action \"convert\"",
             ActionKind.Convert when config.ConvertedType is not ("int" or "double" or "string") =>
                 $"invalid value \"{config.ConvertedType}\" in field \"converted_type\" (int, double or string)",
+            not (ActionKind.Insert or ActionKind.Update or ActionKind.Upsert) when defaultValue is not null =>
+                $"action \"{config.Action.ToLowerInvariant()}\" does not use the \"default_value\" field",
             not ActionKind.Convert when config.ConvertedType.Length > 0 =>
                 $"action \"{config.Action.ToLowerInvariant()}\" does not use the \"converted_type\" field",
             _ => null,
         };
         if (error is not null) return false;
-        action = new CompiledAction(kind.Value, config.Key, ConfigValues.ToAnyValue(config.Value), config.FromAttribute,
+        action = new CompiledAction(kind.Value, config.Key, ConfigValues.ToAnyValue(config.Value), defaultValue, config.FromAttribute,
             config.FromContext, regex, groupNames, config.ConvertedType);
         return true;
     }
@@ -270,6 +278,6 @@ public sealed class AttributeActions
     private enum ActionKind { Insert, Update, Upsert, Delete, Hash, Extract, Convert }
 
     private sealed record CompiledAction(
-        ActionKind Kind, string Key, AnyValue? Value, string FromAttribute, string FromContext,
+        ActionKind Kind, string Key, AnyValue? Value, AnyValue? DefaultValue, string FromAttribute, string FromContext,
         Regex? Regex, string[]? GroupNames, string ConvertedType);
 }
