@@ -17,22 +17,44 @@ internal static class SetOverride
             issues.Error("", $"--set \"{text}\" is missing \"=\": write --set key.path=value", at);
             return null;
         }
-        var keys = text[..equals].Trim().Replace("::", ".").Split('.');
-        if (keys.Any(k => k.Length == 0))
+        var keys = KeySegments(text[..equals]);
+        if (keys.Count == 0 || keys.Any(k => k.Key.Length == 0))
         {
             issues.Error("", $"--set \"{text}\" has an empty key in its path: write --set key.path=value", at);
             return null;
         }
-        var valueText = text[(equals + 1)..].Trim();
+        var rawValue = text[(equals + 1)..];
+        var valueText = rawValue.Trim();
         var value = YamlReader.Read(valueText, SourceName, issues, requireMapping: false);
         if (value is null) return null;
         // The value was parsed on its own: move its locations to where it sits in the --set text.
-        var valueColumn = equals + 2;
+        var valueColumn = equals + 2 + rawValue.Length - rawValue.TrimStart().Length;
         value = value.WithLocations(l => l.Line == 1 ? l with { Column = valueColumn + l.Column - 1 } : l);
 
         ConfigNode node = value;
-        for (var i = keys.Length - 1; i >= 0; i--)
-            node = new MappingNode([new MappingEntry(keys[i], at, node)], at);
+        for (var i = keys.Count - 1; i >= 0; i--)
+        {
+            var keyAt = new SourceLocation(SourceName, 1, keys[i].Column);
+            node = new MappingNode([new MappingEntry(keys[i].Key, keyAt, node)], keyAt);
+        }
         return (MappingNode)node;
+    }
+
+    /// <summary>The keys of a path split on "." or "::", each with its 1-based column in the --set text.</summary>
+    private static List<(string Key, int Column)> KeySegments(string path)
+    {
+        var segments = new List<(string, int)>();
+        var start = 0;
+        for (var i = 0; i <= path.Length; i++)
+        {
+            var separator = i == path.Length ? 0 : path[i] == '.' ? 1 : path.AsSpan(i).StartsWith("::") ? 2 : 0;
+            if (separator == 0 && i < path.Length) continue;
+            var raw = path[start..i];
+            var trimmed = raw.TrimStart();
+            segments.Add((trimmed.TrimEnd(), start + raw.Length - trimmed.Length + 1));
+            start = i + separator;
+            i += Math.Max(separator - 1, 0);
+        }
+        return segments;
     }
 }
