@@ -157,6 +157,7 @@ public sealed class FileStorageTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task Missing_directory_is_a_config_error_unless_create_directory()
     {
         var missing = Path.Combine(_directory, "a", "b");
