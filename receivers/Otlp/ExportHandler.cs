@@ -1,0 +1,71 @@
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using OtelAi.Engine.Consumers;
+using OtelAi.Engine.Grpc;
+using OtelAi.Engine.SelfTelemetry;
+using OtelAi.Engine.Telemetry;
+
+namespace OtelAi.Receivers.Otlp;
+
+/// <summary>The result of one export call, transport-neutral.</summary>
+/// <param name="Status">OK (possibly with partial success) or why the pipeline refused.</param>
+/// <param name="Rejected">Items removed as invalid before the pipeline saw the request (partial success).</param>
+/// <param name="RejectMessage">What was wrong with the first rejected item.</param>
+internal readonly record struct ExportOutcome(GrpcStatus Status, int Rejected, string? RejectMessage)
+{
+    public bool IsPartialSuccess => Status.Code == GrpcStatusCode.OK && Rejected > 0;
+}
+
+/// <summary>
+/// Hands one decoded request of one signal to the pipeline, for one transport: drops invalid items (partial success),
+/// sets the client context, counts accepted/refused items and turns the consumer's refusal into a status.
+/// </summary>
+internal sealed class ExportHandler<TRequest> where TRequest : class, IMessage<TRequest>, new()
+{
+    private static readonly SignalData<TRequest> Ops = SignalData<TRequest>.Ops;
+    private readonly ITelemetryConsumer<TRequest> _consumer;
+    private readonly ReceiverMetrics _metrics;
+    private readonly ILogger _logger;
+
+    public ExportHandler(ITelemetryConsumer<TRequest> consumer, ReceiverMetrics metrics, ILogger logger)
+    {
+        _consumer = consumer;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public static OtlpSignal<TRequest> Signal => OtlpSignal<TRequest>.Instance;
+
+    public static MessageParser<TRequest> Parser => Ops.Parser;
+
+    /// <param name="deadline">Fires when the client's deadline passes (a subset of <paramref name="cancellationToken"/>'s causes).</param>
+    public async ValueTask<ExportOutcome> ExportAsync(TRequest request, ClientInfo client, CancellationToken cancellationToken, CancellationToken deadline)
+    {
+        var rejected = Signal.RemoveInvalid(request, out var problem);
+        if (rejected > 0) _metrics.Refused(Ops.Signal, rejected);
+
+        var items = Ops.CountItems(request);
+        if (items == 0 && Ops.ResourceCount(request) == 0)
+            return new ExportOutcome(GrpcStatus.Ok, rejected, problem);
+
+        ClientContext.Set(client);
+        try
+        {
+            await _consumer.ConsumeAsync(request, cancellationToken);
+        }
+        catch (Exception error)
+        {
+            _metrics.Refused(Ops.Signal, items);
+            var status = GrpcStatus.FromException(error, deadline.IsCancellationRequested);
+            if (status.Code == GrpcStatusCode.Unknown)
+                _logger.LogWarning(error, "pipeline failed on {Items} {Signal} items", items, Ops.Signal.ToConfigName());
+            return new ExportOutcome(status, rejected, problem);
+        }
+        _metrics.Accepted(Ops.Signal, items);
+        return new ExportOutcome(GrpcStatus.Ok, rejected, problem);
+    }
+
+    /// <summary>The OTLP response for a successful outcome: empty, or carrying partial_success.</summary>
+    public static IMessage? PartialSuccessResponse(in ExportOutcome outcome) =>
+        outcome.IsPartialSuccess ? Signal.CreateResponse(outcome.Rejected, outcome.RejectMessage) : null;
+}

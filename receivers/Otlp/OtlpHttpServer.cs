@@ -1,0 +1,226 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+using OtelAi.Engine.Grpc;
+using OtelAi.Engine.Telemetry.Json;
+using OtelAi.Proto.Collector.Logs.V1;
+using OtelAi.Proto.Collector.Metrics.V1;
+using OtelAi.Proto.Collector.Trace.V1;
+
+namespace OtelAi.Receivers.Otlp;
+
+/// <summary>
+/// OTLP/HTTP on Kestrel: POST of protobuf or JSON bodies (optionally gzip/deflate) to one path per signal,
+/// answered in the request's encoding; errors carry a google.rpc.Status body.
+/// </summary>
+internal sealed class OtlpHttpServer
+{
+    private const string ProtobufType = "application/x-protobuf";
+    private const string JsonType = "application/json";
+    private const string SupportedTypes = "application/json, application/x-protobuf";
+    private const string SupportedEncodings = "gzip, deflate, identity";
+
+    private readonly HttpServerConfig _config;
+    private readonly ExportHandler<ExportTraceServiceRequest>? _traces;
+    private readonly ExportHandler<ExportMetricsServiceRequest>? _metrics;
+    private readonly ExportHandler<ExportLogsServiceRequest>? _logs;
+    private readonly ILogger _logger;
+    private readonly CorsPolicy? _cors;
+    private readonly long _maxBodySize;
+
+    public OtlpHttpServer(
+        HttpServerConfig config,
+        ExportHandler<ExportTraceServiceRequest>? traces,
+        ExportHandler<ExportMetricsServiceRequest>? metrics,
+        ExportHandler<ExportLogsServiceRequest>? logs,
+        ILogger logger)
+    {
+        _logger = logger;
+        _config = config;
+        _traces = traces;
+        _metrics = metrics;
+        _logs = logs;
+        _cors = config.Cors is { AllowedOrigins.Count: > 0 } cors ? new CorsPolicy(cors) : null;
+        _maxBodySize = config.EffectiveMaxRequestBodySize;
+    }
+
+    public WebApplication Build()
+    {
+        ListenEndpoint.TryParse(_config.Endpoint, out var endpoint, out _);
+        return KestrelHost.Build(endpoint, HttpProtocols.Http1AndHttp2, _config.Tls,
+            options => options.Limits.MaxRequestBodySize = null, // checked here, to answer 413 with a status body
+            HandleAsync, _logger);
+    }
+
+    private enum BodyFormat { Protobuf, Json }
+
+    private Task HandleAsync(HttpContext context)
+    {
+        foreach (var (name, value) in _config.ResponseHeaders) context.Response.Headers[name] = value;
+        var request = context.Request;
+        var path = request.Path.Value ?? "";
+        if (_cors is not null && request.Headers.Origin.Count > 0)
+        {
+            if (HttpMethods.IsOptions(request.Method) && request.Headers.AccessControlRequestMethod.Count > 0)
+            {
+                _cors.WritePreflight(context);
+                return Task.CompletedTask;
+            }
+            _cors.AddActualRequestHeaders(context);
+        }
+
+        if (path == _config.TracesUrlPath && _traces is not null) return ExportAsync(context, _traces);
+        if (path == _config.MetricsUrlPath && _metrics is not null) return ExportAsync(context, _metrics);
+        if (path == _config.LogsUrlPath && _logs is not null) return ExportAsync(context, _logs);
+        return WriteText(context, StatusCodes.Status404NotFound, "404 page not found");
+    }
+
+    private async Task ExportAsync<TRequest>(HttpContext context, ExportHandler<TRequest> handler)
+        where TRequest : class, IMessage<TRequest>, new()
+    {
+        var request = context.Request;
+        var format = ParseFormat(request.ContentType);
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            context.Response.Headers.Allow = "POST";
+            await WriteError(context, format ?? BodyFormat.Protobuf, StatusCodes.Status405MethodNotAllowed,
+                new GrpcStatus(GrpcStatusCode.Unimplemented, $"405 method not allowed, supported: [POST]"));
+            return;
+        }
+        if (format is not { } bodyFormat)
+        {
+            await WriteText(context, StatusCodes.Status415UnsupportedMediaType,
+                $"415 unsupported media type \"{request.ContentType}\", supported: [{SupportedTypes}]");
+            return;
+        }
+        var encodingName = request.Headers.ContentEncoding.ToString();
+        if (!MessageCompression.TryParse(encodingName, out var coding))
+        {
+            await WriteError(context, bodyFormat, StatusCodes.Status415UnsupportedMediaType, new GrpcStatus(GrpcStatusCode.InvalidArgument,
+                $"415 unsupported Content-Encoding \"{encodingName}\", supported: [{SupportedEncodings}]"));
+            return;
+        }
+        if (request.ContentLength > _maxBodySize)
+        {
+            await WriteTooLarge(context, bodyFormat);
+            return;
+        }
+
+        using var body = new PooledBufferWriter((int)Math.Min(request.ContentLength ?? 16 * 1024, _maxBodySize) + 1);
+        if (!await ReadBodyAsync(request.BodyReader, body, context.RequestAborted))
+        {
+            await WriteTooLarge(context, bodyFormat);
+            return;
+        }
+
+        TRequest message;
+        try
+        {
+            if (coding == ContentCoding.Identity) message = Decode(body.WrittenMemory, bodyFormat, ExportHandler<TRequest>.Parser);
+            else
+            {
+                using var plain = new PooledBufferWriter((int)Math.Min(body.WrittenCount * 4L, _maxBodySize) + 1);
+                MessageCompression.Decompress(new ReadOnlySequence<byte>(body.WrittenMemory), coding, _maxBodySize, plain);
+                message = Decode(plain.WrittenMemory, bodyFormat, ExportHandler<TRequest>.Parser);
+            }
+        }
+        catch (DecompressedSizeExceededException)
+        {
+            await WriteTooLarge(context, bodyFormat);
+            return;
+        }
+        catch (Exception ex) when (ex is InvalidDataException or InvalidProtocolBufferException or OtlpJsonException)
+        {
+            var what = ex is InvalidDataException
+                ? $"cannot decompress the {coding.ToString().ToLowerInvariant()} body: {ex.Message}"
+                : $"request is not a valid {(bodyFormat == BodyFormat.Json ? "OTLP/JSON" : "protobuf")} {typeof(TRequest).Name}: {ex.Message}";
+            await WriteError(context, bodyFormat, StatusCodes.Status400BadRequest, new GrpcStatus(GrpcStatusCode.InvalidArgument, what));
+            return;
+        }
+
+        var outcome = await handler.ExportAsync(message, RequestClient.From(context, _config.IncludeMetadata), context.RequestAborted, default);
+        if (outcome.Status.Code != GrpcStatusCode.OK)
+        {
+            var httpStatus = GrpcStatusMapping.ToHttpStatus(outcome.Status.Code);
+            if (outcome.Status.RetryDelay is { } delay && httpStatus is 429 or 503)
+                context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            await WriteError(context, bodyFormat, httpStatus, outcome.Status);
+            return;
+        }
+        await WriteBody(context, bodyFormat, StatusCodes.Status200OK,
+            ExportHandler<TRequest>.PartialSuccessResponse(outcome) ?? ExportHandler<TRequest>.Signal.CreateResponse(0, null));
+    }
+
+    private static BodyFormat? ParseFormat(string? contentType)
+    {
+        if (contentType is null) return null;
+        var semicolon = contentType.IndexOf(';');
+        var mediaType = (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
+        if (mediaType.Equals(ProtobufType, StringComparison.OrdinalIgnoreCase)) return BodyFormat.Protobuf;
+        if (mediaType.Equals(JsonType, StringComparison.OrdinalIgnoreCase)) return BodyFormat.Json;
+        return null;
+    }
+
+    /// <summary>Copies the body into pooled memory (one copy; Kestrel's buffers are returned as we go). False when it exceeds the limit.</summary>
+    private async ValueTask<bool> ReadBodyAsync(System.IO.Pipelines.PipeReader reader, PooledBufferWriter body, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var read = await reader.ReadAsync(cancellationToken);
+            var buffer = read.Buffer;
+            if (body.WrittenCount + buffer.Length > _maxBodySize)
+            {
+                reader.AdvanceTo(buffer.End);
+                return false;
+            }
+            foreach (var segment in buffer) body.Write(segment.Span);
+            reader.AdvanceTo(buffer.End);
+            if (read.IsCompleted) return true;
+        }
+    }
+
+    private static TRequest Decode<TRequest>(ReadOnlyMemory<byte> bytes, BodyFormat format, MessageParser<TRequest> parser)
+        where TRequest : class, IMessage<TRequest>, new() =>
+        format == BodyFormat.Json ? OtlpJson.Parse<TRequest>(bytes.Span) : parser.ParseFrom(bytes.Span);
+
+    private Task WriteTooLarge(HttpContext context, BodyFormat format) =>
+        WriteError(context, format, StatusCodes.Status413PayloadTooLarge,
+            new GrpcStatus(GrpcStatusCode.InvalidArgument, $"request body larger than max_request_body_size ({_maxBodySize} bytes)"));
+
+    private static Task WriteError(HttpContext context, BodyFormat format, int httpStatus, GrpcStatus status) =>
+        WriteBody(context, format, httpStatus, status.ToProto());
+
+    private static async Task WriteBody(HttpContext context, BodyFormat format, int httpStatus, IMessage body)
+    {
+        var response = context.Response;
+        response.StatusCode = httpStatus;
+        response.ContentType = format == BodyFormat.Json ? JsonType : ProtobufType;
+        if (format == BodyFormat.Json)
+        {
+            using var writer = new Utf8JsonWriter(response.BodyWriter);
+            OtlpJson.Write(body, writer);
+        }
+        else
+        {
+            var size = body.CalculateSize();
+            response.ContentLength = size;
+            if (size > 0) body.WriteTo(response.BodyWriter); // an empty write would advance a writer never asked for memory
+
+        }
+        await response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
+    private static Task WriteText(HttpContext context, int httpStatus, string text)
+    {
+        context.Response.StatusCode = httpStatus;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(text, Encoding.UTF8, context.RequestAborted);
+    }
+}

@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.SelfTelemetry;
+using OtelAi.Proto.Collector.Logs.V1;
+using OtelAi.Proto.Collector.Metrics.V1;
+using OtelAi.Proto.Collector.Trace.V1;
+
+namespace OtelAi.Receivers.Otlp;
+
+/// <summary>The otlp receiver: an OTLP/gRPC and/or an OTLP/HTTP server feeding the pipelines that list it.</summary>
+internal sealed class OtlpReceiver : IComponent
+{
+    private readonly ComponentCreateSettings _settings;
+    private readonly OtlpReceiverConfig _config;
+    private readonly ReceiverConsumers _consumers;
+    private readonly List<WebApplication> _servers = [];
+
+    public OtlpReceiver(ComponentCreateSettings settings, OtlpReceiverConfig config, ReceiverConsumers consumers)
+    {
+        _settings = settings;
+        _config = config;
+        _consumers = consumers;
+    }
+
+    public async Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
+    {
+        if (_config.Protocols.Grpc is { } grpc)
+        {
+            var metrics = new ReceiverMetrics(_settings.Metrics, _settings.Id, "grpc");
+            var server = new OtlpGrpcServer(grpc, Handler(_consumers.Traces, metrics), Handler(_consumers.Metrics, metrics), Handler(_consumers.Logs, metrics), _settings.Logger);
+            await StartServer(server.Build(), "gRPC", grpc.Endpoint, cancellationToken);
+        }
+        if (_config.Protocols.Http is { } http)
+        {
+            var metrics = new ReceiverMetrics(_settings.Metrics, _settings.Id, "http");
+            var server = new OtlpHttpServer(http, Handler(_consumers.Traces, metrics), Handler(_consumers.Metrics, metrics), Handler(_consumers.Logs, metrics), _settings.Logger);
+            await StartServer(server.Build(), "HTTP", http.Endpoint, cancellationToken);
+        }
+    }
+
+    private ExportHandler<T>? Handler<T>(Engine.Consumers.ITelemetryConsumer<T>? consumer, ReceiverMetrics metrics)
+        where T : class, Google.Protobuf.IMessage<T>, new() =>
+        consumer is null ? null : new ExportHandler<T>(consumer, metrics, _settings.Logger);
+
+    private async Task StartServer(WebApplication server, string protocol, string endpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await server.StartAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            await server.DisposeAsync();
+            await ShutdownAsync(CancellationToken.None);
+            throw new InvalidOperationException($"{_settings.Id}: cannot serve OTLP/{protocol} on {endpoint}: {ex.Message}", ex);
+        }
+        _servers.Add(server);
+        _settings.Logger.LogInformation("{Receiver} serving OTLP/{Protocol} on {Endpoint}", _settings.Id, protocol, endpoint);
+    }
+
+    /// <summary>Stops accepting, lets in-flight requests finish until <paramref name="cancellationToken"/> fires.</summary>
+    public async Task ShutdownAsync(CancellationToken cancellationToken)
+    {
+        foreach (var server in _servers)
+        {
+            try { await server.StopAsync(cancellationToken); }
+            catch (OperationCanceledException) { }
+            await server.DisposeAsync();
+        }
+        _servers.Clear();
+    }
+}

@@ -1,0 +1,227 @@
+using System.Security.Authentication;
+using OtelAi.Engine.Config;
+
+namespace OtelAi.Receivers.Otlp;
+
+/// <summary>otelcol's otlp receiver config: a protocol is served when its key is present (<c>grpc:</c> alone enables defaults).</summary>
+public sealed record OtlpReceiverConfig : ComponentConfig
+{
+    public OtlpProtocolsConfig Protocols { get; init; } = new();
+
+    public override IEnumerable<ConfigError> Validate()
+    {
+        if (Protocols.Grpc is null && Protocols.Http is null)
+            yield return new ConfigError("protocols", "must specify at least one protocol when using the OTLP receiver");
+        if (Protocols.Grpc is { } grpc)
+            foreach (var error in grpc.Validate()) yield return error with { Path = "protocols.grpc." + error.Path };
+        if (Protocols.Http is { } http)
+            foreach (var error in http.Validate()) yield return error with { Path = "protocols.http." + error.Path };
+    }
+}
+
+public sealed record OtlpProtocolsConfig
+{
+    public GrpcServerConfig? Grpc { get; init; }
+
+    public HttpServerConfig? Http { get; init; }
+}
+
+/// <summary>configgrpc.ServerConfig, with the otlp receiver's defaults.</summary>
+public sealed record GrpcServerConfig
+{
+    [ConfigDescription("host:port to listen on; localhost binds loopback only, 0.0.0.0 or an empty host every interface.")]
+    public string Endpoint { get; init; } = "localhost:4317";
+
+    [ConfigDescription("Listener transport; only tcp is served.")]
+    public string Transport { get; init; } = "tcp";
+
+    [ConfigDescription("Largest request message accepted, in MiB (after decompression).")]
+    [ConfigRange(0)]
+    public int MaxRecvMsgSizeMib { get; init; } = 4;
+
+    [ConfigDescription("Concurrent HTTP/2 streams per connection; 0 keeps the server default (100).")]
+    [ConfigRange(0)]
+    public int MaxConcurrentStreams { get; init; }
+
+    [ConfigDescription("Accepted for otelcol compatibility; Kestrel sizes its socket buffers itself.")]
+    [ConfigRange(0)]
+    public int ReadBufferSize { get; init; } = 512 * 1024;
+
+    [ConfigDescription("Accepted for otelcol compatibility; Kestrel sizes its socket buffers itself.")]
+    [ConfigRange(0)]
+    public int WriteBufferSize { get; init; }
+
+    public GrpcKeepaliveConfig? Keepalive { get; init; }
+
+    public TlsServerConfig? Tls { get; init; }
+
+    [ConfigDescription("Make request headers available to processors (client metadata).")]
+    public bool IncludeMetadata { get; init; }
+
+    /// <summary>Auth extensions are not served yet: the key is accepted only when absent.</summary>
+    public ConfigValue? Auth { get; init; }
+
+    public long MaxRecvMsgSizeBytes => MaxRecvMsgSizeMib == 0 ? 4L << 20 : (long)MaxRecvMsgSizeMib << 20;
+
+    internal IEnumerable<ConfigError> Validate()
+    {
+        if (!ListenEndpoint.TryParse(Endpoint, out _, out var endpointError))
+            yield return new ConfigError("endpoint", endpointError!);
+        if (Transport != "tcp")
+            yield return new ConfigError("transport", $"transport \"{Transport}\" is not supported; use tcp");
+        if (MaxRecvMsgSizeBytes > int.MaxValue - 5)
+            yield return new ConfigError("max_recv_msg_size_mib", "must be below 2048");
+        if (Auth is not null)
+            yield return new ConfigError("auth", "authenticator extensions are not supported by this build");
+        if (Tls is not null)
+            foreach (var error in Tls.Validate()) yield return error with { Path = "tls." + error.Path };
+    }
+}
+
+public sealed record GrpcKeepaliveConfig
+{
+    public GrpcKeepaliveServerParameters? ServerParameters { get; init; }
+
+    public GrpcKeepaliveEnforcementPolicy? EnforcementPolicy { get; init; }
+}
+
+public sealed record GrpcKeepaliveServerParameters
+{
+    [ConfigDescription("Close connections idle this long (0 = never).")]
+    public TimeSpan MaxConnectionIdle { get; init; }
+
+    [ConfigDescription("Accepted; Kestrel has no maximum connection age.")]
+    public TimeSpan MaxConnectionAge { get; init; }
+
+    [ConfigDescription("Accepted; Kestrel has no maximum connection age.")]
+    public TimeSpan MaxConnectionAgeGrace { get; init; }
+
+    [ConfigDescription("Send an HTTP/2 PING after this much inactivity (0 = never).")]
+    public TimeSpan Time { get; init; }
+
+    [ConfigDescription("Close the connection when a keepalive PING is not answered within this time.")]
+    public TimeSpan Timeout { get; init; }
+}
+
+public sealed record GrpcKeepaliveEnforcementPolicy
+{
+    [ConfigDescription("Accepted; Kestrel does not police client ping rates.")]
+    public TimeSpan MinTime { get; init; }
+
+    [ConfigDescription("Accepted; Kestrel does not police client ping rates.")]
+    public bool PermitWithoutStream { get; init; }
+}
+
+/// <summary>confighttp.ServerConfig plus the otlp receiver's URL paths.</summary>
+public sealed record HttpServerConfig
+{
+    [ConfigDescription("host:port to listen on; localhost binds loopback only, 0.0.0.0 or an empty host every interface.")]
+    public string Endpoint { get; init; } = "localhost:4318";
+
+    public string TracesUrlPath { get; init; } = "/v1/traces";
+
+    public string MetricsUrlPath { get; init; } = "/v1/metrics";
+
+    public string LogsUrlPath { get; init; } = "/v1/logs";
+
+    [ConfigDescription("Largest request body accepted, in bytes, before and after decompression; larger requests get 413.")]
+    [ConfigRange(0)]
+    public long MaxRequestBodySize { get; init; } = 20L << 20;
+
+    public CorsConfig? Cors { get; init; }
+
+    public TlsServerConfig? Tls { get; init; }
+
+    [ConfigDescription("Make request headers available to processors (client metadata).")]
+    public bool IncludeMetadata { get; init; }
+
+    [ConfigDescription("Headers added to every response.")]
+    public Dictionary<string, string> ResponseHeaders { get; init; } = new();
+
+    /// <summary>Auth extensions are not served yet: the key is accepted only when absent.</summary>
+    public ConfigValue? Auth { get; init; }
+
+    public long EffectiveMaxRequestBodySize => MaxRequestBodySize <= 0 ? 20L << 20 : MaxRequestBodySize;
+
+    internal IEnumerable<ConfigError> Validate()
+    {
+        if (!ListenEndpoint.TryParse(Endpoint, out _, out var endpointError))
+            yield return new ConfigError("endpoint", endpointError!);
+        foreach (var (key, path) in new[] { ("traces_url_path", TracesUrlPath), ("metrics_url_path", MetricsUrlPath), ("logs_url_path", LogsUrlPath) })
+            if (!path.StartsWith('/'))
+                yield return new ConfigError(key, $"\"{path}\" must start with /");
+        if (Auth is not null)
+            yield return new ConfigError("auth", "authenticator extensions are not supported by this build");
+        if (Tls is not null)
+            foreach (var error in Tls.Validate()) yield return error with { Path = "tls." + error.Path };
+    }
+}
+
+public sealed record CorsConfig
+{
+    [ConfigDescription("Origins allowed to send requests; * and one-wildcard patterns such as https://*.example.com.")]
+    public List<string> AllowedOrigins { get; init; } = [];
+
+    [ConfigDescription("Request headers allowed besides the CORS-safelisted ones; * allows any.")]
+    public List<string> AllowedHeaders { get; init; } = [];
+
+    [ConfigDescription("Seconds a browser may cache a preflight answer (0 = header not sent).")]
+    [ConfigRange(0)]
+    public int MaxAge { get; init; }
+}
+
+/// <summary>configtls.ServerConfig: server certificate, optional client CA for mutual TLS, protocol versions.</summary>
+public sealed record TlsServerConfig
+{
+    public string CertFile { get; init; } = "";
+
+    public string KeyFile { get; init; } = "";
+
+    [ConfigDescription("Accepted; a server verifies clients with client_ca_file.")]
+    public string CaFile { get; init; } = "";
+
+    [ConfigDescription("CA bundle (PEM) that client certificates must chain to; setting it requires client certificates (mTLS).")]
+    public string ClientCaFile { get; init; } = "";
+
+    [ConfigDescription("Minimum TLS version: 1.2 (default) or 1.3.")]
+    public string MinVersion { get; init; } = "";
+
+    [ConfigDescription("Maximum TLS version: 1.2 or 1.3 (default: newest).")]
+    public string MaxVersion { get; init; } = "";
+
+    [ConfigDescription("Accepted; certificates are read at start.")]
+    public TimeSpan ReloadInterval { get; init; }
+
+    internal IEnumerable<ConfigError> Validate()
+    {
+        if (CertFile.Length == 0 || KeyFile.Length == 0)
+            yield return new ConfigError("cert_file", "a TLS server needs both cert_file and key_file");
+        if (!TryParseVersion(MinVersion, out _))
+            yield return new ConfigError("min_version", $"unsupported TLS version \"{MinVersion}\" (use 1.2 or 1.3)");
+        if (MaxVersion is not ("" or "1.2" or "1.3"))
+            yield return new ConfigError("max_version", $"unsupported TLS version \"{MaxVersion}\" (use 1.2 or 1.3)");
+    }
+
+    /// <summary>Protocols from min_version..max_version (TLS 1.0/1.1 are not offered by this runtime's policy).</summary>
+    internal SslProtocols Protocols()
+    {
+        TryParseVersion(MinVersion, out var min);
+        TryParseVersion(MaxVersion, out var max);
+        var protocols = SslProtocols.None;
+        if ((min ?? SslProtocols.Tls12) <= SslProtocols.Tls12 && (max ?? SslProtocols.Tls13) >= SslProtocols.Tls12) protocols |= SslProtocols.Tls12;
+        if ((max ?? SslProtocols.Tls13) >= SslProtocols.Tls13) protocols |= SslProtocols.Tls13;
+        return protocols;
+    }
+
+    private static bool TryParseVersion(string text, out SslProtocols? version)
+    {
+        version = text switch
+        {
+            "" => null,
+            "1.0" or "1.1" or "1.2" => SslProtocols.Tls12, // older versions are raised to 1.2
+            "1.3" => SslProtocols.Tls13,
+            _ => SslProtocols.None,
+        };
+        return version != SslProtocols.None;
+    }
+}
