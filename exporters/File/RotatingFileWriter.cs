@@ -36,7 +36,10 @@ internal sealed class RotatingFileWriter
         _time = time;
         var directory = Path.GetDirectoryName(path)!;
         if (config.CreateDirectory && !Directory.Exists(directory))
-            Directory.CreateDirectory(directory, config.DirectoryMode);
+        {
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+            else Directory.CreateDirectory(directory, config.DirectoryMode);
+        }
         // Rotation appends to what is there (and rotates when full); otherwise append decides.
         Open(config.Append || config.Rotation is not null ? FileMode.Append : FileMode.Create);
         _flushTimer = time.CreateTimer(_ => Flush(), null, config.EffectiveFlushInterval, config.EffectiveFlushInterval);

@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Consumers;
+
+namespace OtelAi.FileComponents.Tests;
+
+/// <summary>Keeps what it is given; can refuse the first calls to simulate backpressure.</summary>
+internal sealed class CollectingConsumer<T> : ITelemetryConsumer<T> where T : class
+{
+    private int _refusalsLeft;
+
+    public CollectingConsumer(int retryableRefusals = 0) => _refusalsLeft = retryableRefusals;
+
+    public ConcurrentQueue<T> Received { get; } = new();
+
+    public int Refusals;
+
+    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Decrement(ref _refusalsLeft) >= 0)
+        {
+            Interlocked.Increment(ref Refusals);
+            throw new RetryableDataException("queue full", TimeSpan.FromMilliseconds(20));
+        }
+        Received.Enqueue(data);
+        return ValueTask.CompletedTask;
+    }
+}
+
+internal sealed class NoHost : IComponentHost
+{
+    public IComponent? GetExtension(ComponentId id) => null;
+    public void ReportFatalError(ComponentId source, Exception error) => throw new InvalidOperationException($"{source} reported a fatal error", error);
+}
+
+/// <summary>An ILogger that keeps formatted lines, so tests can read what a component logged.</summary>
+internal sealed class CapturingLogger : ILogger
+{
+    public ConcurrentQueue<(LogLevel Level, string Message)> Lines { get; } = new();
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        Lines.Enqueue((logLevel, formatter(state, exception)));
+
+    public IEnumerable<string> Messages(LogLevel level) => Lines.Where(l => l.Level == level).Select(l => l.Message);
+}
+
+/// <summary>A clock tests move by hand.</summary>
+internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = start;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
+
+internal static class Eventually
+{
+    /// <summary>Polls until <paramref name="condition"/> holds; generous for loaded CI machines.</summary>
+    public static async Task True(Func<bool> condition, string what, int timeoutSeconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
+            await Task.Delay(20);
+        }
+    }
+}
+
+/// <summary>A fresh directory under /tmp, removed at dispose.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public TempDirectory() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "otelai-files-" + Guid.NewGuid().ToString("N"));
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
