@@ -61,7 +61,7 @@ internal sealed class Compiler
                 return ctx => !operand(ctx);
             }
             case LiteralNode or ListNode or MapNode or MathNode or EnumNode:
-                throw Error(node.Pos, "expected a boolean expression (a comparison, true/false or a converter returning a bool)");
+                throw Error(StartOf(node), "expected a boolean expression (a comparison, true/false or a converter returning a bool)");
             default:
             {
                 var value = CompileValue(node);
@@ -75,6 +75,16 @@ internal sealed class Compiler
             }
         }
     }
+
+    // Binary nodes sit at their operator; errors about a whole expression point at its first character.
+    private static int StartOf(Node node) => node switch
+    {
+        MathNode math => StartOf(math.Left),
+        CompareNode compare => StartOf(compare.Left),
+        AndNode and => StartOf(and.Left),
+        OrNode or => StartOf(or.Left),
+        _ => node.Pos,
+    };
 
     private OttlPredicate CompileComparison(CompareNode compare)
     {

@@ -80,7 +80,7 @@ public static class OttlLanguage
     /// <summary>
     /// otelcol's context inference: every path must start with a context name (<c>span.name</c>,
     /// <c>resource.attributes</c>); the statements run in the most specific context named. Statements without paths
-    /// run in the signal's item context (span, metric, log).
+    /// run in the signal's item context (<see cref="ItemContextOf"/>).
     /// </summary>
     public static OttlContextKind InferContext(Signal signal, IEnumerable<string> statements, IEnumerable<string> conditions)
     {
@@ -93,7 +93,7 @@ public static class OttlLanguage
                 var named = Paths.IsContextPrefix(path.Names[0]) ? OttlContextNames.Parse(path.Names[0]) : null;
                 if (named is null)
                     throw new OttlCompileException(text, path.Pos,
-                        $"missing context name for path \"{path.Dotted}\": write e.g. {allowed[^1].Name()}.{path.Dotted}, or give the group a context");
+                        $"missing context name for path \"{path.Dotted}\" (write e.g. {ItemContextOf(signal).Name()}.{path.Dotted}, or set the group's context)");
                 var index = IndexOf(allowed, named.Value);
                 if (index < 0)
                     throw new OttlCompileException(text, path.Pos,
@@ -109,8 +109,16 @@ public static class OttlLanguage
         }
         foreach (var text in conditions) Visit(text, Parser.ParseCondition(text));
         // A child context can reach its parents, so the most specific one named runs everything.
-        return lowest < 0 ? allowed[^1] : allowed[lowest];
+        return lowest < 0 ? ItemContextOf(signal) : allowed[lowest];
     }
+
+    /// <summary>The context of a signal's items: span, metric or log.</summary>
+    public static OttlContextKind ItemContextOf(Signal signal) => signal switch
+    {
+        Signal.Traces => OttlContextKind.Span,
+        Signal.Metrics => OttlContextKind.Metric,
+        _ => OttlContextKind.Log,
+    };
 
     private static int IndexOf(IReadOnlyList<OttlContextKind> list, OttlContextKind kind)
     {

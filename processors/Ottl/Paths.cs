@@ -38,7 +38,7 @@ internal static class Paths
         else
         {
             if (compiler.RequireContextPrefix)
-                throw compiler.Error(node.Pos, $"missing context name for path \"{node.Dotted}\" (write e.g. {compiler.Context.Name()}.{node.Dotted})");
+                throw compiler.Error(node.Pos, $"missing context name for path \"{node.Dotted}\" (write e.g. {compiler.Context.Name()}.{node.Dotted}, or set the group's context)");
             target = compiler.Context;
             first = 0;
         }

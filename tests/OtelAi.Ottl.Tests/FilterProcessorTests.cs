@@ -1,0 +1,193 @@
+using Google.Protobuf;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Config;
+using OtelAi.Engine.Consumers;
+using OtelAi.Engine.Telemetry;
+using OtelAi.Processors;
+using OtelAi.Processors.Filter;
+using OtelAi.Proto.Collector.Logs.V1;
+using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Proto.Common.V1;
+using OtelAi.Proto.Metrics.V1;
+using OtelAi.Proto.Resource.V1;
+using OtelAi.TestSupport;
+
+namespace OtelAi.Ottl.Tests;
+
+public class FilterProcessorTests
+{
+    private sealed record Run<T>(IReadOnlyList<T> Received, ComponentCreateSettings Settings)
+    {
+        public double Dropped(Signal signal) =>
+            Settings.Metrics.Read($"otelcol_processor_dropped_{signal.ItemName()}", ("processor", "filter")) ?? 0;
+    }
+
+    private static async Task<Run<T>> Process<T>(string yaml, T data) where T : class, IMessage<T>, new()
+    {
+        var config = ConfigLoader.Bind<FilterConfig>(yaml);
+        var next = new CollectingConsumer<T>();
+        var settings = ComponentCreateSettings.ForTests(new ComponentId("filter"), ComponentKind.Processor);
+        var processor = new FilterProcessorFactory().CreateProcessor(settings, config, next);
+        await processor.StartAsync(null!, CancellationToken.None);
+        await processor.ConsumeAsync(data, CancellationToken.None);
+        await processor.ShutdownAsync(CancellationToken.None);
+        return new Run<T>(next.Received, settings);
+    }
+
+    /// <summary>Two resources: one from the README's examples that should be dropped entirely, one kept in part.</summary>
+    private static ExportTraceServiceRequest ReadmeTraces()
+    {
+        var data = SampleData.Traces(4);
+        var spans = data.ResourceSpans[0].ScopeSpans[0].Spans;
+        spans[0].Attributes.Add(SampleData.Attr("container.name", "app_container_1"));
+        spans[1].Name = "app_3";
+        spans[2].Events.Add(new OtelAi.Proto.Trace.V1.Span.Types.Event { Name = "grpc.call", Attributes = { SampleData.Attr("x", 1L) } });
+        spans[2].Events.Add(new OtelAi.Proto.Trace.V1.Span.Types.Event { Name = "plain", Attributes = { SampleData.Attr("grpc", true) } });
+        var localhost = SampleData.Traces(2, seed: 7).ResourceSpans[0];
+        localhost.Resource.Attributes.Add(SampleData.Attr("host.name", "localhost"));
+        localhost.Resource.Attributes.RemoveAt(1);
+        data.ResourceSpans.Add(localhost);
+        return data;
+    }
+
+    [Fact]
+    public async Task Readme_trace_conditions_drop_spans_events_and_empty_containers()
+    {
+        const string yaml = """
+            error_mode: ignore
+            traces:
+              span:
+                - 'attributes["container.name"] == "app_container_1"'
+                - 'resource.attributes["host.name"] == "localhost"'
+                - 'name == "app_3"'
+              spanevent:
+                - 'attributes["grpc"] == true'
+                - 'IsMatch(name, ".*grpc.*")'
+            """;
+        var run = await Process(yaml, ReadmeTraces());
+        var result = Assert.Single(run.Received);
+        var resource = Assert.Single(result.ResourceSpans);
+        Assert.Equal("node-1", resource.Resource.Attributes.Get("host.name")!.StringValue);
+        var spans = resource.ScopeSpans[0].Spans;
+        Assert.Equal(2, spans.Count);
+        Assert.Equal(["token"], spans[0].Events.Select(e => e.Name));
+        // 2 spans dropped in the first resource, both spans of the localhost resource.
+        Assert.Equal(4, run.Dropped(Signal.Traces));
+    }
+
+    [Fact]
+    public async Task Readme_metric_conditions()
+    {
+        var data = SampleData.Metrics(6);
+        var other = SampleData.Metrics(3, "my_service_name").ResourceMetrics[0];
+        other.Resource.Attributes.Add(SampleData.Attr("my_label", "abc123"));
+        other.ScopeMetrics[0].Metrics[0].Name = "my.metric";
+        data.ResourceMetrics.Add(other);
+        const string yaml = """
+            error_mode: ignore
+            metrics:
+              metric:
+                - 'name == "my.metric" and resource.attributes["my_label"] == "abc123"'
+                - 'type == METRIC_DATA_TYPE_HISTOGRAM'
+              datapoint:
+                - 'metric.type == METRIC_DATA_TYPE_SUMMARY'
+                - 'resource.attributes["service.name"] == "my_service_name"'
+                - 'attributes["route"] == "/r4"'
+            """;
+        var run = await Process(yaml, data);
+        var result = Assert.Single(run.Received);
+        var rm = Assert.Single(result.ResourceMetrics);
+        var names = rm.ScopeMetrics[0].Metrics.Select(m => m.Name).ToArray();
+        Assert.Equal(["gpu.memory.used", "requests"], names);
+        var sum = rm.ScopeMetrics[0].Metrics[1].Sum.DataPoints;
+        Assert.Equal(["/r1"], sum.Select(p => p.Attributes.Get("route")!.StringValue));
+        // histogram (2 points) + /r4 (1 point) + the whole my_service_name resource (3 points).
+        Assert.Equal(6, run.Dropped(Signal.Metrics));
+    }
+
+    [Fact]
+    public async Task Readme_log_conditions()
+    {
+        var data = SampleData.Logs(3);
+        var records = data.ResourceLogs[0].ScopeLogs[0].LogRecords;
+        records[0].Body = new AnyValue { StringValue = "user password=123" };
+        records[1].SeverityNumber = OtelAi.Proto.Logs.V1.SeverityNumber.Debug;
+        const string yaml = """
+            logs:
+              log_record:
+                - 'IsMatch(body, ".*password.*")'
+                - 'severity_number < SEVERITY_NUMBER_WARN and severity_number < SEVERITY_NUMBER_INFO'
+            """;
+        var run = await Process(yaml, data);
+        var kept = Assert.Single(Assert.Single(run.Received).ResourceLogs[0].ScopeLogs[0].LogRecords);
+        Assert.Equal("request 2 served", kept.Body.StringValue);
+        Assert.Equal(2, run.Dropped(Signal.Logs));
+    }
+
+    [Fact]
+    public async Task Everything_dropped_means_nothing_is_passed_on()
+    {
+        var run = await Process("traces:\n  span: [ 'kind == SPAN_KIND_SERVER' ]", SampleData.Traces(5));
+        Assert.Empty(run.Received);
+        Assert.Equal(5, run.Dropped(Signal.Traces));
+    }
+
+    [Fact]
+    public async Task No_conditions_for_a_signal_passes_it_through()
+    {
+        var run = await Process("traces:\n  span: [ 'name == \"x\"' ]", SampleData.Logs(2));
+        Assert.Equal(2, Assert.Single(run.Received).ResourceLogs[0].ScopeLogs[0].LogRecords.Count);
+    }
+
+    [Fact]
+    public async Task Error_mode_propagate_is_the_default_and_refuses_the_payload()
+    {
+        const string yaml = "traces:\n  span: [ 'attributes[\"http.request.method\"][\"x\"] == \"y\"' ]";
+        Assert.Equal(Processors.Ottl.ErrorMode.Propagate, ConfigLoader.Bind<FilterConfig>("").ErrorMode);
+        var error = await Assert.ThrowsAsync<PermanentDataException>(() => Process(yaml, SampleData.Traces(1)));
+        Assert.Contains("cannot be indexed", error.Message);
+        // ignore keeps the item when its condition fails.
+        var run = await Process("error_mode: ignore\n" + yaml, SampleData.Traces(2));
+        Assert.Equal(2, Assert.Single(run.Received).ResourceSpans[0].ScopeSpans[0].Spans.Count);
+        Assert.Equal(0, run.Dropped(Signal.Traces));
+    }
+
+    [Fact]
+    public async Task Missing_resource_and_scope_read_as_empty()
+    {
+        var data = SampleData.Traces(1);
+        data.ResourceSpans[0].Resource = null;
+        data.ResourceSpans[0].ScopeSpans[0].Scope = null;
+        var run = await Process("traces:\n  span: [ 'resource.attributes[\"x\"] != nil or instrumentation_scope.name == \"y\"' ]", data);
+        Assert.Single(Assert.Single(run.Received).ResourceSpans[0].ScopeSpans[0].Spans);
+    }
+
+    [Fact]
+    public void Bad_conditions_are_config_errors_with_path_and_column()
+    {
+        const string yaml = """
+            traces:
+              span: [ 'name == "a"', 'nme == "a"' ]
+              spanevent: [ 'name = "a"' ]
+            metrics:
+              datapoint: [ 'IsMatch(metric.name)' ]
+            logs:
+              log_record: [ 'span.name == "x"' ]
+            """;
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Bind<FilterConfig>(yaml));
+        var text = error.Message;
+        Assert.Contains("traces.span[1]: unknown path \"nme\" in the span context at column 1", text);
+        Assert.Contains("traces.spanevent[0]: unexpected '=' at column 6", text);
+        Assert.Contains("metrics.datapoint[0]: IsMatch needs 2 argument(s)", text);
+        Assert.Contains("logs.log_record[0]: path \"span.name\" is not available in the log context", text);
+    }
+
+    [Fact]
+    public void Factory_metadata()
+    {
+        var factory = new FilterProcessorFactory();
+        Assert.Equal("filter", factory.Type);
+        Assert.Equal(StabilityLevel.Alpha, factory.Stability[Signal.Metrics]);
+        Assert.Contains(new ComponentRegistry().AddProcessors().Factories(ComponentKind.Processor), f => f is FilterProcessorFactory);
+    }
+}

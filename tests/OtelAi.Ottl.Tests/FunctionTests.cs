@@ -1,0 +1,257 @@
+using OtelAi.Engine.Telemetry;
+using OtelAi.Processors.Ottl;
+using OtelAi.Proto.Common.V1;
+using static OtelAi.Ottl.Tests.OttlTestContext;
+
+namespace OtelAi.Ottl.Tests;
+
+public class EditorTests
+{
+    private static (OttlContext Context, Google.Protobuf.Collections.RepeatedField<KeyValue> Attributes) WithAttributes(params (string Key, string Value)[] attributes)
+    {
+        var (_, context) = Span();
+        context.Span.Attributes.Clear();
+        foreach (var (key, value) in attributes) context.Span.Attributes.Add(new KeyValue { Key = key, Value = Attributes.String(value) });
+        return (context, context.Span.Attributes);
+    }
+
+    private static string[] Keys(Google.Protobuf.Collections.RepeatedField<KeyValue> attributes) => attributes.Select(a => a.Key).ToArray();
+
+    [Fact]
+    public void Set_upserts_and_ignores_nil()
+    {
+        var (context, attributes) = WithAttributes(("a", "1"));
+        Run(context, "set(attributes[\"a\"], \"2\")");
+        Run(context, "set(attributes[\"b\"], attributes[\"a\"])");
+        Run(context, "set(attributes[\"c\"], attributes[\"missing\"])");
+        Assert.Equal(["a", "b"], Keys(attributes));
+        Assert.Equal("2", attributes.Get("b")!.StringValue);
+    }
+
+    [Fact]
+    public void Delete_key_and_delete_matching_keys()
+    {
+        var (context, attributes) = WithAttributes(("a", "1"), ("http.x", "2"), ("http.y", "3"), ("b", "4"));
+        Run(context, "delete_key(attributes, \"a\")");
+        Run(context, "delete_key(attributes, \"absent\")");
+        Run(context, "delete_matching_keys(attributes, \"^http\\\\.\")");
+        Assert.Equal(["b"], Keys(attributes));
+    }
+
+    [Fact]
+    public void Keep_keys_and_keep_matching_keys()
+    {
+        var (context, attributes) = WithAttributes(("a", "1"), ("b", "2"), ("c", "3"), ("k8s.pod", "4"));
+        Run(context, "keep_keys(attributes, [\"a\", \"c\", \"k8s.pod\"])");
+        Assert.Equal(["a", "c", "k8s.pod"], Keys(attributes));
+        Run(context, "keep_matching_keys(attributes, \"^k8s\\\\.\")");
+        Assert.Equal(["k8s.pod"], Keys(attributes));
+    }
+
+    [Fact]
+    public void Limit_keeps_priority_keys_first()
+    {
+        var (context, attributes) = WithAttributes(("a", "1"), ("b", "2"), ("c", "3"), ("d", "4"));
+        Run(context, "limit(attributes, 2, [\"d\"])");
+        Assert.Equal(["a", "d"], Keys(attributes));
+        Run(context, "limit(attributes, 5, [])");
+        Assert.Equal(2, attributes.Count);
+        Run(context, "limit(attributes, 0, [])");
+        Assert.Empty(attributes);
+    }
+
+    [Fact]
+    public void Truncate_all_cuts_strings_on_utf8_boundaries()
+    {
+        var (context, attributes) = WithAttributes(("a", "abcdef"), ("b", "ab"), ("u", "héllo"));
+        attributes.Add(new KeyValue { Key = "n", Value = Attributes.Int(123456) });
+        Run(context, "truncate_all(attributes, 3)");
+        Assert.Equal("abc", attributes.Get("a")!.StringValue);
+        Assert.Equal("ab", attributes.Get("b")!.StringValue);
+        Assert.Equal("hé", attributes.Get("u")!.StringValue);
+        Assert.Equal(123456, attributes.Get("n")!.IntValue);
+    }
+
+    [Fact]
+    public void Replace_pattern_with_groups_and_hash_function()
+    {
+        var (context, attributes) = WithAttributes(("cmd", "run --password=secret --x"), ("path", "/user/123/list"));
+        Run(context, "replace_pattern(attributes[\"cmd\"], \"password\\\\=[^\\\\s]*(\\\\s?)\", \"password=***\")");
+        Assert.Equal("run --password=***--x", attributes.Get("cmd")!.StringValue);
+        Run(context, "replace_pattern(attributes[\"path\"], \"/user/(\\\\d+)/\", \"/user/$1-id/\")");
+        Assert.Equal("/user/123-id/list", attributes.Get("path")!.StringValue);
+        Run(context, "replace_pattern(attributes[\"path\"], \"\\\\d+\", \"$0\", SHA256, \"hash:%s\")");
+        Assert.Equal("/user/hash:a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3-id/list", attributes.Get("path")!.StringValue);
+        // Non-strings are left alone.
+        Run(context, "replace_pattern(attributes[\"missing\"], \"a\", \"b\")");
+        Assert.Null(attributes.Get("missing"));
+    }
+
+    [Fact]
+    public void Replace_all_patterns_on_values_and_keys()
+    {
+        var (context, attributes) = WithAttributes(("k8s.namespace.name", "/account/1234"), ("other", "/account/5678/x"));
+        Run(context, "replace_all_patterns(attributes, \"value\", \"/account/\\\\d{4}\", \"/account/{accountId}\")");
+        Assert.Equal("/account/{accountId}", attributes.Get("k8s.namespace.name")!.StringValue);
+        Assert.Equal("/account/{accountId}/x", attributes.Get("other")!.StringValue);
+        Run(context, "replace_all_patterns(attributes, \"key\", \"k8s\\\\.namespace\\\\.name\", \"namespace\")");
+        Assert.Equal(["namespace", "other"], Keys(attributes));
+    }
+
+    [Fact]
+    public void Replace_match_and_replace_all_matches_use_globs()
+    {
+        var (context, attributes) = WithAttributes(("route", "/user/42/list/7"), ("other", "/health"), ("b", "/user/1/list/2"));
+        Run(context, "replace_match(attributes[\"route\"], \"/user/*/list/*\", \"/user/{userId}/list/{listId}\")");
+        Run(context, "replace_match(attributes[\"other\"], \"/user/*\", \"x\")");
+        Assert.Equal("/user/{userId}/list/{listId}", attributes.Get("route")!.StringValue);
+        Assert.Equal("/health", attributes.Get("other")!.StringValue);
+        attributes.Get("route")!.StringValue = "/user/9/list/9";
+        Run(context, "replace_all_matches(attributes, \"/user/*/list/*\", \"/user/{userId}/list/{listId}\")");
+        Assert.Equal("/user/{userId}/list/{listId}", attributes.Get("route")!.StringValue);
+        Assert.Equal("/user/{userId}/list/{listId}", attributes.Get("b")!.StringValue);
+        Assert.Equal("/health", attributes.Get("other")!.StringValue);
+        Run(context, "replace_match(name, \"POST {/v1,/v2}/models/?????-0/infer\", \"inference\")");
+        Assert.Equal("inference", context.Span.Name);
+    }
+
+    [Theory]
+    [InlineData("insert", "old", "new-b")]
+    [InlineData("update", "new-a", null)]
+    [InlineData("upsert", "new-a", "new-b")]
+    public void Merge_maps_strategies(string strategy, string expectedA, string? expectedB)
+    {
+        var (context, attributes) = WithAttributes(("a", "old"));
+        Run(context, $"merge_maps(attributes, {{\"a\": \"new-a\", \"b\": \"new-b\"}}, \"{strategy}\")");
+        Assert.Equal(expectedA, attributes.Get("a")!.StringValue);
+        Assert.Equal(expectedB, attributes.Get("b")?.StringValue);
+    }
+
+    [Fact]
+    public void Append_builds_lists()
+    {
+        var (context, attributes) = WithAttributes(("tags", "first"));
+        Run(context, "append(attributes[\"tags\"], \"second\")");
+        Run(context, "append(attributes[\"tags\"], values = [\"third\", \"fourth\"])");
+        Run(context, "append(attributes[\"new\"], 1)");
+        Assert.Equal(["first", "second", "third", "fourth"], attributes.Get("tags")!.ArrayValue.Values.Select(v => v.StringValue));
+        Assert.Equal(1, attributes.Get("new")!.ArrayValue.Values.Single().IntValue);
+    }
+
+    [Fact]
+    public void Flatten_nested_maps_and_lists()
+    {
+        var (context, attributes) = WithAttributes();
+        Run(context, "set(attributes[\"a\"], {\"b\": {\"c\": 1}, \"l\": [\"x\", \"y\"]})");
+        Run(context, "set(attributes[\"z\"], 2)");
+        Run(context, "flatten(attributes)");
+        Assert.Equal(["a.b.c", "a.l.0", "a.l.1", "z"], Keys(attributes));
+        Run(context, "set(attributes[\"m\"], {\"n\": {\"o\": 1}})");
+        Run(context, "flatten(attributes, \"p\", 1)");
+        Assert.Contains("p.m.n", Keys(attributes));
+    }
+}
+
+public class ConverterTests
+{
+    [Fact]
+    public void Concat_joins_string_like_values_and_prints_nil()
+    {
+        var (_, context) = Span();
+        Assert.Equal("inference-api node-1", Value(context, "Concat([resource.attributes[\"service.name\"], resource.attributes[\"host.name\"]], \" \")")!.StringValue);
+        Assert.Equal("POST-200-0.5-true-<nil>", Value(context, "Concat([attributes[\"http.request.method\"], attributes[\"http.response.status_code\"], attributes[\"ratio\"], attributes[\"ok\"], attributes[\"x\"]], \"-\")")!.StringValue);
+    }
+
+    [Fact]
+    public void ParseJSON_objects_arrays_and_errors()
+    {
+        var (_, context) = Span();
+        var parsed = Value(context, "ParseJSON(\"{\\\"model\\\":\\\"llama-3\\\",\\\"n\\\":2,\\\"ok\\\":true,\\\"nested\\\":{\\\"a\\\":[1,2]}}\")")!.KvlistValue.Values;
+        Assert.Equal("llama-3", parsed.Get("model")!.StringValue);
+        Assert.Equal(2.0, parsed.Get("n")!.DoubleValue);
+        Assert.True(parsed.Get("ok")!.BoolValue);
+        Assert.Equal(2, parsed.Get("nested")!.KvlistValue.Values.Get("a")!.ArrayValue.Values.Count);
+        Assert.Equal(3, Value(context, "ParseJSON(\"[1,2,3]\")")!.ArrayValue.Values.Count);
+        Assert.Throws<OttlRuntimeException>(() => Value(context, "ParseJSON(\"{not json\")"));
+        Assert.Throws<OttlRuntimeException>(() => Value(context, "ParseJSON(\"42\")"));
+    }
+
+    [Theory]
+    [InlineData("IsMatch(name, \"^POST /v1/models/.*/infer$\")", true)]
+    [InlineData("IsMatch(name, \"^GET\")", false)]
+    [InlineData("IsMatch(attributes[\"http.response.status_code\"], \"^2\\\\d\\\\d$\")", true)]
+    [InlineData("IsMatch(attributes[\"missing\"], \".*\")", false)]
+    [InlineData("IsString(name)", true)]
+    [InlineData("IsString(kind)", false)]
+    [InlineData("IsInt(kind)", true)]
+    [InlineData("IsDouble(attributes[\"ratio\"])", true)]
+    [InlineData("IsBool(attributes[\"ok\"])", true)]
+    [InlineData("IsMap(resource.attributes)", true)]
+    [InlineData("IsMap(name)", false)]
+    [InlineData("IsList(Split(name, \"/\"))", true)]
+    public void Predicates(string condition, bool expected)
+    {
+        var (_, context) = Span();
+        Assert.Equal(expected, Eval(context, condition));
+    }
+
+    [Fact]
+    public void Int_Double_String_conversions()
+    {
+        var (_, context) = Span();
+        context.Span.Attributes.Add(new KeyValue { Key = "mem", Value = Attributes.String("2048") });
+        Assert.Equal(2048, Value(context, "Int(attributes[\"mem\"])")!.IntValue);
+        Assert.Equal(3, Value(context, "Int(3.9)")!.IntValue);
+        Assert.Equal(1, Value(context, "Int(true)")!.IntValue);
+        Assert.Null(Value(context, "Int(\"abc\")"));
+        Assert.Equal(2048.0, Value(context, "Double(attributes[\"mem\"])")!.DoubleValue);
+        Assert.Equal(200.0, Value(context, "Double(attributes[\"http.response.status_code\"])")!.DoubleValue);
+        Assert.Null(Value(context, "Double(\"x\")"));
+        Assert.Equal("200", Value(context, "String(attributes[\"http.response.status_code\"])")!.StringValue);
+        Assert.Equal("true", Value(context, "String(true)")!.StringValue);
+        Assert.Equal("{\"a\":1}", Value(context, "String({\"a\": 1})")!.StringValue);
+    }
+
+    [Fact]
+    public void String_functions()
+    {
+        var (_, context) = Span();
+        Assert.Equal(["POST ", "v1", "models", "llama-0", "infer"], Value(context, "Split(name, \"/\")")!.ArrayValue.Values.Select(v => v.StringValue));
+        Assert.Equal("models", Value(context, "Substring(name, 9, 6)")!.StringValue);
+        Assert.Throws<OttlRuntimeException>(() => Value(context, "Substring(name, 20, 100)"));
+        Assert.Equal("post /v1/models/llama-0/infer", Value(context, "ToLowerCase(name)")!.StringValue);
+        Assert.Equal("POST /V1/MODELS/LLAMA-0/INFER", Value(context, "ToUpperCase(name)")!.StringValue);
+        Assert.Equal(29, Value(context, "Len(name)")!.IntValue);
+        Assert.Equal(2, Value(context, "Len(resource.attributes)")!.IntValue);
+        Assert.Equal(3, Value(context, "Len([1, 2, 3])")!.IntValue);
+    }
+
+    [Fact]
+    public void Hashes()
+    {
+        var (_, context) = Span();
+        Assert.Equal("a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3", Value(context, "SHA256(\"123\")")!.StringValue);
+        Assert.Equal("40bd001563085fc35165329ea1ff5c5ecbdbbeef", Value(context, "SHA1(\"123\")")!.StringValue);
+        Assert.Equal("202cb962ac59075b964b07152d234b70", Value(context, "MD5(\"123\")")!.StringValue);
+        // FNV-1a 64 of "" is the offset basis.
+        Assert.Equal(unchecked((long)14695981039346656037UL), Value(context, "FNV(\"\")")!.IntValue);
+        Assert.Equal("0a0b", Value(context, "Hex(0x0a0b)")!.StringValue);
+        Assert.Equal("000000000000000a", Value(context, "Hex(10)")!.StringValue);
+    }
+
+    [Fact]
+    public void Time_functions()
+    {
+        var (_, context) = Span();
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var now = Value(context, "UnixMilli(Now())")!.IntValue;
+        Assert.InRange(now, before - 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 1);
+        Assert.Equal(1_700_000_000L, Value(context, "UnixSeconds(start_time)")!.IntValue);
+        Assert.Equal(1_700_000_000_000_000L, Value(context, "UnixMicro(start_time)")!.IntValue);
+        Assert.Equal(1_700_000_000_000_000_500L, Value(context, "UnixNano(Unix(1700000000, 500))")!.IntValue);
+        Assert.Equal(1_695_368_302_570_000_000L, Value(context, "UnixNano(Time(\"2023-09-22 07:38:22,570\", \"%Y-%m-%d %H:%M:%S,%L\"))")!.IntValue);
+        Assert.Equal(1_695_361_102_000_000_000L, Value(context, "UnixNano(Time(\"2023-09-22T07:38:22+02:00\", \"%Y-%m-%dT%H:%M:%S%z\"))")!.IntValue);
+        Assert.Throws<OttlRuntimeException>(() => Value(context, "UnixNano(Time(\"yesterday\", \"%Y-%m-%d\"))"));
+        Assert.Throws<OttlCompileException>(() => OttlLanguage.CompileCondition("Time(\"x\", \"%Q\") == nil", OttlContextKind.Span));
+    }
+}
