@@ -1,0 +1,281 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Compression;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Consumers;
+using OtelAi.Engine.Exporter;
+using OtelAi.Engine.SelfTelemetry;
+using OtelAi.Engine.Telemetry.Json;
+using OtelAi.Exporters.OtlpHttp;
+using OtelAi.Proto.Collector.Logs.V1;
+using OtelAi.Proto.Collector.Metrics.V1;
+using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.TestSupport;
+
+namespace OtelAi.OtlpExporter.Tests;
+
+/// <summary>The otlphttp exporter against a small Kestrel backend whose answers each test scripts.</summary>
+public sealed class OtlpHttpExporterTests
+{
+    private static readonly (string, string) Label = ("exporter", "otlphttp/backend");
+
+    internal sealed record Received(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTime At);
+
+    internal sealed record Reply(int Status, string? ContentType = null, byte[]? Body = null, string? RetryAfter = null);
+
+    /// <summary>Records every request (body decompressed) and answers with the next scripted reply, then 200.</summary>
+    internal sealed class Backend : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly ConcurrentQueue<Reply> _script;
+        public ConcurrentQueue<Received> Requests { get; } = new();
+        public string Url { get; }
+
+        private Backend(WebApplication app, ConcurrentQueue<Reply> script, string url)
+        {
+            _app = app;
+            _script = script;
+            Url = url;
+        }
+
+        public static async Task<Backend> StartAsync(params Reply[] script)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            var queue = new ConcurrentQueue<Reply>(script);
+            Backend? backend = null;
+            app.MapPost("/{**path}", async (HttpContext context) =>
+            {
+                using var buffer = new MemoryStream();
+                var body = context.Request.Headers.ContentEncoding.ToString() switch
+                {
+                    "gzip" => new GZipStream(context.Request.Body, CompressionMode.Decompress),
+                    "deflate" => new ZLibStream(context.Request.Body, CompressionMode.Decompress),
+                    _ => context.Request.Body,
+                };
+                await body.CopyToAsync(buffer);
+                // Kestrel reuses its header collection after the request: keep a copy.
+                var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+                backend!.Requests.Enqueue(new Received(context.Request.Path, headers, buffer.ToArray(), DateTime.UtcNow));
+                var reply = queue.TryDequeue(out var next) ? next : new Reply(200);
+                context.Response.StatusCode = reply.Status;
+                if (reply.RetryAfter is not null) context.Response.Headers.RetryAfter = reply.RetryAfter;
+                if (reply.ContentType is not null) context.Response.ContentType = reply.ContentType;
+                if (reply.Body is not null) await context.Response.Body.WriteAsync(reply.Body);
+            });
+            await app.StartAsync();
+            var url = app.Services.GetService(typeof(IServer)) is IServer server
+                ? server.Features.Get<IServerAddressesFeature>()!.Addresses.First()
+                : throw new InvalidOperationException("no server");
+            backend = new Backend(app, queue, url);
+            return backend;
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    }
+
+    private static readonly RetryConfig FastRetry = new() { InitialInterval = TimeSpan.FromMilliseconds(50), MaxInterval = TimeSpan.FromMilliseconds(200), MaxElapsedTime = TimeSpan.FromSeconds(60) };
+
+    private static async Task<(IExporter<T> Exporter, MetricRegistry Metrics, CapturingLogger Log)> StartAsync<T>(OtlpHttpExporterConfig config)
+        where T : class, IMessage<T>, new()
+    {
+        Assert.Empty(config.Validate());
+        var log = new CapturingLogger();
+        var metrics = new MetricRegistry();
+        var exporter = new OtlpHttpExporterFactory().CreateExporter<T>(Settings.For("otlphttp/backend", ComponentKind.Exporter, log, metrics), config);
+        await exporter.StartAsync(new TestHost(), CancellationToken.None);
+        return (exporter, metrics, log);
+    }
+
+    private static OtlpHttpExporterConfig Config(string url) =>
+        new() { Endpoint = url, RetryOnFailure = FastRetry, SendingQueue = new QueueConfig { Enabled = false } };
+
+    [Theory]
+    [InlineData(OtlpHttpEncoding.Proto, "gzip")]
+    [InlineData(OtlpHttpEncoding.Proto, "none")]
+    [InlineData(OtlpHttpEncoding.Json, "deflate")]
+    public async Task Every_signal_is_posted_to_its_path_in_the_configured_encoding(OtlpHttpEncoding encoding, string compression)
+    {
+        await using var backend = await Backend.StartAsync();
+        var config = Config(backend.Url + "/otlp/") with { Encoding = encoding, Compression = compression, Headers = new() { ["X-Scope-OrgID"] = "tenant-b" } };
+        var traces = SampleData.Traces(12);
+        var metrics = SampleData.Metrics(9);
+        var logs = SampleData.Logs(7);
+
+        var (te, tm, _) = await StartAsync<ExportTraceServiceRequest>(config);
+        var (me, _, _) = await StartAsync<ExportMetricsServiceRequest>(config);
+        var (le, _, _) = await StartAsync<ExportLogsServiceRequest>(config);
+        await te.ConsumeAsync(traces.Clone(), CancellationToken.None);
+        await me.ConsumeAsync(metrics.Clone(), CancellationToken.None);
+        await le.ConsumeAsync(logs.Clone(), CancellationToken.None);
+
+        var byPath = backend.Requests.ToDictionary(r => r.Path);
+        Assert.Equal(["/otlp/v1/logs", "/otlp/v1/metrics", "/otlp/v1/traces"], byPath.Keys.Order());
+        Assert.Equal(traces, Decode<ExportTraceServiceRequest>(byPath["/otlp/v1/traces"], encoding));
+        Assert.Equal(metrics, Decode<ExportMetricsServiceRequest>(byPath["/otlp/v1/metrics"], encoding));
+        Assert.Equal(logs, Decode<ExportLogsServiceRequest>(byPath["/otlp/v1/logs"], encoding));
+        var headers = byPath["/otlp/v1/traces"].Headers;
+        Assert.Equal(encoding == OtlpHttpEncoding.Json ? "application/json" : "application/x-protobuf", headers["Content-Type"]);
+        Assert.Equal(compression == "none" ? "" : compression, headers.GetValueOrDefault("Content-Encoding", ""));
+        Assert.Equal("tenant-b", headers["X-Scope-OrgID"]);
+        Assert.StartsWith("otelai/", headers["User-Agent"]);
+        Assert.Equal(12, tm.Read("otelcol_exporter_sent_spans", Label));
+        foreach (var exporter in new IComponent[] { te, me, le }) await exporter.ShutdownAsync(CancellationToken.None);
+    }
+
+    private static T Decode<T>(Received request, OtlpHttpEncoding encoding) where T : class, IMessage<T>, new() =>
+        encoding == OtlpHttpEncoding.Json ? OtlpJson.Parse<T>(request.Body) : new MessageParser<T>(() => new T()).ParseFrom(request.Body);
+
+    [Fact]
+    public async Task Signal_specific_endpoints_override_the_base_url()
+    {
+        await using var backend = await Backend.StartAsync();
+        var config = new OtlpHttpExporterConfig { TracesEndpoint = backend.Url + "/custom/traces", SendingQueue = new QueueConfig { Enabled = false } };
+        var (exporter, _, _) = await StartAsync<ExportTraceServiceRequest>(config);
+        await exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None);
+        Assert.Equal("/custom/traces", Assert.Single(backend.Requests).Path);
+        var error = Assert.Throws<ArgumentException>(() => new OtlpHttpExporterFactory().CreateExporter<ExportLogsServiceRequest>(
+            Settings.For("otlphttp/backend", ComponentKind.Exporter, new CapturingLogger()), config));
+        Assert.Contains("logs_endpoint", error.Message);
+        await exporter.ShutdownAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Status_503_with_Retry_After_is_retried_after_the_servers_delay()
+    {
+        await using var backend = await Backend.StartAsync(new Reply(503, RetryAfter: "1"), new Reply(429, RetryAfter: "1"));
+        var (exporter, metrics, log) = await StartAsync<ExportTraceServiceRequest>(Config(backend.Url));
+
+        await exporter.ConsumeAsync(SampleData.Traces(3), CancellationToken.None);
+
+        var attempts = backend.Requests.ToArray();
+        Assert.Equal(3, attempts.Length);
+        // Our backoff would wait ~50 ms; the server asked for a second each time.
+        Assert.True(attempts[1].At - attempts[0].At >= TimeSpan.FromMilliseconds(950), $"second attempt after {attempts[1].At - attempts[0].At}");
+        Assert.True(attempts[2].At - attempts[1].At >= TimeSpan.FromMilliseconds(950), $"third attempt after {attempts[2].At - attempts[1].At}");
+        Assert.Equal(3, metrics.Read("otelcol_exporter_sent_spans", Label));
+        Assert.True(log.Contains(LogLevel.Information, "HTTP 503"));
+        await exporter.ShutdownAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Retry_After_as_an_http_date_is_honoured()
+    {
+        var at = DateTimeOffset.UtcNow.AddSeconds(3).ToString("R");
+        await using var backend = await Backend.StartAsync(new Reply(502, RetryAfter: at));
+        var (exporter, _, _) = await StartAsync<ExportTraceServiceRequest>(Config(backend.Url));
+        var clock = Stopwatch.StartNew();
+        await exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None);
+        Assert.Equal(2, backend.Requests.Count);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"retried after {clock.Elapsed}"); // the date has 1 s resolution
+        await exporter.ShutdownAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Status_400_is_dropped_counted_not_retried_and_its_message_logged()
+    {
+        var status = new Proto.Rpc.Status { Code = 3, Message = "span 7 has an invalid trace id" };
+        await using var backend = await Backend.StartAsync(new Reply(400, "application/x-protobuf", status.ToByteArray()));
+        var config = Config(backend.Url) with { SendingQueue = new QueueConfig { NumConsumers = 1 } };
+        var (exporter, metrics, log) = await StartAsync<ExportTraceServiceRequest>(config);
+
+        await exporter.ConsumeAsync(SampleData.Traces(6), CancellationToken.None);
+        await exporter.ConsumeAsync(SampleData.Traces(2), CancellationToken.None);
+
+        await Poll.UntilAsync(() => metrics.Read("otelcol_exporter_send_failed_spans", Label) == 6 && metrics.Read("otelcol_exporter_sent_spans", Label) == 2, "one dropped and one sent request");
+        Assert.Equal(2, backend.Requests.Count);
+        Assert.True(log.Contains(LogLevel.Error, "span 7 has an invalid trace id"));
+        await exporter.ShutdownAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Json_error_bodies_and_plain_text_are_read_for_the_message()
+    {
+        await using var backend = await Backend.StartAsync(
+            new Reply(401, "application/json", """{"code":16,"message":"token expired"}"""u8.ToArray()),
+            new Reply(404, "text/plain", "no such route"u8.ToArray()));
+        var (exporter, _, _) = await StartAsync<ExportTraceServiceRequest>(Config(backend.Url));
+        var first = await Assert.ThrowsAsync<PermanentDataException>(() => exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None).AsTask());
+        Assert.Contains("HTTP 401", first.Message);
+        Assert.Contains("token expired", first.Message);
+        var second = await Assert.ThrowsAsync<PermanentDataException>(() => exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None).AsTask());
+        Assert.Contains("no such route", second.Message);
+        Assert.Equal(2, backend.Requests.Count);
+        await exporter.ShutdownAsync(CancellationToken.None);
+    }
+
+    [Theory]
+    [InlineData(OtlpHttpEncoding.Proto)]
+    [InlineData(OtlpHttpEncoding.Json)]
+    public async Task Partial_success_in_the_response_is_counted_and_logged(OtlpHttpEncoding encoding)
+    {
+        var response = new ExportLogsServiceResponse { PartialSuccess = new ExportLogsPartialSuccess { RejectedLogRecords = 4, ErrorMessage = "4 records too large" } };
+        var reply = encoding == OtlpHttpEncoding.Json
+            ? new Reply(200, "application/json", Json(response))
+            : new Reply(200, "application/x-protobuf", response.ToByteArray());
+        await using var backend = await Backend.StartAsync(reply);
+        var (exporter, metrics, log) = await StartAsync<ExportLogsServiceRequest>(Config(backend.Url) with { Encoding = encoding });
+
+        await exporter.ConsumeAsync(SampleData.Logs(10), CancellationToken.None);
+
+        Assert.Equal(6, metrics.Read("otelcol_exporter_sent_log_records", Label));
+        Assert.Equal(4, metrics.Read("otelcol_exporter_send_failed_log_records", Label));
+        Assert.True(log.Contains(LogLevel.Warning, "4 records too large"));
+        Assert.Single(backend.Requests);
+        await exporter.ShutdownAsync(CancellationToken.None);
+
+        static byte[] Json(ExportLogsServiceResponse r)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            OtlpJson.Write(r, buffer);
+            return buffer.WrittenSpan.ToArray();
+        }
+    }
+
+    [Fact]
+    public async Task Backend_down_then_up_loses_nothing()
+    {
+        var port = TestPorts.GetFree();
+        var config = new OtlpHttpExporterConfig { Endpoint = $"http://127.0.0.1:{port}", RetryOnFailure = FastRetry };
+        var (exporter, metrics, log) = await StartAsync<ExportTraceServiceRequest>(config);
+        for (var i = 0; i < 10; i++) await exporter.ConsumeAsync(SampleData.Traces(4, seed: i), CancellationToken.None);
+        await Poll.UntilAsync(() => log.Contains(LogLevel.Information, "retrying in"), "failed attempts while the backend is down");
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        await using var app = builder.Build();
+        var received = new ConcurrentBag<ExportTraceServiceRequest>();
+        app.MapPost("/v1/traces", async (HttpContext context) =>
+        {
+            using var buffer = new MemoryStream();
+            await new GZipStream(context.Request.Body, CompressionMode.Decompress).CopyToAsync(buffer);
+            received.Add(ExportTraceServiceRequest.Parser.ParseFrom(buffer.ToArray()));
+        });
+        await app.StartAsync();
+
+        await Poll.UntilAsync(() => metrics.Read("otelcol_exporter_sent_spans", Label) == 40, "all 40 spans delivered");
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => SampleData.Traces(4, seed: i).ResourceSpans[0].ScopeSpans[0].Spans[0].SpanId).ToHashSet(),
+            received.Select(r => r.ResourceSpans[0].ScopeSpans[0].Spans[0].SpanId).ToHashSet());
+        await exporter.ShutdownAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public void Config_validation_reports_bad_urls_and_compression()
+    {
+        var errors = new OtlpHttpExporterConfig { Endpoint = "localhost:4318", Compression = "zstd", LogsEndpoint = "ftp://x" }.Validate().Select(e => e.Path).ToList();
+        Assert.Equal(["endpoint", "logs_endpoint", "compression"], errors);
+        Assert.Contains(new OtlpHttpExporterConfig().Validate(), e => e.Message.Contains("at least one of endpoint"));
+        Assert.Equal("http://h:4318/v1/metrics", new OtlpHttpExporterConfig { Endpoint = "http://h:4318" }.SignalUrl(Engine.Telemetry.Signal.Metrics));
+        Assert.Equal(TimeSpan.FromSeconds(30), new OtlpHttpExporterConfig().Timeout);
+    }
+}
