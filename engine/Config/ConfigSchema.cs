@@ -9,7 +9,15 @@ namespace OtelAi.Engine.Config;
 /// </summary>
 public static class ConfigSchema
 {
+    public const string SchemaVersion = "http://json-schema.org/draft-07/schema#";
+
     public static JsonSchema Generate(ComponentRegistry registry) => new SchemaBuilder(registry).Build();
 
-    public static string GenerateJson(ComponentRegistry registry) => Generate(registry).ToJson();
+    public static string GenerateJson(ComponentRegistry registry)
+    {
+        // NJsonSchema always writes draft-04 as "$schema"; the keywords used here mean the same in draft-07.
+        var json = Newtonsoft.Json.Linq.JObject.Parse(Generate(registry).ToJson());
+        json["$schema"] = SchemaVersion;
+        return json.ToString(Newtonsoft.Json.Formatting.Indented);
+    }
 }

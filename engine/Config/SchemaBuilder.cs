@@ -24,7 +24,7 @@ internal sealed class SchemaBuilder(ComponentRegistry registry)
     public JsonSchema Build()
     {
         var root = new JsonSchema { Type = JsonObjectType.Object, AllowAdditionalProperties = false };
-        root.SchemaVersion = "http://json-schema.org/draft-07/schema#";
+        root.SchemaVersion = ConfigSchema.SchemaVersion;
         root.Title = "otelai configuration";
         root.Description = "An OpenTelemetry Collector configuration for the components this otelai build ships.";
         foreach (var (key, kind) in Sections) root.Properties[key] = ComponentSection(kind);
