@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using OtelAi.Receivers.Ebpf;
+using Xunit.Abstractions;
+
+namespace OtelAi.Ebpf.Tests;
+
+/// <summary>
+/// Load: an external producer emits millions of events into a pinned perf event array as fast as one thread can call
+/// getppid(); the receiver reads, decodes and hands them to a pipeline. Prints events/s, CPU % and lost %; asserts
+/// only the accounting (every event is either delivered or counted lost), never speed.
+/// </summary>
+public sealed class PerfBufferLoadTest(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Every_event_is_delivered_or_counted_as_lost_under_load()
+    {
+        const long events = 2_000_000;
+        using var producer = new EventProducer();
+        await using var receiver = new ReceiverUnderTest(new EbpfReceiverConfig
+        {
+            PinnedMap = producer.PerfMap,
+            EventLayout = EventProducer.Layout(EventSignal.Metrics),
+            PerfBufferPages = 256,
+            WakeupWatermark = 64 * 1024,
+            PollInterval = TimeSpan.FromMilliseconds(10),
+            MaxBatchSize = 4096,
+        });
+        await receiver.StartAsync();
+        var metrics = receiver.Settings.Metrics;
+        double Read(string name) => metrics.Read(name, ("receiver", "ebpf")) ?? 0;
+
+        var self = Process.GetCurrentProcess();
+        var cpuBefore = self.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        var produced = producer.Generate(events);
+        long generated = events;
+        // LOST records are written when ring space frees up: a few more events flush them out.
+        await ReceiverUnderTest.WaitUntil(() =>
+        {
+            if (Read("otelai_receiver_ebpf_records") + Read("otelai_receiver_ebpf_lost_events") >= generated) return true;
+            producer.Generate(10);
+            generated += 10;
+            return false;
+        }, "every event read or reported lost");
+        var delivered = Read("otelai_receiver_ebpf_records");
+        await ReceiverUnderTest.WaitUntil(() => receiver.Metrics.Received.Sum(r => r.ResourceMetrics.Sum(rm => rm.ScopeMetrics.Sum(sm => sm.Metrics.Count))) >= delivered, "all records converted");
+        clock.Stop();
+        self.Refresh();
+        var cpu = self.TotalProcessorTime - cpuBefore;
+        var lost = Read("otelai_receiver_ebpf_lost_events");
+
+        Assert.Equal(generated, delivered + lost);
+        output.WriteLine($"produced {events:N0} events in {produced.TotalSeconds:F2} s ({events / produced.TotalSeconds:N0} events/s offered)");
+        output.WriteLine($"delivered {delivered:N0} ({delivered / clock.Elapsed.TotalSeconds:N0} events/s end to end over {clock.Elapsed.TotalSeconds:F2} s), " +
+            $"lost {lost:N0} ({100 * lost / generated:F2} %), receiver process CPU {100 * cpu.TotalSeconds / clock.Elapsed.TotalSeconds:F0} % of one core");
+    }
+}
