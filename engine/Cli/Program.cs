@@ -1,1 +1,3 @@
-return 0;
+using OtelAi.Cli;
+
+return await CliCommands.RunAsync(args, CliConsole.Standard, CancellationToken.None);

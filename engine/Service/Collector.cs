@@ -50,7 +50,7 @@ public sealed partial class Collector : IAsyncDisposable
     private DateTimeOffset? _runningSince;
     private Exception? _fatalError;
 
-    private Collector(ServiceConfig config, ComponentRegistry registry, CollectorOptions? options)
+    private Collector(ServiceConfig config, ComponentRegistry registry, CollectorOptions? options, IReadOnlyList<ConfigIssue>? loadWarnings = null)
     {
         _config = config;
         _options = options ?? new CollectorOptions();
@@ -58,7 +58,7 @@ public sealed partial class Collector : IAsyncDisposable
         Metrics = _options.Metrics ?? new MetricRegistry();
 
         var plan = GraphPlan.Create(config, registry);
-        Warnings = plan.Warnings;
+        Warnings = [.. loadWarnings ?? [], .. plan.Warnings];
         if (_options.LoggerFactory is { } loggerFactory)
         {
             _loggerFactory = loggerFactory;

@@ -1,0 +1,62 @@
+namespace OtelAi.Cli;
+
+/// <summary>
+/// The subcommand table. <c>otelai --config ...</c> with no command name runs the collector (<see cref="RunCommand"/>).
+/// A new subcommand is one class implementing <see cref="ICliCommand"/> plus one line here.
+/// </summary>
+public static class CliCommands
+{
+    public static IReadOnlyList<ICliCommand> All { get; } =
+    [
+        new RunCommand(),
+        new ValidateCommand(),
+        new ComponentsCommand(),
+        new SchemaCommand(),
+    ];
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken)
+    {
+        if (args.Count == 0 || args[0] is "--help" or "-h" or "help")
+        {
+            console.Out.Write(Usage());
+            return args.Count == 0 ? 2 : 0;
+        }
+        if (args[0] is "--version" or "-v" or "version")
+        {
+            console.Out.WriteLine($"{Engine.Components.BuildInfo.Current.Command} version {Engine.Components.BuildInfo.Current.Version}");
+            return 0;
+        }
+        var command = All.FirstOrDefault(c => c.Name == args[0]);
+        if (command is not null) return await command.RunAsync(args.Skip(1).ToList(), console, cancellationToken);
+        if (args[0].StartsWith('-')) return await All[0].RunAsync(args, console, cancellationToken);
+        console.Error.WriteLine($"unknown command \"{args[0]}\"; run otelai --help");
+        return 2;
+    }
+
+    public static string Usage()
+    {
+        var lines = new List<string>
+        {
+            $"{Engine.Components.BuildInfo.Current.Description}",
+            "",
+            "Usage:",
+            "  otelai --config FILE [--config FILE...] [--set key.path=value...]   run until SIGINT/SIGTERM",
+            "  otelai COMMAND [args]",
+            "",
+            "Commands:",
+        };
+        lines.AddRange(All.Select(c => $"  {c.Name,-12} {c.Summary}"));
+        lines.AddRange(
+        [
+            "",
+            "Config sources (--config, repeatable, merged in order; maps deep-merge, lists are replaced):",
+            "  FILE or file:FILE                  a YAML file",
+            "  yaml:INLINE                        inline YAML, e.g. 'yaml:processors::batch::timeout: 2s'",
+            "Flags:",
+            "  --set key.path=value               override one value after merging",
+            "  --version, --help",
+            "",
+        ]);
+        return string.Join('\n', lines);
+    }
+}

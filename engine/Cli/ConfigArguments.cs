@@ -1,0 +1,70 @@
+using System.Text;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Config;
+
+namespace OtelAi.Cli;
+
+/// <summary><c>--config</c> sources and <c>--set</c> overrides, as otelcol accepts them.</summary>
+public sealed record ConfigArguments(IReadOnlyList<string> Configs, IReadOnlyList<string> Sets)
+{
+    /// <summary>Parses <c>--config X</c>, <c>--config=X</c>, <c>--set k=v</c>, <c>--set=k=v</c>; the error names what is wrong.</summary>
+    public static ConfigArguments Parse(IReadOnlyList<string> args)
+    {
+        var configs = new List<string>();
+        var sets = new List<string>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            var (flag, value) = arg.IndexOf('=') is var eq and > 0 && arg.StartsWith("--") ? (arg[..eq], arg[(eq + 1)..]) : (arg, null);
+            var target = flag switch
+            {
+                "--config" or "-c" => configs,
+                "--set" => sets,
+                _ => throw new ArgumentException($"unknown argument \"{arg}\"; run otelai --help"),
+            };
+            if (value is null)
+            {
+                if (i + 1 >= args.Count) throw new ArgumentException($"{flag} needs a value");
+                value = args[++i];
+            }
+            target.Add(value);
+        }
+        if (configs.Count == 0) throw new ArgumentException("at least one --config is required");
+        return new ConfigArguments(configs, sets);
+    }
+
+    /// <summary>Loads and binds every source in order; throws <see cref="ConfigException"/> listing every problem.</summary>
+    public LoadedConfig Load(ComponentRegistry registry) =>
+        ConfigLoader.Load(Configs.Select(ToSource).ToList(), registry, Sets);
+
+    private static ConfigSource ToSource(string config)
+    {
+        if (config.StartsWith("yaml:", StringComparison.Ordinal))
+            return new ConfigSource("yaml", InlineYaml(config["yaml:".Length..]));
+        var path = config.StartsWith("file:", StringComparison.Ordinal) ? config["file:".Length..] : config;
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException([new ConfigIssue(ConfigIssueSeverity.Error, "", $"cannot read config file \"{path}\": {ex.Message}", null)]);
+        }
+        return new ConfigSource(path, text);
+    }
+
+    /// <summary>otelcol's <c>yaml:</c> source: a YAML document where <c>::</c> separates nested keys (<c>a::b: 1</c> is <c>a: {b: 1}</c>).</summary>
+    internal static string InlineYaml(string text)
+    {
+        var colon = text.IndexOf(": ", StringComparison.Ordinal);
+        var keyEnd = colon >= 0 ? colon : text.EndsWith(':') ? text.Length - 1 : -1;
+        if (keyEnd < 0 || !text[..keyEnd].Contains("::")) return text;
+        var keys = text[..keyEnd].Split("::");
+        var value = colon >= 0 ? text[(colon + 2)..] : "";
+        var yaml = new StringBuilder();
+        for (var depth = 0; depth < keys.Length; depth++)
+        {
+            yaml.Append(' ', depth * 2).Append(keys[depth]).Append(':');
+            if (depth < keys.Length - 1) yaml.Append('\n');
+        }
+        return yaml.Append(' ').Append(value).Append('\n').ToString();
+    }
+}

@@ -1,0 +1,256 @@
+using System.Diagnostics;
+using System.Net;
+using OtelAi.Cli;
+using OtelAi.Engine.Telemetry.Json;
+using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.TestSupport;
+
+namespace OtelAi.Engine.Tests;
+
+/// <summary>Runs the built <c>otelai</c> as a user would: a separate process, real config files, real signals.</summary>
+public sealed class CliTests : IDisposable
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly string _dir = Directory.CreateTempSubdirectory("otelai-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Run_reads_otlp_json_fans_out_to_two_files_and_drains_on_sigterm()
+    {
+        var requests = Enumerable.Range(0, 3).Select(i => SampleData.Traces(5, seed: i)).ToList();
+        var input = Path.Combine(_dir, "input.jsonl");
+        await File.WriteAllLinesAsync(input, requests.Select(r => OtlpJson.ToJson(r)));
+        var healthPort = TestPorts.GetFree();
+        var metricsPort = TestPorts.GetFree();
+        var config = Write("collector.yaml", $"""
+            receivers:
+              otlpjsonfile:
+                include: ["{input}"]
+                start_at: beginning
+            processors:
+              batch:
+                timeout: 1h   # nothing leaves the batch before shutdown: the files prove the drain
+            exporters:
+              file/a:
+                path: {_dir}/a.jsonl
+              file/b:
+                path: {_dir}/b.jsonl
+            extensions:
+              health_check:
+                endpoint: 127.0.0.1:{healthPort}
+            service:
+              extensions: [health_check]
+              pipelines:
+                traces:
+                  receivers: [otlpjsonfile]
+                  processors: [batch]
+                  exporters: [file/a, file/b]
+              telemetry:
+                metrics:
+                  address: 127.0.0.1:{metricsPort}
+            """);
+
+        using var otelai = StartOtelai("--config", config);
+        await Harness.Eventually(() => Status($"http://127.0.0.1:{healthPort}/") == HttpStatusCode.OK, "health_check to report 200");
+        await Harness.Eventually(
+            () => Scrape(metricsPort).Contains("otelcol_receiver_accepted_spans_total{receiver=\"otlpjsonfile\",transport=\"file\"} 15\n"),
+            "the receiver to accept 15 spans");
+
+        Signal(otelai.Process, "TERM");
+        var (exitCode, stderr) = await otelai.WaitAsync();
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}; stderr:\n{stderr}");
+        Assert.Contains("Shutdown complete.", stderr);
+        var expected = requests.SelectMany(r => r.ResourceSpans[0].ScopeSpans[0].Spans).OrderBy(s => s.SpanId.ToBase64()).ToList();
+        foreach (var file in new[] { "a.jsonl", "b.jsonl" })
+        {
+            var exported = (await File.ReadAllLinesAsync(Path.Combine(_dir, file)))
+                .Select(OtlpJson.Parse<ExportTraceServiceRequest>)
+                .SelectMany(r => r.ResourceSpans).SelectMany(rs => rs.ScopeSpans).SelectMany(ss => ss.Spans)
+                .OrderBy(s => s.SpanId.ToBase64()).ToList();
+            Assert.Equal(expected, exported);
+        }
+    }
+
+    [Fact]
+    public async Task Validate_exits_0_for_a_valid_config_and_prints_warnings()
+    {
+        var config = Write("ok.yaml", """
+            receivers:
+              otlp:
+                protocols:
+                  grpc:
+            processors:
+              batch:
+            exporters:
+              debug:
+                verbosity: basic
+            service:
+              pipelines:
+                traces:
+                  receivers: [otlp]
+                  exporters: [debug]
+            """);
+        using var otelai = StartOtelai("validate", "--config", config);
+        var (exitCode, stderr) = await otelai.WaitAsync();
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal("configuration is valid", otelai.Stdout.Trim());
+        Assert.Contains($"{config}:6:3: warning: processors.batch: processor \"batch\" is configured but not used in any pipeline", stderr);
+    }
+
+    [Fact]
+    public async Task Validate_exits_1_listing_every_error_with_file_line_column_and_key_path()
+    {
+        var config = Write("broken.yaml", """
+            receivers:
+              otlp:
+                protocols:
+                  grpc:
+            exporters:
+              debug:
+            service:
+              extensions: [health_check]
+              pipelines:
+                metrics:
+                  receivers: [otlp]
+                  exporters: [debug, forward]
+            """);
+        using var otelai = StartOtelai("validate", "--config", config);
+        var (exitCode, stderr) = await otelai.WaitAsync();
+
+        Assert.Equal(1, exitCode);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains($"{config}:8:16: service.extensions[0]: references extension \"health_check\" which is not configured", lines);
+        Assert.Contains($"{config}:12:26: service.pipelines.metrics.exporters[1]: references exporter \"forward\" which is not configured", lines);
+        Assert.Equal("invalid configuration: 2 error(s)", lines[^1]);
+    }
+
+    [Fact]
+    public async Task Several_configs_merge_and_set_overrides_apply()
+    {
+        var baseConfig = Write("base.yaml", """
+            receivers:
+              otlp:
+                protocols:
+                  grpc:
+            exporters:
+              debug:
+            service:
+              pipelines:
+                traces:
+                  receivers: [otlp]
+                  exporters: [debug]
+            """);
+        using var otelai = StartOtelai("validate", "--config", baseConfig,
+            "--config=yaml:processors::batch::timeout: 2s", "--set=service.pipelines.traces.processors=[batch]");
+        var (exitCode, stderr) = await otelai.WaitAsync();
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.DoesNotContain("warning", stderr); // batch is defined by the yaml: source and used through --set
+    }
+
+    [Fact]
+    public async Task Version_help_and_unknown_commands()
+    {
+        using (var version = StartOtelai("--version"))
+        {
+            Assert.Equal(0, (await version.WaitAsync()).ExitCode);
+            Assert.StartsWith("otelai version ", version.Stdout);
+        }
+        using (var help = StartOtelai("--help"))
+        {
+            Assert.Equal(0, (await help.WaitAsync()).ExitCode);
+            Assert.Contains("validate", help.Stdout);
+            Assert.Contains("components", help.Stdout);
+        }
+        using var unknown = StartOtelai("frobnicate");
+        var (code, stderr) = await unknown.WaitAsync();
+        Assert.Equal(2, code);
+        Assert.Contains("unknown command \"frobnicate\"", stderr);
+    }
+
+    [Fact]
+    public void Components_lists_every_kind_with_stability_and_aliases()
+    {
+        var text = ComponentsCommand.Render(BuiltinComponents.CreateRegistry());
+        Assert.Contains("extensions:\n", text);
+        Assert.Contains("  - name: health_check\n    stability:\n      extension: Beta\n", text);
+        Assert.Contains("  - name: forward\n    stability:\n      traces-to-traces: Beta\n", text);
+        Assert.Contains("  - name: otlp_grpc\n    aliases: [otlp]\n", text);
+    }
+
+    [Theory]
+    [InlineData("processors::batch::timeout: 2s", "processors:\n  batch:\n    timeout: 2s\n")]
+    [InlineData("exporters::debug:", "exporters:\n  debug: \n")]
+    [InlineData("receivers: {otlp: {}}", "receivers: {otlp: {}}")]
+    public void Inline_yaml_source_nests_double_colon_keys(string inline, string yaml) =>
+        Assert.Equal(yaml, ConfigArguments.InlineYaml(inline));
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static HttpStatusCode? Status(string url)
+    {
+        try { return Http.GetAsync(url).GetAwaiter().GetResult().StatusCode; }
+        catch (HttpRequestException) { return null; }
+    }
+
+    private static string Scrape(int port)
+    {
+        try { return Http.GetStringAsync($"http://127.0.0.1:{port}/metrics").GetAwaiter().GetResult(); }
+        catch (HttpRequestException) { return ""; }
+    }
+
+    private static void Signal(Process process, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
+    private static RunningOtelai StartOtelai(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "otelai.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        return new RunningOtelai(Process.Start(start)!);
+    }
+
+    private sealed class RunningOtelai : IDisposable
+    {
+        private readonly Task<string> _stdout;
+        private readonly Task<string> _stderr;
+
+        public RunningOtelai(Process process)
+        {
+            Process = process;
+            _stdout = process.StandardOutput.ReadToEndAsync();
+            _stderr = process.StandardError.ReadToEndAsync();
+        }
+
+        public Process Process { get; }
+
+        public string Stdout => _stdout.IsCompleted ? _stdout.Result : throw new InvalidOperationException("still running");
+
+        public async Task<(int ExitCode, string Stderr)> WaitAsync()
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await Process.WaitForExitAsync(timeout.Token);
+            await _stdout;
+            return (Process.ExitCode, await _stderr);
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+            Process.Dispose();
+        }
+    }
+}
