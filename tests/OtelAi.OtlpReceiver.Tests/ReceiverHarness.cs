@@ -26,11 +26,14 @@ internal sealed class CollectingConsumer<T> : ITelemetryConsumer<T> where T : cl
 
     public int ItemCount => _received.Sum(r => SignalData<T>.Ops.CountItems(r.Data));
 
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    /// <summary>When set, each request waits this long (honouring cancellation) before being accepted.</summary>
+    public TimeSpan? Delay { get; set; }
+
+    public async ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
     {
         if (Refuse?.Invoke(data) is { } error) throw error;
+        if (Delay is { } delay) await Task.Delay(delay, cancellationToken);
         _received.Enqueue((data, ClientContext.Current));
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>All received payloads merged into one request, in arrival order.</summary>

@@ -1,0 +1,252 @@
+using System.Net;
+using Google.Protobuf;
+using OtelAi.Engine.Consumers;
+using OtelAi.Engine.Grpc;
+using OtelAi.Proto.Collector.Logs.V1;
+using OtelAi.Proto.Collector.Metrics.V1;
+using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.TestSupport;
+using static OtelAi.OtlpReceiver.Tests.WireClients;
+
+namespace OtelAi.OtlpReceiver.Tests;
+
+/// <summary>The OTLP/gRPC side on the wire: every status code path, checked with raw HTTP/2 requests.</summary>
+public sealed class GrpcReceiverTests
+{
+    [Fact]
+    public async Task AllSignals_RoundTripExactly_WithStatusInTrailers()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = CreateH2c();
+        var traces = SampleData.Traces(25);
+        var metrics = SampleData.Metrics(12);
+        var logs = SampleData.Logs(7);
+
+        var reply = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(traces));
+        Assert.Equal(HttpStatusCode.OK, reply.HttpStatus);
+        Assert.False(reply.TrailersOnly);
+        Assert.Equal(GrpcStatusCode.OK, reply.Status.Code);
+        Assert.Null(ParseReply(reply, ExportTraceServiceResponse.Parser).PartialSuccess);
+        Assert.Equal("application/grpc", reply.Response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, MetricsMethod, Frame(metrics))).Status.Code);
+        Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, LogsMethod, Frame(logs), contentType: "application/grpc+proto")).Status.Code);
+
+        Assert.Equal(traces, Assert.Single(harness.Traces.Received));
+        Assert.Equal(metrics, Assert.Single(harness.Metrics.Received));
+        Assert.Equal(logs, Assert.Single(harness.Logs.Received));
+        Assert.Equal(25, harness.Counter("otelcol_receiver_accepted_spans", "grpc"));
+        Assert.Equal(12, harness.Counter("otelcol_receiver_accepted_metric_points", "grpc"));
+        Assert.Equal(7, harness.Counter("otelcol_receiver_accepted_log_records", "grpc"));
+        Assert.Equal("127.0.0.1", harness.Traces.Clients[0].Address);
+        Assert.Empty(harness.Traces.Clients[0].Metadata);
+    }
+
+    [Fact]
+    public async Task GzipMessages_AreAccepted_AndCorruptGzipIsInvalidArgument()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = CreateH2c();
+        var traces = SampleData.Traces(40);
+        var gzip = new Dictionary<string, string> { ["grpc-encoding"] = "gzip" };
+
+        var compressed = Frame(Compress(traces.ToByteArray(), ContentCoding.Gzip), compressed: true);
+        Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, compressed, headers: gzip)).Status.Code);
+        Assert.Equal(traces, Assert.Single(harness.Traces.Received));
+
+        var corrupt = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame("definitely not gzip"u8.ToArray(), compressed: true), headers: gzip);
+        Assert.True(corrupt.TrailersOnly);
+        Assert.Equal(GrpcStatusCode.InvalidArgument, corrupt.Status.Code);
+        Assert.Contains("gzip", corrupt.Status.Message);
+
+        var flaggedWithoutEncoding = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, compressed);
+        Assert.Equal(GrpcStatusCode.Internal, flaggedWithoutEncoding.Status.Code);
+
+        var zstd = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(traces), headers: new Dictionary<string, string> { ["grpc-encoding"] = "zstd" });
+        Assert.Equal(GrpcStatusCode.Unimplemented, zstd.Status.Code);
+        Assert.Contains("zstd", zstd.Status.Message);
+        Assert.Equal("gzip,identity", zstd.Response.Headers.GetValues("grpc-accept-encoding").Single());
+        Assert.Single(harness.Traces.Received);
+    }
+
+    [Fact]
+    public async Task MalformedProtobuf_IsInvalidArgument_AndTheServerKeepsServing()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = CreateH2c();
+        // Field 1 (resource_spans), length-delimited, claims 100 bytes but only 3 follow.
+        var reply = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame([0x0A, 100, 1, 2, 3], compressed: false));
+        Assert.Equal(HttpStatusCode.OK, reply.HttpStatus);
+        Assert.True(reply.TrailersOnly);
+        Assert.Equal(GrpcStatusCode.InvalidArgument, reply.Status.Code);
+        Assert.Contains("ExportTraceServiceRequest", reply.Status.Message);
+        Assert.Empty(harness.Traces.Received);
+
+        var truncatedFrame = Frame(SampleData.Traces(3))[..^4];
+        Assert.Equal(GrpcStatusCode.Internal, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, truncatedFrame)).Status.Code);
+        Assert.Equal(GrpcStatusCode.Internal, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, [])).Status.Code);
+
+        Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(SampleData.Traces(2)))).Status.Code);
+        Assert.Equal(2, harness.Traces.ItemCount);
+    }
+
+    [Fact]
+    public async Task OversizeMessage_IsResourceExhausted_AndLargeMessagesUnderTheLimitPass()
+    {
+        await using var harness = await ReceiverHarness.StartAsync(grpc: c => c with { MaxRecvMsgSizeMib = 2 });
+        using var client = CreateH2c();
+        var big = SampleData.Traces(12_000); // ~3.3 MB
+        Assert.True(big.CalculateSize() > 2 << 20);
+        var reply = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(big));
+        Assert.Equal(GrpcStatusCode.ResourceExhausted, reply.Status.Code);
+        Assert.Contains($"vs. {2 << 20}", reply.Status.Message);
+        Assert.Empty(harness.Traces.Received);
+
+        // Under the limit, larger than HTTP/2's default stream window: flow control must not stall it.
+        var large = SampleData.Traces(6_000);
+        Assert.InRange(large.CalculateSize(), 1 << 20, 2 << 20);
+        Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(large))).Status.Code);
+        Assert.Equal(6_000, harness.Traces.ItemCount);
+
+        // A gzip bomb: small on the wire, over the limit once inflated.
+        var bomb = Frame(Compress(new byte[5 << 20], ContentCoding.Gzip), compressed: true);
+        var bombReply = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, bomb, headers: new Dictionary<string, string> { ["grpc-encoding"] = "gzip" });
+        Assert.Equal(GrpcStatusCode.ResourceExhausted, bombReply.Status.Code);
+    }
+
+    [Fact]
+    public async Task NonGrpcRequests_GetGrpcServerAnswers()
+    {
+        await using var harness = await ReceiverHarness.StartAsync(logs: false);
+        using var client = CreateH2c();
+        var body = Frame(SampleData.Traces(1));
+
+        var unknownMethod = await CallGrpcAsync(client, harness.GrpcUrl, "/opentelemetry.proto.collector.trace.v1.TraceService/Push", body);
+        Assert.Equal(HttpStatusCode.OK, unknownMethod.HttpStatus);
+        Assert.True(unknownMethod.TrailersOnly);
+        Assert.Equal(GrpcStatusCode.Unimplemented, unknownMethod.Status.Code);
+        Assert.Contains("Push", unknownMethod.Status.Message);
+
+        var unknownService = await CallGrpcAsync(client, harness.GrpcUrl, "/grpc.health.v1.Health/Check", body);
+        Assert.Equal(GrpcStatusCode.Unimplemented, unknownService.Status.Code);
+
+        // No logs pipeline: the logs service is not offered.
+        Assert.Equal(GrpcStatusCode.Unimplemented, (await CallGrpcAsync(client, harness.GrpcUrl, LogsMethod, Frame(SampleData.Logs(1)))).Status.Code);
+
+        var get = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, body, method: "GET");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.HttpStatus);
+        Assert.Equal(GrpcStatusCode.Internal, get.Status.Code);
+
+        var json = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, body, contentType: "application/json");
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.HttpStatus);
+        Assert.Equal(GrpcStatusCode.Internal, json.Status.Code);
+
+        Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, body)).Status.Code);
+    }
+
+    [Fact]
+    public async Task PipelineRefusals_MapToOtlpStatuses_WithRetryInfo()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = CreateH2c();
+        var body = Frame(SampleData.Traces(10));
+
+        harness.Traces.Refuse = _ => new RetryableDataException("sending queue is full", TimeSpan.FromSeconds(3));
+        var unavailable = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, body);
+        Assert.True(unavailable.TrailersOnly);
+        Assert.Equal(GrpcStatusCode.Unavailable, unavailable.Status.Code);
+        Assert.Equal("sending queue is full", unavailable.Status.Message);
+        Assert.Equal(TimeSpan.FromSeconds(3), unavailable.Status.RetryDelay);
+        Assert.True(unavailable.Status.IsRetryable);
+
+        harness.Traces.Refuse = _ => new RetryableDataException("memory limit 80% reached", TimeSpan.FromMilliseconds(1500), resourceExhausted: true);
+        var exhausted = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, body);
+        Assert.Equal(GrpcStatusCode.ResourceExhausted, exhausted.Status.Code);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), exhausted.Status.RetryDelay);
+        Assert.Equal("memory limit 80%25 reached", exhausted.Response.Headers.GetValues("grpc-message").Single());
+
+        harness.Traces.Refuse = _ => new PermanentDataException("attribute limit exceeded");
+        var permanent = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, body);
+        Assert.Equal(GrpcStatusCode.InvalidArgument, permanent.Status.Code);
+        Assert.Null(permanent.Status.RetryDelay);
+        Assert.False(permanent.Response.Headers.Contains("grpc-status-details-bin"));
+
+        harness.Traces.Refuse = null;
+        Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, body)).Status.Code);
+        Assert.Equal(30, harness.Counter("otelcol_receiver_refused_spans", "grpc"));
+        Assert.Equal(10, harness.Counter("otelcol_receiver_accepted_spans", "grpc"));
+    }
+
+    [Fact]
+    public async Task InvalidIds_GivePartialSuccess_AndTheValidRestIsDelivered()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = CreateH2c();
+        var traces = SampleData.Traces(6);
+        var spans = traces.ResourceSpans[0].ScopeSpans[0].Spans;
+        spans[1].TraceId = ByteString.CopyFrom(new byte[8]);
+        spans[4].SpanId = ByteString.CopyFrom(new byte[8]);
+        var validIds = new[] { 0, 2, 3, 5 }.Select(i => spans[i].SpanId).ToList();
+
+        var reply = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(traces));
+        Assert.Equal(GrpcStatusCode.OK, reply.Status.Code);
+        var partial = ParseReply(reply, ExportTraceServiceResponse.Parser).PartialSuccess;
+        Assert.Equal(2, partial.RejectedSpans);
+        Assert.Contains("trace_id must be 16 bytes", partial.ErrorMessage);
+        Assert.Equal(validIds, harness.Traces.Received.Single().ResourceSpans[0].ScopeSpans[0].Spans.Select(s => s.SpanId));
+        Assert.Equal(4, harness.Counter("otelcol_receiver_accepted_spans", "grpc"));
+        Assert.Equal(2, harness.Counter("otelcol_receiver_refused_spans", "grpc"));
+
+        var logs = SampleData.Logs(3);
+        logs.ResourceLogs[0].ScopeLogs[0].LogRecords[0].TraceId = ByteString.CopyFrom(1, 2, 3);
+        var logReply = await CallGrpcAsync(client, harness.GrpcUrl, LogsMethod, Frame(logs));
+        Assert.Equal(1, ParseReply(logReply, ExportLogsServiceResponse.Parser).PartialSuccess.RejectedLogRecords);
+        Assert.Equal(2, harness.Logs.ItemCount);
+
+        // Empty requests succeed without reaching the pipeline.
+        var empty = await CallGrpcAsync(client, harness.GrpcUrl, MetricsMethod, Frame(new ExportMetricsServiceRequest()));
+        Assert.Equal(GrpcStatusCode.OK, empty.Status.Code);
+        Assert.Empty(harness.Metrics.Received);
+    }
+
+    [Fact]
+    public async Task GrpcTimeout_BecomesTheConsumersDeadline()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = CreateH2c();
+        harness.Traces.Delay = TimeSpan.FromSeconds(30);
+        var reply = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(SampleData.Traces(5)),
+            headers: new Dictionary<string, string> { ["grpc-timeout"] = "300m" });
+        Assert.Equal(GrpcStatusCode.DeadlineExceeded, reply.Status.Code);
+        Assert.Equal(5, harness.Counter("otelcol_receiver_refused_spans", "grpc"));
+    }
+
+    [Fact]
+    public async Task IncludeMetadata_PassesHeadersToTheClientContext()
+    {
+        await using var harness = await ReceiverHarness.StartAsync(grpc: c => c with { IncludeMetadata = true });
+        using var client = CreateH2c();
+        var reply = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(SampleData.Traces(1)),
+            headers: new Dictionary<string, string> { ["X-Scope-OrgID"] = "tenant-a", ["x-model-id"] = "llama-3-70b" });
+        Assert.Equal(GrpcStatusCode.OK, reply.Status.Code);
+        var client0 = harness.Traces.Clients.Single();
+        Assert.Equal("tenant-a", client0.GetFirst("x-scope-orgid"));
+        Assert.Equal("llama-3-70b", client0.GetFirst("X-Model-Id"));
+        Assert.Equal("127.0.0.1", client0.Address);
+        Assert.All(client0.Metadata.Keys, k => Assert.Equal(k.ToLowerInvariant(), k));
+    }
+
+    [Fact]
+    public async Task ConcurrentClients_AreServedIndependently()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = CreateH2c();
+        var calls = Enumerable.Range(0, 40).Select(async i =>
+        {
+            var body = i % 4 == 0 ? Frame([0xFF, 0xFF, 0xFF], compressed: false) : Frame(SampleData.Traces(5, seed: i + 10));
+            return (i, await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, body));
+        });
+        foreach (var (i, reply) in await Task.WhenAll(calls))
+            Assert.Equal(i % 4 == 0 ? GrpcStatusCode.InvalidArgument : GrpcStatusCode.OK, reply.Status.Code);
+        Assert.Equal(30 * 5, harness.Traces.ItemCount);
+    }
+}
