@@ -35,6 +35,16 @@ public class OtlpJsonBenchmarks
     [Benchmark]
     public ExportTraceServiceRequest DecodeJsonSequence() => OtlpJson.Parse<ExportTraceServiceRequest>(_jsonSequence);
 
+    /// <summary>The floor: tokenising the same bytes with Utf8JsonReader and building nothing.</summary>
+    [Benchmark]
+    public int TokenizeJsonOnly()
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(_json);
+        var tokens = 0;
+        while (reader.Read()) tokens++;
+        return tokens;
+    }
+
     [Benchmark]
     public int EncodeJson()
     {
