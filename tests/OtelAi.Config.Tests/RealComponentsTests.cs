@@ -1,0 +1,78 @@
+using System.Runtime.CompilerServices;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Config;
+using OtelAi.Exporters;
+using OtelAi.Processors;
+using OtelAi.Receivers;
+
+namespace OtelAi.Config.Tests;
+
+/// <summary>The loader and the schema over the components otelai really ships, with the repository's sample configs.</summary>
+public class RealComponentsTests
+{
+    private static ComponentRegistry Registry() =>
+        new ComponentRegistry().AddEngineComponents().AddReceivers().AddProcessors().AddExporters();
+
+    public static TheoryData<string> Samples()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot(), "config-samples"), "*.yaml").Order()) data.Add(Path.GetFileName(file));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void SampleConfigLoads(string sample)
+    {
+        var loaded = ConfigLoader.LoadFiles([Path.Combine(RepositoryRoot(), "config-samples", sample)], Registry());
+        Assert.NotEmpty(loaded.Config.Pipelines);
+        foreach (var pipeline in loaded.Config.Pipelines.Values) Assert.NotEmpty(pipeline.Receivers);
+    }
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void SampleConfigMatchesTheSchema(string sample)
+    {
+        var yaml = File.ReadAllText(Path.Combine(RepositoryRoot(), "config-samples", sample));
+        Assert.Empty(ConfigSchema.Generate(Registry()).Validate(SchemaTests.YamlToJson(yaml)));
+    }
+
+    [Fact]
+    public void SchemaCoversEveryRegisteredType()
+    {
+        var registry = Registry();
+        var schema = ConfigSchema.Generate(registry);
+        foreach (var (section, kind) in new[] { ("receivers", ComponentKind.Receiver), ("processors", ComponentKind.Processor),
+                     ("exporters", ComponentKind.Exporter), ("connectors", ComponentKind.Connector), ("extensions", ComponentKind.Extension) })
+            foreach (var type in registry.TypeNames(kind))
+                Assert.Contains($"^{type}(/.+)?$", schema.Properties[section].PatternProperties.Keys);
+    }
+
+    [Fact]
+    public void EveryDefaultConfigBindsFromAnEmptyKey()
+    {
+        var registry = Registry();
+        var sections = new[] { ("receivers", ComponentKind.Receiver), ("processors", ComponentKind.Processor),
+            ("exporters", ComponentKind.Exporter), ("connectors", ComponentKind.Connector), ("extensions", ComponentKind.Extension) };
+        var yaml = string.Concat(sections.Select(s => $"{s.Item1}:\n" + string.Concat(registry.Factories(s.Item2).Select(f => $"  {f.Type}:\n"))));
+        // Components whose defaults need a value (e.g. an endpoint) report it through Validate; binding itself must not fail.
+        try
+        {
+            ConfigLoader.Load([new ConfigSource("defaults.yaml", yaml)], registry);
+        }
+        catch (ConfigException e)
+        {
+            Assert.All(e.Issues, i => Assert.DoesNotContain("expected", i.Message));
+            Assert.All(e.Issues, i => Assert.DoesNotContain("unknown", i.Message));
+        }
+    }
+
+    /// <summary>The checkout this test was compiled from (builds may put binaries anywhere, e.g. with --artifacts-path).</summary>
+    private static string RepositoryRoot([CallerFilePath] string sourceFile = "")
+    {
+        foreach (var start in new[] { Path.GetDirectoryName(sourceFile), AppContext.BaseDirectory })
+            for (var directory = start is null ? null : new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+                if (File.Exists(Path.Combine(directory.FullName, "otelai.sln"))) return directory.FullName;
+        throw new DirectoryNotFoundException("cannot find the repository root (otelai.sln)");
+    }
+}
