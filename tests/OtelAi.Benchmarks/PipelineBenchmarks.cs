@@ -12,16 +12,22 @@ using OtelAi.TestSupport;
 namespace OtelAi.Benchmarks;
 
 /// <summary>
-/// What the engine's graph costs per batch: a receiver's consumer → 2 pass-through processors → fan-out to 2
-/// exporters that only count batches. Everything measured is engine plumbing (chaining, fan-out, async hops), so the
-/// batch size does not matter: the payload is passed by reference and never cloned (no component mutates it).
+/// What the engine's graph costs per batch. <see cref="Topology.OnePipeline"/>: a receiver's consumer → 2 pass-through
+/// processors → fan-out to 2 exporters that only count batches: pure plumbing (chaining, fan-out, async hops); the
+/// payload is passed by reference. <see cref="Topology.SharedReceiverMutating"/>: the receiver feeds 2 pipelines whose
+/// processors declare they mutate, so the fan-out clones the batch once: the cost of isolating pipelines.
 /// </summary>
 [MemoryDiagnoser]
 public class PipelineBenchmarks
 {
+    public enum Topology { OnePipeline, SharedReceiverMutating }
+
     private Collector _collector = null!;
     private ITelemetryConsumer<ExportTraceServiceRequest> _entry = null!;
     private ExportTraceServiceRequest _batch = null!;
+
+    [Params(Topology.OnePipeline, Topology.SharedReceiverMutating)]
+    public Topology Shape { get; set; }
 
     [Params(100)]
     public int SpansPerBatch { get; set; }
@@ -31,13 +37,19 @@ public class PipelineBenchmarks
     {
         var receivers = new EntryCapturingReceiverFactory();
         var registry = new ComponentRegistry()
-            .Add(receivers).Add(new PassThroughProcessorFactory()).Add(new CountingExporterFactory());
-        _collector = new CollectorBuilder(registry)
+            .Add(receivers).Add(new PassThroughProcessorFactory("passthrough", mutates: false))
+            .Add(new PassThroughProcessorFactory("mutating", mutates: true)).Add(new CountingExporterFactory());
+        var builder = new CollectorBuilder(registry)
             .WithTelemetry(new TelemetryConfig { Metrics = new TelemetryMetricsConfig { Level = "none" } })
-            .AddReceiver("bench").AddProcessor("passthrough/1").AddProcessor("passthrough/2")
-            .AddExporter("count/1").AddExporter("count/2")
-            .AddPipeline("traces", receivers: ["bench"], processors: ["passthrough/1", "passthrough/2"], exporters: ["count/1", "count/2"])
-            .Build(new CollectorOptions { LoggerFactory = NullLoggerFactory.Instance });
+            .AddReceiver("bench").AddExporter("count/1").AddExporter("count/2");
+        if (Shape == Topology.OnePipeline)
+            builder.AddProcessor("passthrough/1").AddProcessor("passthrough/2")
+                .AddPipeline("traces", receivers: ["bench"], processors: ["passthrough/1", "passthrough/2"], exporters: ["count/1", "count/2"]);
+        else
+            builder.AddProcessor("mutating")
+                .AddPipeline("traces/1", receivers: ["bench"], processors: ["mutating"], exporters: ["count/1"])
+                .AddPipeline("traces/2", receivers: ["bench"], processors: ["mutating"], exporters: ["count/2"]);
+        _collector = builder.Build(new CollectorOptions { LoggerFactory = NullLoggerFactory.Instance });
         _collector.StartAsync().GetAwaiter().GetResult();
         _entry = receivers.Traces!;
         _batch = SampleData.Traces(SpansPerBatch);
@@ -46,7 +58,7 @@ public class PipelineBenchmarks
     [GlobalCleanup]
     public void Cleanup() => _collector.StopAsync().GetAwaiter().GetResult();
 
-    [Benchmark(Description = "receiver → 2 processors → fan-out to 2 exporters")]
+    [Benchmark(Description = "one batch through the graph")]
     public ValueTask ConsumeBatch() => _entry.ConsumeAsync(_batch, CancellationToken.None);
 }
 
@@ -78,13 +90,16 @@ internal sealed class EntryCapturingReceiverFactory() : BenchmarkFactory("bench"
     }
 }
 
-internal sealed class PassThroughProcessorFactory() : BenchmarkFactory("passthrough", ComponentKind.Processor), IProcessorFactory
+/// <summary>Passes data on untouched; <c>mutates</c> only changes what it declares (which decides fan-out cloning).</summary>
+internal sealed class PassThroughProcessorFactory(string type, bool mutates) : BenchmarkFactory(type, ComponentKind.Processor), IProcessorFactory
 {
     public IProcessor<T> CreateProcessor<T>(ComponentCreateSettings settings, ComponentConfig config, ITelemetryConsumer<T> next)
-        where T : class, IMessage<T>, new() => new PassThroughProcessor<T>(next);
+        where T : class, IMessage<T>, new() => new PassThroughProcessor<T>(next, mutates);
 
-    private sealed class PassThroughProcessor<T>(ITelemetryConsumer<T> next) : IProcessor<T> where T : class
+    private sealed class PassThroughProcessor<T>(ITelemetryConsumer<T> next, bool mutates) : IProcessor<T> where T : class
     {
+        public bool MutatesData => mutates;
+
         public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken) => next.ConsumeAsync(data, cancellationToken);
         public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
         public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;
