@@ -12,6 +12,7 @@ public static class CliCommands
         new ValidateCommand(),
         new ComponentsCommand(),
         new SchemaCommand(),
+        new EbpfCommand(),
     ];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken)
