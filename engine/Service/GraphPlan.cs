@@ -302,7 +302,7 @@ internal sealed class GraphPlan
                 ("exporter", config.Exporters.ContainsKey(id)), ("connector", config.Connectors.ContainsKey(id)),
                 ("extension", config.Extensions.ContainsKey(id)),
             }.Where(k => k.Has && k.Kind != role).Select(k => k.Kind).ToList();
-            return elsewhere.Count > 0 ? $" (\"{id}\" is configured as {string.Join(" and ", elsewhere.Select(k => "a " + k))})" : "";
+            return elsewhere.Count > 0 ? $" (\"{id}\" is configured as {string.Join(" and ", elsewhere.Select(k => (k[0] is 'e' ? "an " : "a ") + k))})" : "";
         }
 
         private static string Configured(IEnumerable<ComponentId> ids)

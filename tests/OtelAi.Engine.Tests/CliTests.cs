@@ -254,3 +254,30 @@ public sealed class CliTests : IDisposable
         }
     }
 }
+
+public sealed class CliInProcessTests
+{
+    [Fact]
+    public async Task Schema_prints_a_json_schema_covering_shipped_components()
+    {
+        var output = new StringWriter();
+        var code = await CliCommands.RunAsync(["schema"], new CliConsole(output, new StringWriter()), CancellationToken.None);
+
+        Assert.Equal(0, code);
+        using var schema = System.Text.Json.JsonDocument.Parse(output.ToString());
+        var text = output.ToString();
+        Assert.Contains("health_check", text);
+        Assert.Contains("otlpjsonfile", text);
+        Assert.Equal(System.Text.Json.JsonValueKind.Object, schema.RootElement.ValueKind);
+    }
+
+    [Fact]
+    public async Task Run_without_config_explains_what_is_missing()
+    {
+        var errors = new StringWriter();
+        var code = await CliCommands.RunAsync(["--set=processors.batch.timeout=2s"], new CliConsole(new StringWriter(), errors), CancellationToken.None);
+
+        Assert.Equal(2, code);
+        Assert.Equal("at least one --config is required", errors.ToString().Trim());
+    }
+}

@@ -161,7 +161,7 @@ public sealed class GraphTests
         Assert.Contains("service.extensions[0]: references extension \"health_check\" which is not configured (configured: testext)", text);
         Assert.Contains("service.pipelines.traces.processors[0]: references processor \"batch\" which is not configured", text);
         Assert.Contains("collector.yaml:14:20: service.pipelines.traces.exporters[1]: references exporter \"otlp\" which is not configured", text);
-        Assert.Contains("service.pipelines.logs/empty.receivers[0]: references receiver \"collect\" which is not configured (\"collect\" is configured as a exporter)", text);
+        Assert.Contains("service.pipelines.logs/empty.receivers[0]: references receiver \"collect\" which is not configured (\"collect\" is configured as an exporter)", text);
         Assert.Contains("service.pipelines.logs/empty.exporters: pipeline \"logs/empty\" must have at least one exporter", text);
         Assert.Contains("warning: extensions.testext: extension \"testext\" is configured but not listed in service.extensions", text);
         Assert.Equal(5, issues.Count(i => i.Severity == ConfigIssueSeverity.Error));
