@@ -98,12 +98,13 @@ public static class GrpcFraming
     /// <summary>Writes an uncompressed frame holding <paramref name="message"/>, serialised straight into the writer.</summary>
     public static void WriteMessage(IBufferWriter<byte> writer, IMessage message)
     {
+        // One contiguous span: some writers (Kestrel's) reject the zero-length Advance a streaming serialiser may issue first.
         var size = message.CalculateSize();
-        var prefix = writer.GetSpan(PrefixLength);
-        prefix[0] = 0;
-        BinaryPrimitives.WriteUInt32BigEndian(prefix[1..], (uint)size);
-        writer.Advance(PrefixLength);
-        message.WriteTo(writer);
+        var span = writer.GetSpan(PrefixLength + size);
+        span[0] = 0;
+        BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)size);
+        message.WriteTo(span.Slice(PrefixLength, size));
+        writer.Advance(PrefixLength + size);
     }
 
     /// <summary>Writes a gzip-compressed frame holding <paramref name="message"/>.</summary>

@@ -9,7 +9,8 @@ namespace OtelAi.Receivers.Otlp;
 /// </summary>
 internal sealed class CorsPolicy
 {
-    private static readonly string[] DefaultHeaders = ["origin", "accept", "content-type", "x-requested-with"];
+    // Always allowed, as confighttp documents (CORS-safelisted headers plus Origin); X-Requested-With only by default.
+    private static readonly string[] ImplicitHeaders = ["origin", "accept", "accept-language", "content-type", "content-language"];
     private static readonly string[] AllowedMethods = ["GET", "POST", "HEAD"];
     private readonly bool _anyOrigin;
     private readonly (string Prefix, string Suffix)[] _patterns;
@@ -25,7 +26,7 @@ internal sealed class CorsPolicy
         _patterns = config.AllowedOrigins.Where(o => o != "*" && o.Contains('*'))
             .Select(o => (o[..o.IndexOf('*')], o[(o.IndexOf('*') + 1)..])).ToArray();
         _anyHeader = config.AllowedHeaders.Contains("*");
-        _headers = new HashSet<string>(config.AllowedHeaders.Count == 0 ? DefaultHeaders : config.AllowedHeaders.Append("origin"), StringComparer.OrdinalIgnoreCase);
+        _headers = new HashSet<string>(ImplicitHeaders.Concat(config.AllowedHeaders.Count == 0 ? ["x-requested-with"] : config.AllowedHeaders), StringComparer.OrdinalIgnoreCase);
         _maxAge = config.MaxAge;
     }
 

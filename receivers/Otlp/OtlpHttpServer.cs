@@ -211,8 +211,12 @@ internal sealed class OtlpHttpServer
         {
             var size = body.CalculateSize();
             response.ContentLength = size;
-            if (size > 0) body.WriteTo(response.BodyWriter); // an empty write would advance a writer never asked for memory
-
+            if (size > 0)
+            {
+                var span = response.BodyWriter.GetSpan(size);
+                body.WriteTo(span[..size]);
+                response.BodyWriter.Advance(size);
+            }
         }
         await response.BodyWriter.FlushAsync(context.RequestAborted);
     }

@@ -1,0 +1,279 @@
+using System.Net;
+using System.Text;
+using Google.Protobuf;
+using OtelAi.Engine.Consumers;
+using OtelAi.Engine.Grpc;
+using OtelAi.Engine.Telemetry.Json;
+using OtelAi.Proto.Collector.Logs.V1;
+using OtelAi.Proto.Collector.Metrics.V1;
+using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Receivers.Otlp;
+using OtelAi.TestSupport;
+using static OtelAi.OtlpReceiver.Tests.WireClients;
+using RpcStatus = OtelAi.Proto.Rpc.Status;
+
+namespace OtelAi.OtlpReceiver.Tests;
+
+/// <summary>The OTLP/HTTP side on the wire: encodings, compressions, every error answer.</summary>
+public sealed class HttpReceiverTests
+{
+    private const string Proto = "application/x-protobuf";
+    private const string Json = "application/json";
+
+    [Fact]
+    public async Task ProtobufAndJson_RoundTrip_AndAnswerInTheRequestEncoding()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = new HttpClient();
+        var traces = SampleData.Traces(9);
+        var metrics = SampleData.Metrics(6);
+        var logs = SampleData.Logs(4);
+
+        var protoReply = await PostAsync(client, harness.HttpUrl + "/v1/traces", traces.ToByteArray(), Proto);
+        Assert.Equal(HttpStatusCode.OK, protoReply.StatusCode);
+        Assert.Equal(Proto, protoReply.Content.Headers.ContentType!.MediaType);
+        Assert.Empty(await protoReply.Content.ReadAsByteArrayAsync());
+
+        var jsonReply = await PostAsync(client, harness.HttpUrl + "/v1/metrics", OtlpJson.ToUtf8Bytes(metrics), Json + "; charset=utf-8");
+        Assert.Equal(HttpStatusCode.OK, jsonReply.StatusCode);
+        Assert.Equal(Json, jsonReply.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("{}", await jsonReply.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, harness.HttpUrl + "/v1/logs", OtlpJson.ToUtf8Bytes(logs), Json)).StatusCode);
+
+        Assert.Equal(traces, Assert.Single(harness.Traces.Received));
+        Assert.Equal(metrics, Assert.Single(harness.Metrics.Received));
+        Assert.Equal(logs, Assert.Single(harness.Logs.Received));
+        Assert.Equal(9, harness.Counter("otelcol_receiver_accepted_spans", "http"));
+        Assert.Equal(6, harness.Counter("otelcol_receiver_accepted_metric_points", "http"));
+        Assert.Equal(4, harness.Counter("otelcol_receiver_accepted_log_records", "http"));
+    }
+
+    [Theory]
+    [InlineData("gzip", ContentCoding.Gzip)]
+    [InlineData("deflate", ContentCoding.Deflate)]
+    public async Task CompressedBodies_AreAccepted_AndCorruptOnesAre400(string name, ContentCoding coding)
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = new HttpClient();
+        var traces = SampleData.Traces(30);
+        var reply = await PostAsync(client, harness.HttpUrl + "/v1/traces", Compress(traces.ToByteArray(), coding), Proto, name);
+        Assert.Equal(HttpStatusCode.OK, reply.StatusCode);
+        Assert.Equal(traces, Assert.Single(harness.Traces.Received));
+
+        var jsonGzip = await PostAsync(client, harness.HttpUrl + "/v1/traces", Compress(OtlpJson.ToUtf8Bytes(traces), coding), Json, name);
+        Assert.Equal(HttpStatusCode.OK, jsonGzip.StatusCode);
+        Assert.Equal(60, harness.Traces.ItemCount);
+
+        var corrupt = await PostAsync(client, harness.HttpUrl + "/v1/traces", "not compressed at all"u8.ToArray(), Proto, name);
+        Assert.Equal(HttpStatusCode.BadRequest, corrupt.StatusCode);
+        var status = RpcStatus.Parser.ParseFrom(await corrupt.Content.ReadAsByteArrayAsync());
+        Assert.Equal((int)GrpcStatusCode.InvalidArgument, status.Code);
+        Assert.Contains(name, status.Message);
+    }
+
+    [Theory]
+    [InlineData("zstd")]
+    [InlineData("snappy")]
+    [InlineData("lz4")]
+    public async Task UnsupportedCompression_Is415_NamingTheSupportedOnes(string encoding)
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = new HttpClient();
+        var reply = await PostAsync(client, harness.HttpUrl + "/v1/traces", SampleData.Traces(1).ToByteArray(), Proto, encoding);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, reply.StatusCode);
+        var status = RpcStatus.Parser.ParseFrom(await reply.Content.ReadAsByteArrayAsync());
+        Assert.Contains(encoding, status.Message);
+        Assert.Contains("gzip, deflate", status.Message);
+        Assert.Empty(harness.Traces.Received);
+    }
+
+    [Fact]
+    public async Task WrongPathMethodAndContentType_Get404_405_415()
+    {
+        await using var harness = await ReceiverHarness.StartAsync(metrics: false);
+        using var client = new HttpClient();
+        var body = SampleData.Traces(1).ToByteArray();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await PostAsync(client, harness.HttpUrl + "/v1/trace", body, Proto)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await PostAsync(client, harness.HttpUrl + "/v1/metrics", body, Proto)).StatusCode); // no metrics pipeline
+
+        var get = await PostAsync(client, harness.HttpUrl + "/v1/traces", body, Proto, method: "GET");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Equal("POST", get.Content.Headers.Allow.Single());
+        Assert.Contains("405 method not allowed", RpcStatus.Parser.ParseFrom(await get.Content.ReadAsByteArrayAsync()).Message);
+
+        var text = await PostAsync(client, harness.HttpUrl + "/v1/traces", body, "text/plain");
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, text.StatusCode);
+        var message = await text.Content.ReadAsStringAsync();
+        Assert.Contains("application/json", message);
+        Assert.Contains("application/x-protobuf", message);
+        Assert.Empty(harness.Traces.Received);
+    }
+
+    [Fact]
+    public async Task MalformedBodies_Are400WithAStatusSayingWhatIsWrong_AndServingContinues()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = new HttpClient();
+
+        var badProto = await PostAsync(client, harness.HttpUrl + "/v1/traces", [0x0A, 100, 1, 2], Proto);
+        Assert.Equal(HttpStatusCode.BadRequest, badProto.StatusCode);
+        var protoStatus = RpcStatus.Parser.ParseFrom(await badProto.Content.ReadAsByteArrayAsync());
+        Assert.Equal((int)GrpcStatusCode.InvalidArgument, protoStatus.Code);
+        Assert.Contains("ExportTraceServiceRequest", protoStatus.Message);
+
+        var badJson = await PostAsync(client, harness.HttpUrl + "/v1/logs", "{\"resourceLogs\": [ {\"scopeLogs\": 5} ]}"u8.ToArray(), Json);
+        Assert.Equal(HttpStatusCode.BadRequest, badJson.StatusCode);
+        Assert.Equal(Json, badJson.Content.Headers.ContentType!.MediaType);
+        var jsonStatus = OtlpJson.Parse<RpcStatus>(await badJson.Content.ReadAsByteArrayAsync());
+        Assert.Equal((int)GrpcStatusCode.InvalidArgument, jsonStatus.Code);
+        Assert.Contains("OTLP/JSON", jsonStatus.Message);
+
+        var notJson = await PostAsync(client, harness.HttpUrl + "/v1/logs", "resourceLogs="u8.ToArray(), Json);
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, harness.HttpUrl + "/v1/traces", SampleData.Traces(3).ToByteArray(), Proto)).StatusCode);
+        Assert.Equal(3, harness.Traces.ItemCount);
+        Assert.Empty(harness.Logs.Received);
+    }
+
+    [Fact]
+    public async Task OversizeBodies_Are413_BeforeAndAfterDecompression()
+    {
+        await using var harness = await ReceiverHarness.StartAsync(http: c => c with { MaxRequestBodySize = 1 << 20 });
+        using var client = new HttpClient();
+        var big = SampleData.Traces(5_000).ToByteArray();
+        Assert.True(big.Length > 1 << 20);
+
+        var plain = await PostAsync(client, harness.HttpUrl + "/v1/traces", big, Proto);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, plain.StatusCode);
+        Assert.Contains("max_request_body_size", RpcStatus.Parser.ParseFrom(await plain.Content.ReadAsByteArrayAsync()).Message);
+
+        var bomb = Compress(new byte[8 << 20], ContentCoding.Gzip);
+        Assert.True(bomb.Length < 1 << 20);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await PostAsync(client, harness.HttpUrl + "/v1/traces", bomb, Proto, "gzip")).StatusCode);
+
+        // Chunked upload without Content-Length: the limit holds while reading.
+        using var chunked = new HttpRequestMessage(HttpMethod.Post, harness.HttpUrl + "/v1/traces") { Content = new StreamContent(new MemoryStream(big)) };
+        chunked.Content.Headers.ContentType = new(Proto);
+        chunked.Headers.TransferEncodingChunked = true;
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await client.SendAsync(chunked)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, harness.HttpUrl + "/v1/traces", SampleData.Traces(100).ToByteArray(), Proto)).StatusCode);
+        Assert.Equal(100, harness.Traces.ItemCount);
+    }
+
+    [Fact]
+    public async Task PipelineRefusals_Are503And429WithRetryAfter_And400ForPermanent()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = new HttpClient();
+        var body = SampleData.Traces(4).ToByteArray();
+
+        harness.Traces.Refuse = _ => new RetryableDataException("exporter queue is full", TimeSpan.FromMilliseconds(2500));
+        var unavailable = await PostAsync(client, harness.HttpUrl + "/v1/traces", body, Proto);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(3), unavailable.Headers.RetryAfter!.Delta);
+        var status = RpcStatus.Parser.ParseFrom(await unavailable.Content.ReadAsByteArrayAsync());
+        Assert.Equal((int)GrpcStatusCode.Unavailable, status.Code);
+        Assert.Equal(TimeSpan.FromMilliseconds(2500), GrpcStatus.FromProto(status).RetryDelay);
+
+        harness.Traces.Refuse = _ => new RetryableDataException("memory limiter", TimeSpan.FromSeconds(1), resourceExhausted: true);
+        var exhausted = await PostAsync(client, harness.HttpUrl + "/v1/traces", body, Proto);
+        Assert.Equal(HttpStatusCode.TooManyRequests, exhausted.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), exhausted.Headers.RetryAfter!.Delta);
+
+        harness.Traces.Refuse = _ => new RetryableDataException("backend down");
+        var noDelay = await PostAsync(client, harness.HttpUrl + "/v1/traces", OtlpJson.ToUtf8Bytes(SampleData.Traces(4)), Json);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, noDelay.StatusCode);
+        Assert.Null(noDelay.Headers.RetryAfter);
+        Assert.Equal("backend down", OtlpJson.Parse<RpcStatus>(await noDelay.Content.ReadAsByteArrayAsync()).Message);
+
+        harness.Traces.Refuse = _ => new PermanentDataException("rejected by policy");
+        var permanent = await PostAsync(client, harness.HttpUrl + "/v1/traces", body, Proto);
+        Assert.Equal(HttpStatusCode.BadRequest, permanent.StatusCode);
+        Assert.Null(permanent.Headers.RetryAfter);
+
+        Assert.Equal(16, harness.Counter("otelcol_receiver_refused_spans", "http"));
+        harness.Traces.Refuse = null;
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, harness.HttpUrl + "/v1/traces", body, Proto)).StatusCode);
+    }
+
+    [Fact]
+    public async Task PartialSuccess_InJson_CountsRejectedSpans()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = new HttpClient();
+        var traces = SampleData.Traces(5);
+        traces.ResourceSpans[0].ScopeSpans[0].Spans[2].TraceId = ByteString.Empty;
+        var reply = await PostAsync(client, harness.HttpUrl + "/v1/traces", OtlpJson.ToUtf8Bytes(traces), Json);
+        Assert.Equal(HttpStatusCode.OK, reply.StatusCode);
+        var response = OtlpJson.Parse<ExportTraceServiceResponse>(await reply.Content.ReadAsByteArrayAsync());
+        Assert.Equal(1, response.PartialSuccess.RejectedSpans);
+        Assert.Contains("trace_id", response.PartialSuccess.ErrorMessage);
+        Assert.Equal(4, harness.Traces.ItemCount);
+    }
+
+    [Fact]
+    public async Task CustomPaths_ResponseHeaders_AndMetadata()
+    {
+        await using var harness = await ReceiverHarness.StartAsync(http: c => c with
+        {
+            TracesUrlPath = "/otlp/v1/traces",
+            IncludeMetadata = true,
+            ResponseHeaders = new() { ["X-Served-By"] = "otelai" },
+        });
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, harness.HttpUrl + "/otlp/v1/traces")
+        {
+            Content = new ByteArrayContent(SampleData.Traces(2).ToByteArray()),
+        };
+        request.Content.Headers.ContentType = new(Proto);
+        request.Headers.Add("X-Scope-OrgID", "tenant-b");
+        var reply = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, reply.StatusCode);
+        Assert.Equal("otelai", reply.Headers.GetValues("X-Served-By").Single());
+        Assert.Equal("tenant-b", harness.Traces.Clients.Single().GetFirst("x-scope-orgid"));
+        Assert.Equal(HttpStatusCode.NotFound, (await PostAsync(client, harness.HttpUrl + "/v1/traces", SampleData.Traces(1).ToByteArray(), Proto)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Cors_AnswersPreflightsForAllowedOrigins()
+    {
+        await using var harness = await ReceiverHarness.StartAsync(http: c => c with
+        {
+            Cors = new CorsConfig { AllowedOrigins = ["https://*.example.com", "http://localhost:3000"], AllowedHeaders = ["X-Custom"], MaxAge = 600 },
+        });
+        using var client = new HttpClient();
+
+        async Task<HttpResponseMessage> Preflight(string origin, string headers)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Options, harness.HttpUrl + "/v1/traces");
+            request.Headers.Add("Origin", origin);
+            request.Headers.Add("Access-Control-Request-Method", "POST");
+            request.Headers.Add("Access-Control-Request-Headers", headers);
+            return await client.SendAsync(request);
+        }
+
+        var allowed = await Preflight("https://app.example.com", "content-type, x-custom");
+        Assert.Equal(HttpStatusCode.NoContent, allowed.StatusCode);
+        Assert.Equal("https://app.example.com", allowed.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Equal("POST", allowed.Headers.GetValues("Access-Control-Allow-Methods").Single());
+        Assert.Equal("600", allowed.Headers.GetValues("Access-Control-Max-Age").Single());
+        Assert.Contains("x-custom", allowed.Headers.GetValues("Access-Control-Allow-Headers").Single());
+
+        var otherOrigin = await Preflight("https://evil.test", "content-type");
+        Assert.False(otherOrigin.Headers.Contains("Access-Control-Allow-Origin"));
+        var otherHeader = await Preflight("http://localhost:3000", "x-secret");
+        Assert.False(otherHeader.Headers.Contains("Access-Control-Allow-Origin"));
+
+        using var actual = new HttpRequestMessage(HttpMethod.Post, harness.HttpUrl + "/v1/traces") { Content = new ByteArrayContent(SampleData.Traces(1).ToByteArray()) };
+        actual.Content.Headers.ContentType = new(Proto);
+        actual.Headers.Add("Origin", "http://localhost:3000");
+        var reply = await client.SendAsync(actual);
+        Assert.Equal(HttpStatusCode.OK, reply.StatusCode);
+        Assert.Equal("http://localhost:3000", reply.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Single(harness.Traces.Received);
+    }
+}
