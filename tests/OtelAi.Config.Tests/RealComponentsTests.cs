@@ -37,6 +37,79 @@ public class RealComponentsTests
         Assert.Empty(ConfigSchema.Generate(Registry()).Validate(SchemaTests.YamlToJson(yaml)));
     }
 
+    /// <summary>
+    /// The example of opentelemetry.io's collector configuration page, minus the pprof and zpages extensions
+    /// otelai does not ship, plus its environment-variable example.
+    /// </summary>
+    private const string OtelcolDocumentedConfig = """
+        receivers:
+          otlp:
+            protocols:
+              grpc:
+                endpoint: 0.0.0.0:4317
+              http:
+                endpoint: 0.0.0.0:4318
+          otlp/2:
+            protocols:
+              grpc:
+                endpoint: 0.0.0.0:55690
+
+        processors:
+          batch:
+          batch/test:
+          attributes/example:
+            actions:
+              - key: ${env:DB_KEY}
+                action: ${env:OPERATION}
+                value: ${env:DB_NAME}
+
+        exporters:
+          otlp:
+            endpoint: otelcol:4317
+          otlp/2:
+            endpoint: otelcol2:4317
+
+        extensions:
+          health_check:
+            endpoint: 0.0.0.0:13133
+
+        service:
+          extensions: [health_check]
+          pipelines:
+            traces:
+              receivers: [otlp]
+              processors: [batch, attributes/example]
+              exporters: [otlp]
+            traces/2:
+              receivers: [otlp/2]
+              processors: [batch/test]
+              exporters: [otlp/2]
+            metrics:
+              receivers: [otlp]
+              processors: [batch]
+              exporters: [otlp]
+            logs:
+              receivers: [otlp]
+              processors: [batch]
+              exporters: [otlp]
+        """;
+
+    [Fact]
+    public void OtelcolDocumentedConfigLoadsUnchanged()
+    {
+        var env = new Dictionary<string, string> { ["DB_KEY"] = "db.system", ["OPERATION"] = "upsert", ["DB_NAME"] = "postgres" };
+        var loaded = ConfigLoader.Load([new ConfigSource("otelcol.yaml", OtelcolDocumentedConfig)], Registry(), environment: name => env.GetValueOrDefault(name));
+        var config = loaded.Config;
+        Assert.Empty(loaded.Warnings);
+        Assert.Equal(["otlp", "otlp/2"], config.Receivers.Keys.Select(k => k.ToString()).Order());
+        Assert.Equal(["attributes/example", "batch", "batch/test"], config.Processors.Keys.Select(k => k.ToString()).Order());
+        Assert.Equal(["otlp", "otlp/2"], config.Exporters.Keys.Select(k => k.ToString()).Order());
+        Assert.Equal(4, config.Pipelines.Count);
+        var action = Assert.Single(((OtelAi.Processors.AttributesProcessor.AttributesConfig)config.Processors[new ComponentId("attributes", "example")]).Actions);
+        Assert.Equal(("db.system", "upsert", new ConfigValue.Scalar("postgres")), (action.Key, action.Action, action.Value));
+        Assert.Empty(ConfigSchema.Generate(Registry()).Validate(SchemaTests.YamlToJson(OtelcolDocumentedConfig)));
+    }
+
     [Fact]
     public void SchemaCoversEveryRegisteredType()
     {
