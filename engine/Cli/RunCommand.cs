@@ -31,21 +31,29 @@ internal sealed class RunCommand : ICliCommand
         }
 
         var stopRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // A signal during start-up aborts the start (a component may be waiting on something that never comes).
+        using var abortStart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        void RequestStop()
+        {
+            stopRequested.TrySetResult();
+            abortStart.Cancel();
+        }
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true; // we exit ourselves once the pipelines have drained
-            stopRequested.TrySetResult();
+            RequestStop();
         }
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var cancelled = cancellationToken.Register(() => stopRequested.TrySetResult());
+        using var cancelled = cancellationToken.Register(RequestStop);
 
         try
         {
-            await collector.StartAsync(cancellationToken);
+            await collector.StartAsync(abortStart.Token);
         }
-        catch (ComponentStartException ex)
+        catch (Exception ex) when (ex is ComponentStartException or OperationCanceledException)
         {
+            if (stopRequested.Task.IsCompleted) return 0; // asked to stop while starting: what started was shut down
             console.Error.WriteLine($"error: {ex.Message}");
             return 1;
         }

@@ -281,3 +281,47 @@ public sealed class CliInProcessTests
         Assert.Equal("at least one --config is required", errors.ToString().Trim());
     }
 }
+
+public sealed class CliRunFailureTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("otelai-cli-fail-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Run_exits_1_naming_the_component_that_cannot_start()
+    {
+        using var occupied = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        occupied.Start();
+        var port = ((System.Net.IPEndPoint)occupied.LocalEndpoint).Port;
+        var config = Path.Combine(_dir, "c.yaml");
+        await File.WriteAllTextAsync(config, $"""
+            receivers:
+              otlpjsonfile:
+                include: ["{_dir}/*.jsonl"]
+            exporters:
+              file:
+                path: {_dir}/out.json
+            extensions:
+              health_check:
+                endpoint: 127.0.0.1:{port}
+            service:
+              extensions: [health_check]
+              pipelines:
+                logs:
+                  receivers: [otlpjsonfile]
+                  exporters: [file]
+              telemetry:
+                logs:
+                  level: error
+                metrics:
+                  level: none
+            """);
+        var errors = new StringWriter();
+
+        var code = await CliCommands.RunAsync(["--config", config], new CliConsole(new StringWriter(), errors), CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: failed to start extension \"health_check\": cannot listen on 127.0.0.1:{port}", errors.ToString());
+    }
+}

@@ -110,6 +110,18 @@ public sealed class GraphTests
     }
 
     [Fact]
+    public void Pipeline_feeding_itself_through_a_connector_is_a_cycle()
+    {
+        var issues = Validate(b => b
+            .AddReceiver("testrecv").AddConnector("forward").AddExporter("collect")
+            .AddPipeline("logs", receivers: ["testrecv", "forward"], exporters: ["collect", "forward"]));
+
+        var issue = Assert.Single(issues);
+        Assert.Equal("service.pipelines.logs.exporters[1]", issue.KeyPath);
+        Assert.Equal("cycle through connectors: pipeline \"logs\" → connector \"forward\" → pipeline \"logs\"", issue.Message);
+    }
+
+    [Fact]
     public void Component_that_lacks_the_pipeline_signal_is_rejected()
     {
         var issues = Validate(b => b
