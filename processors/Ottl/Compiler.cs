@@ -91,6 +91,11 @@ internal sealed class Compiler
         var left = CompileValue(compare.Left);
         var right = CompileValue(compare.Right);
         var op = compare.Op;
+        // A literal side is evaluated once, here, instead of through a delegate per item.
+        if (compare.Right is LiteralNode { Value: var rightConstant })
+            return ctx => Operators.Compare(left(ctx), rightConstant, op);
+        if (compare.Left is LiteralNode { Value: var leftConstant })
+            return ctx => Operators.Compare(leftConstant, right(ctx), op);
         return ctx => Operators.Compare(left(ctx), right(ctx), op);
     }
 

@@ -9,6 +9,9 @@ internal static class Operators
     /// </summary>
     public static bool Compare(in OttlValue left, in OttlValue right, CompareOp op)
     {
+        // The common case (name == "x") without the general ordering machinery.
+        if (op is CompareOp.Eq or CompareOp.Ne && left.Type == OttlType.String && right.Type == OttlType.String)
+            return string.Equals(left.String, right.String) == (op == CompareOp.Eq);
         int? order = Order(left, right);
         if (order is null)
             return op == CompareOp.Ne ? !StructurallyEqual(left, right) : op == CompareOp.Eq && StructurallyEqual(left, right);

@@ -31,17 +31,20 @@ public enum OttlType : byte
 public readonly struct OttlValue
 {
     public readonly OttlType Type;
+
+    /// <summary>Int, bool (0/1), time and duration payload; for doubles, the IEEE bits (keeps the struct at 24 bytes).</summary>
     public readonly long Int;
-    public readonly double Double;
+
     public readonly object? Ref;
 
     private OttlValue(OttlType type, long i, double d, object? r)
     {
         Type = type;
-        Int = i;
-        Double = d;
+        Int = type == OttlType.Double ? BitConverter.DoubleToInt64Bits(d) : i;
         Ref = r;
     }
+
+    public double Double => BitConverter.Int64BitsToDouble(Int);
 
     public static readonly OttlValue Nil = default;
     public static readonly OttlValue True = new(OttlType.Bool, 1, 0, null);

@@ -50,6 +50,8 @@ internal static class Paths
             ?? throw compiler.Error(node.Pos, $"unknown path \"{node.Dotted}\" in the {target.Name()} context");
 
         if (node.Keys.Count == 0) return new CompiledPath(field.Get, field.Set, node.Dotted);
+        if (node.Keys is [{ Key: LiteralNode { Value.Type: OttlType.String } literal }] && field.AnyHolder is null)
+            return SingleKeyPath(field, literal.Value.String, node.Dotted);
         var keys = node.Keys.Select(k => compiler.CompileValue(k.Key)).ToArray();
         return new CompiledPath(IndexedGetter(field.Get, keys), field.Set is null ? null : IndexedSetter(field, keys), node.Dotted);
     }
@@ -390,6 +392,31 @@ internal static class Paths
         value >= 0 ? value : throw new OttlRuntimeException($"{what} cannot be negative ({value})");
 
     // ---- index chains ----
+
+    /// <summary>The hot case, <c>attributes["key"]</c>: one literal key into a map field, no key delegate.</summary>
+    private static CompiledPath SingleKeyPath(Field field, string key, string text)
+    {
+        var root = field.Get;
+        return new CompiledPath(
+            ctx =>
+            {
+                var container = root(ctx);
+                return container.Type == OttlType.Map ? OttlValue.FromAny(container.Map.Get(key))
+                    : container.IsNil ? container
+                    : throw new OttlRuntimeException($"a {container.TypeName} cannot be indexed with a string key (\"{key}\")");
+            },
+            field.Set is null ? null : (OttlContext ctx, in OttlValue value) =>
+            {
+                var container = root(ctx);
+                if (container.Type != OttlType.Map)
+                    throw new OttlRuntimeException($"a {container.TypeName} cannot be indexed with a string key (\"{key}\")");
+                var map = container.Map;
+                var index = map.IndexOf(key);
+                if (index >= 0) value.WriteTo(map[index].Value ??= new AnyValue());
+                else map.Add(new KeyValue { Key = key, Value = value.ToAny() });
+            },
+            text);
+    }
 
     private static OttlGetter IndexedGetter(OttlGetter root, OttlGetter[] keys) => ctx =>
     {
