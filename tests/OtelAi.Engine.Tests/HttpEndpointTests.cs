@@ -43,7 +43,7 @@ public sealed class HttpEndpointTests
         Assert.Equal(HttpStatusCode.OK, code);
         Assert.Equal("Server available", body.GetProperty("status").GetString());
         Assert.True(body.GetProperty("upSince").GetDateTime() > DateTime.UtcNow.AddMinutes(-5));
-        Assert.EndsWith("s", body.GetProperty("uptime").GetString());
+        Assert.Matches(@"^[0-9hm.]+m?s$", body.GetProperty("uptime").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync($"http://127.0.0.1:{health.Port}/other")).StatusCode);
 
         var stopping = collector.StopAsync();
@@ -70,6 +70,14 @@ public sealed class HttpEndpointTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("I'm OK", await response.Content.ReadAsStringAsync());
     }
+
+    [Theory]
+    [InlineData(807.5, "807.5ms")]
+    [InlineData(12_250, "12.25s")]
+    [InlineData(90_000, "1m30s")]
+    [InlineData(3_723_000, "1h2m3s")]
+    public void Health_check_uptime_reads_like_go_durations(double milliseconds, string text) =>
+        Assert.Equal(text, HealthCheckExtension.FormatUptime(TimeSpan.FromMilliseconds(milliseconds)));
 
     [Fact]
     public void Health_check_config_rejects_a_path_without_leading_slash()

@@ -98,9 +98,11 @@ internal sealed class HealthCheckExtension(ComponentCreateSettings settings, Hea
         return context.Response.WriteAsync(JsonSerializer.Serialize(body, HealthBodyJson.Options));
     }
 
-    // Go's time.Duration text (e.g. "1m30.25s"), which otelcol puts in "uptime".
-    private static string FormatUptime(TimeSpan uptime)
+    // Go's time.Duration text (e.g. "1m30.25s", "807.5ms"), which otelcol puts in "uptime".
+    internal static string FormatUptime(TimeSpan uptime)
     {
+        if (uptime < TimeSpan.FromSeconds(1))
+            return uptime.TotalMilliseconds.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture) + "ms";
         var hours = (int)uptime.TotalHours;
         var seconds = uptime.TotalSeconds - hours * 3600 - uptime.Minutes * 60;
         var secondsText = seconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture) + "s";
