@@ -164,51 +164,89 @@ public sealed class PersistentQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task Data_acknowledged_before_kill_9_is_delivered_after_restart()
+    public async Task Data_the_engine_acknowledged_before_kill_9_is_delivered_after_restart()
     {
-        var port = TestPorts.GetFree();
-        const int requests = 40;
-        using (var filler = QueueHost.Start("fill", _directory, port, requests))
+        var receiverPort = TestPorts.GetFree();
+        var backendPort = TestPorts.GetFree();
+        var config = Path.Combine(_directory, "otelai.yaml");
+        File.WriteAllText(config, $"""
+            extensions:
+              file_storage:
+                directory: {_directory}
+            receivers:
+              otlp:
+                protocols:
+                  grpc:
+                    endpoint: 127.0.0.1:{receiverPort}
+            exporters:
+              otlp/backend:
+                endpoint: 127.0.0.1:{backendPort}
+                tls:
+                  insecure: true
+                sending_queue:
+                  storage: file_storage
+                  num_consumers: 2
+                retry_on_failure:
+                  initial_interval: 100ms
+                  max_interval: 500ms
+                  max_elapsed_time: 0s
+            service:
+              extensions: [file_storage]
+              pipelines:
+                traces:
+                  receivers: [otlp]
+                  exporters: [otlp/backend]
+            """);
+        // The application side: an OTLP/gRPC client that waits (retries) until the engine listens.
+        var client = new OtlpExporterFactory().CreateExporter<ExportTraceServiceRequest>(Settings.For("otlp/app", ComponentKind.Exporter, new CapturingLogger()),
+            new OtlpExporterConfig
+            {
+                Endpoint = $"http://127.0.0.1:{receiverPort}",
+                SendingQueue = new QueueConfig { Enabled = false },
+                RetryOnFailure = new RetryConfig { InitialInterval = TimeSpan.FromMilliseconds(100), MaxInterval = TimeSpan.FromMilliseconds(300), MaxElapsedTime = TimeSpan.FromSeconds(60) },
+            });
+        const int requests = 30;
+        var sent = Enumerable.Range(0, requests).Select(i => SampleData.Traces(5, seed: 2000 + i)).ToList();
+
+        using (var engine = Otelai.Start(config))
         {
-            await filler.WaitForLineAsync("READY");
-            Assert.Equal(requests, filler.Lines.Count(l => l.StartsWith("ACK ", StringComparison.Ordinal)));
-            filler.Kill9();
+            foreach (var request in sent) await client.ConsumeAsync(request.Clone(), CancellationToken.None); // each one acknowledged by the engine
+            engine.Kill9();
         }
 
-        await using var server = await GrpcJsServer.StartAsync(port);
-        using var drainer = QueueHost.Start("drain", _directory, port);
-        var expected = Enumerable.Range(0, requests).Select(i => FirstSpanId(SampleData.Traces(5, seed: 1000 + i))).ToHashSet();
-        await Poll.UntilAsync(() => server.Requests<ExportTraceServiceRequest>("TraceService").Select(FirstSpanId).ToHashSet().SetEquals(expected),
-            $"all {requests} acknowledged requests at the backend", TimeSpan.FromSeconds(60));
-        drainer.Kill9();
+        await using var backend = await GrpcJsServer.StartAsync(backendPort);
+        using (var engine = Otelai.Start(config))
+        {
+            await Poll.UntilAsync(() => backend.Requests<ExportTraceServiceRequest>("TraceService").Select(FirstSpanId).ToHashSet().SetEquals(sent.Select(FirstSpanId)),
+                $"all {requests} acknowledged requests at the backend (engine output: {engine.Output})", TimeSpan.FromSeconds(60));
+            engine.Kill9();
+        }
+        await client.ShutdownAsync(CancellationToken.None);
     }
 
-    /// <summary>The OtelAi.QueueHost child process (built with this test project).</summary>
-    private sealed class QueueHost : IDisposable
+    /// <summary>The built <c>otelai</c> CLI running a config, as a separate process.</summary>
+    private sealed class Otelai : IDisposable
     {
         private readonly Process _process;
-        public ConcurrentQueue<string> Lines { get; } = new();
+        private readonly ConcurrentQueue<string> _lines = new();
 
-        private QueueHost(Process process)
+        private Otelai(Process process)
         {
             _process = process;
-            _process.OutputDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
-            _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue("stderr: " + e.Data); };
+            _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
+            _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
             _process.BeginOutputReadLine();
             _process.BeginErrorReadLine();
         }
 
-        public static QueueHost Start(string mode, string directory, int port, int requests = 0)
-        {
-            var dll = Path.Combine(AppContext.BaseDirectory, "OtelAi.QueueHost.dll");
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { dll, mode, directory, port.ToString(), requests.ToString() }) start.ArgumentList.Add(arg);
-            return new QueueHost(Process.Start(start)!);
-        }
+        public string Output => string.Join('\n', _lines);
 
-        public async Task WaitForLineAsync(string line) =>
-            await Poll.UntilAsync(() => Lines.Contains(line) || _process.HasExited, $"\"{line}\" from the queue host")
-                .ContinueWith(t => Assert.True(Lines.Contains(line), $"queue host: {string.Join('\n', Lines)}"));
+        public static Otelai Start(string config)
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "otelai.dll"), "--config", config }) start.ArgumentList.Add(arg);
+            return new Otelai(Process.Start(start)!);
+        }
 
         /// <summary>SIGKILL: no shutdown code runs.</summary>
         public void Kill9()
