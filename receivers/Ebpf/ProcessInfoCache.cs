@@ -43,13 +43,6 @@ internal sealed partial class ProcessInfoCache(int capacity, string procRoot = "
         return info;
     }
 
-    /// <summary>Drops a pid (its process exited or was replaced) so the next event reads /proc again.</summary>
-    public void Forget(int pid)
-    {
-        if (!_byPid.Remove(pid, out var node)) return;
-        _order.Remove(node);
-    }
-
     private ProcessInfo Read(int pid)
     {
         var dir = Path.Combine(procRoot, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -43,6 +43,15 @@ internal sealed class EventProducer : IDisposable
         return TimeSpan.FromTicks(long.Parse(done["done ".Length..]) / 100);
     }
 
+    /// <summary>Calls write(2) <paramref name="count"/> times on /dev/null; returns how long that took.</summary>
+    public TimeSpan WriteLoop(long count)
+    {
+        _process.StandardInput.WriteLine($"write {count}");
+        _process.StandardInput.Flush();
+        var done = ReadLine() ?? throw new InvalidOperationException("pin_events exited");
+        return TimeSpan.FromTicks(long.Parse(done["done ".Length..]) / 100);
+    }
+
     private string? ReadLine() => _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
 
     /// <summary>The layout of struct test_event.</summary>

@@ -106,8 +106,6 @@ internal sealed unsafe class PerfEventArraySource : IRecordSource
         }
     }
 
-    public IReadOnlyList<PerfRing> Rings => _rings.Select(r => r.Ring).ToList();
-
     private void OpenCpu(int mapFd, int cpu, int pageSize, int wakeupWatermarkBytes)
     {
         var attr = new PerfEventAttr

@@ -1,6 +1,7 @@
 // External event producer for the tests: loads test_events.bpf.o with libbpf, pins its perf event array and ring
 // buffer, then on "gen N perf|ring" lines from stdin calls getppid() N times (each call emits one event) and answers
-// "done <ns>". Exits, unpinning, at end of input.
+// "done <ns>"; on "write N" it writes one byte to /dev/null N times (a syscall the http_requests probe traces) and
+// answers "done <ns>". Exits, unpinning, at end of input.
 //   usage: pin_events OBJECT PIN_PREFIX
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
 
 static long long now_ns(void)
@@ -36,7 +38,15 @@ int main(int argc, char **argv)
     fflush(stdout);
     char line[128], mode[16];
     long count;
+    int devnull = open("/dev/null", O_WRONLY);
     while (fgets(line, sizeof line, stdin)) {
+        if (sscanf(line, "write %ld", &count) == 1) {
+            long long start = now_ns();
+            for (long i = 0; i < count; i++) if (write(devnull, "x", 1) != 1) return 1;
+            printf("done %lld\n", now_ns() - start);
+            fflush(stdout);
+            continue;
+        }
         if (sscanf(line, "gen %ld %15s", &count, mode) != 2) continue;
         __u32 one = 1, m = strcmp(mode, "ring") == 0 ? 2 : 1;
         bpf_map_update_elem(settings, &one, &m, BPF_ANY);
