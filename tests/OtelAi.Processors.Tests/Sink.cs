@@ -25,6 +25,12 @@ internal sealed class Sink<T> : ITelemetryConsumer<T> where T : class
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Forgets what was received (lets a test release the memory it held).</summary>
+    public void Clear()
+    {
+        lock (_received) _received.Clear();
+    }
+
     /// <summary>Waits (up to 30 s) until at least <paramref name="count"/> payloads arrived.</summary>
     public async Task WaitForAsync(int count)
     {
