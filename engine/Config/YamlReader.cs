@@ -17,10 +17,16 @@ internal static class YamlReader
     {
         var stream = new YamlStream();
         var parser = new Parser(new StringReader(text));
+        ConfigNode? root;
         try
         {
-            // The merging parser resolves YAML merge keys (<<: *anchor), which Go's yaml (and so otelcol) honours.
-            stream.Load(new MergingParser(parser));
+            stream.Load(parser);
+            if (stream.Documents.Count > 1)
+            {
+                issues.Error("", "a config holds one YAML document; found a second one (\"---\")", At(sourceName, stream.Documents[1].RootNode.Start));
+                return null;
+            }
+            root = stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode, sourceName);
         }
         catch (YamlException e)
         {
@@ -37,12 +43,6 @@ internal static class YamlReader
         }
 
         var start = new SourceLocation(sourceName, 1, 1);
-        if (stream.Documents.Count > 1)
-        {
-            issues.Error("", "a config holds one YAML document; found a second one (\"---\")", At(sourceName, stream.Documents[1].RootNode.Start));
-            return null;
-        }
-        var root = stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode, sourceName);
         if (!requireMapping) return root ?? new ScalarNode(null, false, start);
         switch (root)
         {
@@ -69,18 +69,43 @@ internal static class YamlReader
             case YamlSequenceNode sequence:
                 return new SequenceNode(sequence.Children.Select(c => Convert(c, sourceName)).ToList(), location);
             case YamlMappingNode mapping:
-                var entries = new List<MappingEntry>(mapping.Children.Count);
-                foreach (var (key, value) in mapping.Children)
-                {
-                    // Keys are scalars in every otelcol config; a complex key is written back as its text.
-                    var keyText = key is YamlScalarNode k ? k.Value ?? "" : key.ToString();
-                    entries.Add(new MappingEntry(keyText, At(sourceName, key.Start), Convert(value, sourceName)));
-                }
-                return new MappingNode(entries, location);
+                return ConvertMapping(mapping, sourceName, location);
             default:
                 throw new InvalidOperationException($"unexpected YAML node {node.GetType().Name}");
         }
     }
+
+    /// <summary>
+    /// A mapping, with YAML merge keys (<c>&lt;&lt;: *defaults</c>, which Go's yaml and so otelcol honour) resolved:
+    /// the merged mappings' entries fill in keys the mapping does not set itself, earlier merged mappings first.
+    /// </summary>
+    private static MappingNode ConvertMapping(YamlMappingNode mapping, string sourceName, SourceLocation location)
+    {
+        var taken = mapping.Children.Keys.Where(k => !IsMergeKey(k)).Select(KeyText).ToHashSet();
+        var entries = new List<MappingEntry>(mapping.Children.Count);
+        foreach (var (key, value) in mapping.Children)
+        {
+            if (!IsMergeKey(key))
+            {
+                entries.Add(new MappingEntry(KeyText(key), At(sourceName, key.Start), Convert(value, sourceName)));
+                continue;
+            }
+            var sources = value is YamlSequenceNode list ? list.Children : [value];
+            foreach (var source in sources)
+            {
+                if (Convert(source, sourceName) is not MappingNode merged)
+                    throw new YamlException(key.Start, key.End, "the value of a merge key (<<) must be a mapping or a list of mappings");
+                entries.AddRange(merged.Entries.Where(e => taken.Add(e.Key)));
+            }
+        }
+        return new MappingNode(entries, location);
+    }
+
+    private static bool IsMergeKey(YamlNode key) =>
+        key is YamlScalarNode { Value: "<<", Style: ScalarStyle.Plain or ScalarStyle.Any };
+
+    // Keys are scalars in every otelcol config; a complex key is written back as its text.
+    private static string KeyText(YamlNode key) => key is YamlScalarNode scalar ? scalar.Value ?? "" : key.ToString();
 
     private static bool HasTag(YamlNode node, string tag) => node.Tag is { IsEmpty: false, IsNonSpecific: false } && node.Tag.Value == tag;
 

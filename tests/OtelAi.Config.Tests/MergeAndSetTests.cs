@@ -133,4 +133,31 @@ public class MergeAndSetTests
             directory.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void YamlAnchorsAndMergeKeysWork()
+    {
+        var config = TestLoad.Yaml("""
+            processors:
+              batch/a: &batch-defaults
+                send_batch_size: 512
+                timeout: 2s
+              batch/b:
+                <<: *batch-defaults
+                timeout: 3s
+              batch/c: *batch-defaults
+            """).Config;
+        var b = (BatchTestConfig)config.Processors[new ComponentId("batch", "b")];
+        Assert.Equal((512, TimeSpan.FromSeconds(3)), (b.SendBatchSize, b.Timeout));
+        var c = (BatchTestConfig)config.Processors[new ComponentId("batch", "c")];
+        Assert.Equal((512, TimeSpan.FromSeconds(2)), (c.SendBatchSize, c.Timeout));
+    }
+
+    [Fact]
+    public void SecondYamlDocumentIsAnError()
+    {
+        var error = TestLoad.SingleError("processors:\n  batch:\n---\nexporters:\n  debug:\n");
+        Assert.Equal(TestLoad.At(4, 1), error.Location);
+        Assert.StartsWith("a config holds one YAML document", error.Message);
+    }
 }
