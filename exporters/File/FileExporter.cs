@@ -12,10 +12,6 @@ namespace OtelAi.Exporters.FileOutput;
 /// <summary>Encodes each request and appends it to the shared <see cref="RotatingFileWriter"/> of its path.</summary>
 internal sealed class FileExporter<T> : IExporter<T> where T : class, IMessage<T>, new()
 {
-    // Requests are encoded into a per-thread buffer, then copied to the file under its lock in one write.
-    [ThreadStatic] private static ArrayBufferWriter<byte>? _scratch;
-    private const int ScratchKeepLimit = 4 * 1024 * 1024;
-
     private readonly ComponentCreateSettings _settings;
     private readonly FileExporterConfig _config;
     private readonly ExporterMetrics _metrics;
@@ -46,29 +42,45 @@ internal sealed class FileExporter<T> : IExporter<T> where T : class, IMessage<T
     {
         var writer = _writer ?? throw new InvalidOperationException($"{_settings.Id} is not started");
         var items = SignalData<T>.Ops.CountItems(data);
-        var buffer = _scratch ??= new ArrayBufferWriter<byte>(64 * 1024);
-        buffer.ResetWrittenCount();
         try
         {
-            Encode(data, buffer);
-            writer.Write(buffer.WrittenSpan);
+            FileRecordEncoder.Write(data, _config.Format, writer);
         }
         catch (IOException e)
         {
             _metrics.SendFailed(items);
             throw new RetryableDataException($"writing {writer.FullPath} failed: {e.Message}", TimeSpan.FromSeconds(1), inner: e);
         }
+        _metrics.Sent(items);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Encodes one request as the file format wants it and appends it to a writer in one write.</summary>
+internal static class FileRecordEncoder
+{
+    // Requests are encoded into a per-thread buffer, then copied to the file under its lock in one write.
+    [ThreadStatic] private static ArrayBufferWriter<byte>? _scratch;
+    private const int ScratchKeepLimit = 4 * 1024 * 1024;
+
+    public static void Write<T>(T data, FileExportFormat format, RotatingFileWriter writer) where T : class, IMessage<T>, new()
+    {
+        var buffer = _scratch ??= new ArrayBufferWriter<byte>(64 * 1024);
+        buffer.ResetWrittenCount();
+        try
+        {
+            Encode(data, format, buffer);
+            writer.Write(buffer.WrittenSpan);
+        }
         finally
         {
             if (buffer.Capacity > ScratchKeepLimit) _scratch = null;
         }
-        _metrics.Sent(items);
-        return ValueTask.CompletedTask;
     }
 
-    private void Encode(T data, ArrayBufferWriter<byte> buffer)
+    private static void Encode<T>(T data, FileExportFormat format, ArrayBufferWriter<byte> buffer) where T : class, IMessage<T>, new()
     {
-        if (_config.Format == FileExportFormat.Json)
+        if (format == FileExportFormat.Json)
         {
             OtlpJson.Write(data, buffer);
             buffer.GetSpan(1)[0] = (byte)'\n';

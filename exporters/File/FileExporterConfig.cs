@@ -30,7 +30,7 @@ public sealed record FileExporterConfig : ComponentConfig
     [ConfigDescription("Octal permissions for directories created by create_directory (minus the umask); default 0755.")]
     public string DirectoryPermissions { get; init; } = "";
 
-    [ConfigDescription("Writing one file per resource attribute value (otelcol's group_by) is not supported by otelai; only enabled: false is accepted.")]
+    [ConfigDescription("Write each resource to its own file, named by a resource attribute (path must contain one *).")]
     public FileGroupByConfig GroupBy { get; init; } = new();
 
     /// <summary>The flush interval in effect: otelcol treats 0 as 1s.</summary>
@@ -56,7 +56,14 @@ public sealed record FileExporterConfig : ComponentConfig
             if (!CreateDirectory) yield return new ConfigError("directory_permissions", "directory_permissions requires create_directory to be true");
             else if (!IsOctalMode(DirectoryPermissions)) yield return new ConfigError("directory_permissions", "must be an octal mode such as \"0755\"");
         }
-        if (GroupBy.Enabled) yield return new ConfigError("group_by.enabled", "group_by is not supported by otelai; write to one file per exporter instead");
+        if (GroupBy.Enabled)
+        {
+            var parts = Path.Split('*');
+            if (parts.Length != 2) yield return new ConfigError("path", "path must contain exactly one * when group_by is enabled");
+            else if (parts[0].Length == 0) yield return new ConfigError("path", "path must not start with * when group_by is enabled");
+            if (string.IsNullOrEmpty(GroupBy.ResourceAttribute)) yield return new ConfigError("group_by.resource_attribute", "resource_attribute must not be empty when group_by is enabled");
+            if (GroupBy.MaxOpenFiles < 1) yield return new ConfigError("group_by.max_open_files", "must be at least 1");
+        }
         if (Rotation is { } rotation)
             foreach (var error in rotation.Validate()) yield return error with { Path = "rotation." + error.Path };
     }
@@ -99,12 +106,12 @@ public sealed record FileRotationConfig
 
 public sealed record FileGroupByConfig
 {
-    [ConfigDescription("Must stay false: otelai does not split output by resource attribute.")]
+    [ConfigDescription("Split output by resource attribute: the * in path is replaced by the attribute's value; resources without it are dropped (counted as send failures).")]
     public bool Enabled { get; init; }
 
-    [ConfigDescription("Resource attribute naming the path segment (accepted for compatibility, unused).")]
+    [ConfigDescription("Resource attribute (a string) whose value replaces the * in path.")]
     public string ResourceAttribute { get; init; } = "fileexporter.path_segment";
 
-    [ConfigDescription("Maximum open files when grouping (accepted for compatibility, unused).")]
+    [ConfigDescription("Files kept open at once; the least recently written is closed beyond this.")]
     public int MaxOpenFiles { get; init; } = 100;
 }

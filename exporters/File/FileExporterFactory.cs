@@ -21,6 +21,9 @@ public sealed class FileExporterFactory : IExporterFactory
 
     public ComponentConfig CreateDefaultConfig() => new FileExporterConfig();
 
-    public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new() =>
-        new FileExporter<T>(settings, (FileExporterConfig)config);
+    public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new()
+    {
+        var typed = (FileExporterConfig)config;
+        return typed.GroupBy.Enabled ? new GroupingFileExporter<T>(settings, typed) : new FileExporter<T>(settings, typed);
+    }
 }

@@ -40,7 +40,7 @@ public sealed class ConfigBindingTests
     [Theory]
     [InlineData("path: ./filename\nformat: text\n", "format")]
     [InlineData("path: ./filename\nrotation:\n  max_megabytes: 10\nformat: proto\ncompression: zstd\n", "zstd is not supported by otelai")]
-    [InlineData("path: ./foo\ngroup_by:\n  enabled: true\n", "group_by is not supported")]
+    [InlineData("path: ./foo\ngroup_by:\n  enabled: true\n", "path must contain exactly one * when group_by is enabled")]
     [InlineData("rotation:\n", "path must be non-empty")]
     public void File_exporter_configs_we_cannot_honour_are_rejected_with_a_reason(string yaml, string expected)
     {

@@ -208,3 +208,47 @@ public sealed class FileExporterTests : IDisposable
         Assert.False(mode.HasFlag(UnixFileMode.OtherRead));
     }
 }
+
+public sealed class GroupingFileExporterTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static ExportLogsServiceRequest Logs(string? segment, int records)
+    {
+        var logs = SampleData.Logs(records, $"svc-{segment ?? "none"}");
+        if (segment is not null) logs.ResourceLogs[0].Resource.Attributes.Add(SampleData.Attr("fileexporter.path_segment", segment));
+        return logs;
+    }
+
+    private static List<ExportLogsServiceRequest> Read(string path) =>
+        File.ReadAllLines(path).Select(OtlpJson.Parse<ExportLogsServiceRequest>).ToList();
+
+    [Fact]
+    public async Task Group_by_writes_each_resource_to_the_file_named_by_its_attribute()
+    {
+        var settings = ComponentCreateSettings.ForTests(new ComponentId("file", "grouped"), ComponentKind.Exporter);
+        var config = new FileExporterConfig { Path = Path.Combine(_dir.Path, "out", "*.jsonl"), GroupBy = new FileGroupByConfig { Enabled = true, MaxOpenFiles = 1 } };
+        Assert.Empty(config.Validate());
+        var exporter = new FileExporterFactory().CreateExporter<ExportLogsServiceRequest>(settings, config);
+        await exporter.StartAsync(new NoHost(), CancellationToken.None);
+
+        var mixed = Logs("alpha", 2);
+        mixed.ResourceLogs.Add(Logs("beta", 3).ResourceLogs);
+        mixed.ResourceLogs.Add(Logs(null, 4).ResourceLogs);
+        await exporter.ConsumeAsync(mixed, CancellationToken.None);
+        // max_open_files: 1 closes alpha's file for beta; alpha is appended to, not truncated, when it returns.
+        await exporter.ConsumeAsync(Logs("alpha", 5), CancellationToken.None);
+        await exporter.ConsumeAsync(Logs("../../escape", 1), CancellationToken.None);
+        await exporter.ShutdownAsync(CancellationToken.None);
+
+        var alpha = Read(Path.Combine(_dir.Path, "out", "alpha.jsonl"));
+        Assert.Equal([2, 5], alpha.Select(r => r.ResourceLogs[0].ScopeLogs[0].LogRecords.Count));
+        Assert.Equal(Logs("beta", 3), Assert.Single(Read(Path.Combine(_dir.Path, "out", "beta.jsonl"))));
+        // An attribute value cannot lead outside the configured directory.
+        Assert.Single(Directory.GetFiles(Path.Combine(_dir.Path, "out"), "escape.jsonl", SearchOption.AllDirectories));
+        Assert.Equal(4, settings.Metrics.Read("otelcol_exporter_send_failed_log_records", ("exporter", "file/grouped")));
+        Assert.Equal(11, settings.Metrics.Read("otelcol_exporter_sent_log_records", ("exporter", "file/grouped")));
+    }
+}

@@ -1,0 +1,159 @@
+using Google.Protobuf;
+using Google.Protobuf.Collections;
+using Microsoft.Extensions.Logging;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Consumers;
+using OtelAi.Engine.SelfTelemetry;
+using OtelAi.Engine.Telemetry;
+using OtelAi.Proto.Collector.Logs.V1;
+using OtelAi.Proto.Collector.Metrics.V1;
+using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Proto.Resource.V1;
+
+namespace OtelAi.Exporters.FileOutput;
+
+/// <summary>
+/// group_by: each resource goes to the file whose path is <c>path</c> with its <c>*</c> replaced by the resource's
+/// <c>resource_attribute</c> (a string). As in otelcol, resources without that attribute are dropped (counted as
+/// send failures and logged), and at most <c>max_open_files</c> files stay open (least recently used closed first).
+/// </summary>
+internal sealed class GroupingFileExporter<T> : IExporter<T> where T : class, IMessage<T>, new()
+{
+    private readonly ComponentCreateSettings _settings;
+    private readonly FileExporterConfig _config;
+    private readonly ExporterMetrics _metrics;
+    private readonly string _prefix;
+    private readonly string _suffix;
+    private readonly LinkedList<(string Path, RotatingFileWriter Writer)> _recentlyUsed = new();
+    private readonly Dictionary<string, LinkedListNode<(string Path, RotatingFileWriter Writer)>> _writers = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _opened = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private bool _started;
+
+    public GroupingFileExporter(ComponentCreateSettings settings, FileExporterConfig config)
+    {
+        _settings = settings;
+        _config = config;
+        _metrics = new ExporterMetrics(settings.Metrics, settings.Id, SignalData<T>.Ops.Signal);
+        var star = config.Path.IndexOf('*');
+        _prefix = Path.GetFullPath(config.Path[..star]);
+        if (config.Path[..star].EndsWith('/') && !_prefix.EndsWith('/')) _prefix += "/";
+        _suffix = config.Path[(star + 1)..];
+    }
+
+    public Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
+    {
+        _started = true;
+        return Task.CompletedTask;
+    }
+
+    public async Task ShutdownAsync(CancellationToken cancellationToken)
+    {
+        List<RotatingFileWriter> open;
+        lock (_lock)
+        {
+            _started = false;
+            open = _recentlyUsed.Select(entry => entry.Writer).ToList();
+            _recentlyUsed.Clear();
+            _writers.Clear();
+        }
+        foreach (var writer in open) await writer.ReleaseAsync();
+    }
+
+    public async ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    {
+        var ops = SignalData<T>.Ops;
+        var total = ops.CountItems(data);
+        var groups = ResourceGroups.Split(data, _config.GroupBy.ResourceAttribute);
+        var grouped = groups.Sum(g => ops.CountItems(g.Value));
+        if (grouped < total)
+        {
+            _metrics.SendFailed(total - grouped);
+            _settings.Logger.LogWarning("dropped {Items} {ItemName} whose resource has no string attribute {Attribute} (group_by)",
+                total - grouped, ops.Signal.ItemName(), _config.GroupBy.ResourceAttribute);
+        }
+
+        foreach (var (segment, request) in groups)
+        {
+            var items = ops.CountItems(request);
+            var evicted = Writer(FullPath(segment), out var writer);
+            if (evicted is not null) await evicted.ReleaseAsync();
+            try
+            {
+                FileRecordEncoder.Write(request, _config.Format, writer);
+            }
+            catch (IOException e)
+            {
+                _metrics.SendFailed(items);
+                throw new RetryableDataException($"writing {writer.FullPath} failed: {e.Message}", TimeSpan.FromSeconds(1), inner: e);
+            }
+            _metrics.Sent(items);
+        }
+    }
+
+    /// <summary>The writer of a path, opening it (and returning the least recently used writer to close) when needed.</summary>
+    private RotatingFileWriter? Writer(string path, out RotatingFileWriter writer)
+    {
+        lock (_lock)
+        {
+            if (!_started) throw new InvalidOperationException($"{_settings.Id} is not started");
+            if (_writers.TryGetValue(path, out var node))
+            {
+                _recentlyUsed.Remove(node);
+                _recentlyUsed.AddFirst(node);
+                writer = node.Value.Writer;
+                return null;
+            }
+            var directory = Path.GetDirectoryName(path)!;
+            if (!Directory.Exists(directory))
+            {
+                if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+                else Directory.CreateDirectory(directory, _config.DirectoryMode);
+            }
+            // A file reopened after eviction is appended to: truncating it would destroy what we wrote before.
+            var reopening = !_opened.Add(path);
+            writer = RotatingFileWriter.Acquire(_config with { Path = path, Append = _config.Append || reopening }, _settings.Logger);
+            _writers[path] = _recentlyUsed.AddFirst((path, writer));
+            if (_recentlyUsed.Count <= _config.GroupBy.MaxOpenFiles) return null;
+            var oldest = _recentlyUsed.Last!;
+            _recentlyUsed.RemoveLast();
+            _writers.Remove(oldest.Value.Path);
+            return oldest.Value.Writer;
+        }
+    }
+
+    // The attribute value must not lead outside the configured directory ("../../etc/x" stays under the prefix).
+    private string FullPath(string segment)
+    {
+        var candidate = Path.GetFullPath(_prefix + segment + _suffix);
+        if (candidate.StartsWith(_prefix, StringComparison.Ordinal)) return candidate;
+        return Path.GetFullPath(Path.Join(_prefix, Path.GetFullPath(Path.Join("/", segment + _suffix))));
+    }
+}
+
+/// <summary>Splits a request into one request per value of a string resource attribute.</summary>
+internal static class ResourceGroups
+{
+    public static Dictionary<string, T> Split<T>(T data, string attribute) where T : class, IMessage<T>, new() => data switch
+    {
+        ExportTraceServiceRequest t => (Dictionary<string, T>)(object)Group<ExportTraceServiceRequest, Proto.Trace.V1.ResourceSpans>(t.ResourceSpans, r => r.Resource, g => g.ResourceSpans, attribute),
+        ExportMetricsServiceRequest m => (Dictionary<string, T>)(object)Group<ExportMetricsServiceRequest, Proto.Metrics.V1.ResourceMetrics>(m.ResourceMetrics, r => r.Resource, g => g.ResourceMetrics, attribute),
+        ExportLogsServiceRequest l => (Dictionary<string, T>)(object)Group<ExportLogsServiceRequest, Proto.Logs.V1.ResourceLogs>(l.ResourceLogs, r => r.Resource, g => g.ResourceLogs, attribute),
+        _ => throw new NotSupportedException(typeof(T).Name),
+    };
+
+    private static Dictionary<string, TRequest> Group<TRequest, TResource>(
+        RepeatedField<TResource> resources, Func<TResource, Resource?> resourceOf, Func<TRequest, RepeatedField<TResource>> listOf, string attribute)
+        where TRequest : new()
+    {
+        var groups = new Dictionary<string, TRequest>(StringComparer.Ordinal);
+        foreach (var entry in resources)
+        {
+            var value = resourceOf(entry)?.Attributes.Get(attribute);
+            if (value?.ValueCase != Proto.Common.V1.AnyValue.ValueOneofCase.StringValue) continue;
+            if (!groups.TryGetValue(value.StringValue, out var request)) groups[value.StringValue] = request = new TRequest();
+            listOf(request).Add(entry);
+        }
+        return groups;
+    }
+}
