@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace OtelAi.Engine.Service;
@@ -31,6 +32,8 @@ public sealed class LocalHttpServer : IAsyncDisposable
         var (host, port) = ParseEndpoint(endpoint);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
+        // The default console lifetime would stop this server on SIGTERM by itself; the collector decides when it stops.
+        builder.Services.AddSingleton<IHostLifetime, CollectorOwnedLifetime>();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -74,6 +77,13 @@ public sealed class LocalHttpServer : IAsyncDisposable
         IPAddress.TryParse(host, out var address)
             ? address
             : Dns.GetHostAddresses(host).FirstOrDefault() ?? throw new IOException($"cannot resolve host \"{host}\"");
+
+    private sealed class CollectorOwnedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 
     public async ValueTask DisposeAsync()
     {
