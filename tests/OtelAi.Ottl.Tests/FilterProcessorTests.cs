@@ -112,11 +112,12 @@ public class FilterProcessorTests
         var records = data.ResourceLogs[0].ScopeLogs[0].LogRecords;
         records[0].Body = new AnyValue { StringValue = "user password=123" };
         records[1].SeverityNumber = OtelAi.Proto.Logs.V1.SeverityNumber.Debug;
+        records[2].SeverityNumber = OtelAi.Proto.Logs.V1.SeverityNumber.Warn;
         const string yaml = """
             logs:
               log_record:
                 - 'IsMatch(body, ".*password.*")'
-                - 'severity_number < SEVERITY_NUMBER_WARN and severity_number < SEVERITY_NUMBER_INFO'
+                - 'severity_number < SEVERITY_NUMBER_WARN'
             """;
         var run = await Process(yaml, data);
         var kept = Assert.Single(Assert.Single(run.Received).ResourceLogs[0].ScopeLogs[0].LogRecords);

@@ -83,6 +83,32 @@ public class TransformProcessorTests
     }
 
     [Fact]
+    public async Task Readme_examples_missing_field_rename_and_combine()
+    {
+        var data = SampleData.Traces(1);
+        var resource = data.ResourceSpans[0].Resource;
+        resource.Attributes.Add(Attr("k8s.namespace.name", "ml"));
+        resource.Attributes.Add(Attr("foo", "a"));
+        resource.Attributes.Add(Attr("bar", "b"));
+        const string yaml = """
+            error_mode: ignore
+            trace_statements:
+              - set(span.attributes["test"], "pass") where span.attributes["test"] == nil
+              - set(resource.attributes["namespace"], resource.attributes["k8s.namespace.name"])
+              - delete_key(resource.attributes, "k8s.namespace.name")
+              - set(resource.attributes["test"], Concat([resource.attributes["foo"], resource.attributes["bar"]], " "))
+              - replace_all_patterns(resource.attributes, "key", "^foo$", "renamed_foo")
+            """;
+        var result = await Process(yaml, data);
+        var attributes = result.ResourceSpans[0].Resource.Attributes;
+        Assert.Equal("pass", result.ResourceSpans[0].ScopeSpans[0].Spans[0].Attributes.Get("test")!.StringValue);
+        Assert.Equal("ml", attributes.Get("namespace")!.StringValue);
+        Assert.Null(attributes.Get("k8s.namespace.name"));
+        Assert.Equal("a b", attributes.Get("test")!.StringValue);
+        Assert.Equal("a", attributes.Get("renamed_foo")!.StringValue);
+    }
+
+    [Fact]
     public async Task Readme_metric_and_log_examples()
     {
         const string metricsYaml = """
