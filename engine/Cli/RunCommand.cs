@@ -29,6 +29,11 @@ internal sealed class RunCommand : ICliCommand
             foreach (var issue in ex.Issues) console.Error.WriteLine(issue);
             return 1;
         }
+        catch (ComponentCreateException ex)
+        {
+            console.Error.WriteLine($"error: {ex.Message}");
+            return 1;
+        }
 
         var stopRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // A signal during start-up aborts the start (a component may be waiting on something that never comes).

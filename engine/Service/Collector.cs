@@ -20,6 +20,13 @@ public sealed record CollectorOptions
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
 
+/// <summary>A factory could not build a component (the config passed validation but the factory refused it).</summary>
+public sealed class ComponentCreateException(string component, Exception inner)
+    : Exception($"failed to create {component}: {inner.Message}", inner)
+{
+    public string Component { get; } = component;
+}
+
 /// <summary>A component failed to start; the collector stopped whatever had started.</summary>
 public sealed class ComponentStartException(string component, Exception inner)
     : Exception($"failed to start {component}: {inner.Message}", inner)
@@ -72,7 +79,15 @@ public sealed partial class Collector : IAsyncDisposable
         }
         _logger = _loggerFactory.CreateLogger("service");
         foreach (var warning in Warnings) _logger.LogWarning("config: {Warning}", warning);
-        _components = GraphBuilder.Build(plan, _loggerFactory, Metrics);
+        try
+        {
+            _components = GraphBuilder.Build(plan, _loggerFactory, Metrics);
+        }
+        catch (ComponentCreateException)
+        {
+            DisposeLogging();
+            throw;
+        }
         _host = new ServiceHost(this);
     }
 

@@ -42,7 +42,8 @@ internal sealed class GraphBuilder
     {
         var builder = new GraphBuilder(plan, loggers, metrics);
         foreach (var spec in plan.Extensions)
-            builder._order.Add(new BuiltComponent(spec, ((IExtensionFactory)spec.Factory).CreateExtension(builder.Settings(spec), spec.Config), spec.Describe()));
+            builder._order.Add(new BuiltComponent(spec,
+                Create(spec.Describe(), () => ((IExtensionFactory)spec.Factory).CreateExtension(builder.Settings(spec), spec.Config)), spec.Describe()));
         foreach (var pipeline in plan.Pipelines.Values)
             foreach (var target in pipeline.Targets.Where(t => !t.IsConnector))
                 builder.Exporter(target.Component, pipeline.Id.Signal);
@@ -59,7 +60,7 @@ internal sealed class GraphBuilder
             ReceiverFanOut<ExportTraceServiceRequest>(spec.Id, Signal.Traces),
             ReceiverFanOut<ExportMetricsServiceRequest>(spec.Id, Signal.Metrics),
             ReceiverFanOut<ExportLogsServiceRequest>(spec.Id, Signal.Logs));
-        var receiver = ((IReceiverFactory)spec.Factory).CreateReceiver(Settings(spec), spec.Config, consumers);
+        var receiver = Create(spec.Describe(), () => ((IReceiverFactory)spec.Factory).CreateReceiver(Settings(spec), spec.Config, consumers));
         _order.Add(new BuiltComponent(spec, receiver, spec.Describe()));
     }
 
@@ -100,8 +101,10 @@ internal sealed class GraphBuilder
         for (var i = plan.Processors.Count - 1; i >= 0; i--)
         {
             var spec = plan.Processors[i];
-            var processor = ((IProcessorFactory)spec.Factory).CreateProcessor(Settings(spec), spec.Config, next);
-            _order.Add(new BuiltComponent(spec, processor, $"{spec.Describe()} in pipeline \"{pipeline}\""));
+            var description = $"{spec.Describe()} in pipeline \"{pipeline}\"";
+            var chained = next;
+            var processor = Create(description, () => ((IProcessorFactory)spec.Factory).CreateProcessor(Settings(spec), spec.Config, chained));
+            _order.Add(new BuiltComponent(spec, processor, description));
             next = processor;
         }
         return next;
@@ -112,14 +115,15 @@ internal sealed class GraphBuilder
         if (_exporters.TryGetValue((spec.Id, signal), out var exporter)) return exporter;
         var factory = (IExporterFactory)spec.Factory;
         var settings = Settings(spec);
-        IComponent created = signal switch
+        var description = $"{spec.Describe()} ({signal.ToConfigName()})";
+        var created = Create<IComponent>(description, () => signal switch
         {
             Signal.Traces => factory.CreateExporter<ExportTraceServiceRequest>(settings, spec.Config),
             Signal.Metrics => factory.CreateExporter<ExportMetricsServiceRequest>(settings, spec.Config),
             _ => factory.CreateExporter<ExportLogsServiceRequest>(settings, spec.Config),
-        };
+        });
         _exporters[(spec.Id, signal)] = created;
-        _order.Add(new BuiltComponent(spec, created, $"{spec.Describe()} ({signal.ToConfigName()})"));
+        _order.Add(new BuiltComponent(spec, created, description));
         return created;
     }
 
@@ -150,9 +154,16 @@ internal sealed class GraphBuilder
     {
         var next = FanOutConsumer<TOut>.Of(route.Downstream.Select(p => (ITelemetryConsumer<TOut>)PipelineEntry(p)).ToList());
         var spec = route.Connector;
-        var connector = ((IConnectorFactory)spec.Factory).CreateConnector<TIn, TOut>(Settings(spec), spec.Config, next);
-        _order.Add(new BuiltComponent(spec, connector, $"{spec.Describe()} ({route.From.ToConfigName()} → {route.To.ToConfigName()})"));
+        var description = $"{spec.Describe()} ({route.From.ToConfigName()} → {route.To.ToConfigName()})";
+        var connector = Create(description, () => ((IConnectorFactory)spec.Factory).CreateConnector<TIn, TOut>(Settings(spec), spec.Config, next));
+        _order.Add(new BuiltComponent(spec, connector, description));
         return connector;
+    }
+
+    private static T Create<T>(string description, Func<T> create)
+    {
+        try { return create(); }
+        catch (Exception ex) { throw new ComponentCreateException(description, ex); }
     }
 
     private ComponentCreateSettings Settings(ComponentSpec spec) =>

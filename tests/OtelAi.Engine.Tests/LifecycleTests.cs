@@ -97,6 +97,18 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void Factory_refusing_to_build_a_component_is_named_in_the_error()
+    {
+        var error = Assert.Throws<ComponentCreateException>(() => _h.Builder()
+            .AddReceiver("testrecv").AddExporter("collect/bad", new TestConfig { FailCreate = "certificate file missing" })
+            .AddPipeline("logs", receivers: ["testrecv"], exporters: ["collect/bad"])
+            .Build(Harness.QuietOptions));
+
+        Assert.Equal("failed to create exporter \"collect/bad\" (logs): certificate file missing", error.Message);
+        Assert.Empty(_h.Log.Events);
+    }
+
+    [Fact]
     public async Task Fatal_error_reported_by_a_component_stops_the_collector()
     {
         await using var collector = _h.Builder()

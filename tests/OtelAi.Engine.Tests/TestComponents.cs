@@ -54,6 +54,9 @@ public abstract class TestFactory(string type, ComponentKind kind) : IComponentF
 
 public sealed record TestConfig : ComponentConfig
 {
+    /// <summary>Exporters: the factory refuses to build with this message when set.</summary>
+    public string? FailCreate { get; init; }
+
     /// <summary>Start fails with this message when set.</summary>
     public string? FailStart { get; init; }
 
@@ -228,7 +231,9 @@ public sealed class BufferingProcessor<T>(LifecycleLog log, string name, TestCon
 public sealed class CollectingExporterFactory(LifecycleLog log) : TestFactory("collect", ComponentKind.Exporter), IExporterFactory
 {
     public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new() =>
-        new CollectingExporter<T>(log, $"exporter/{settings.Id}/{SignalData<T>.Ops.Signal.ToConfigName()}", (TestConfig)config);
+        ((TestConfig)config).FailCreate is { } message
+            ? throw new ArgumentException(message)
+            : new CollectingExporter<T>(log, $"exporter/{settings.Id}/{SignalData<T>.Ops.Signal.ToConfigName()}", (TestConfig)config);
 }
 
 public sealed class CollectingExporter<T>(LifecycleLog log, string name, TestConfig config)
