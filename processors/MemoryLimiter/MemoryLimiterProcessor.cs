@@ -14,7 +14,8 @@ namespace OtelAi.Processors.MemoryLimiter;
 /// </summary>
 public sealed class MemoryLimiterProcessorFactory(IMemoryProbe? probe = null) : ProcessorFactory<MemoryLimiterConfig>
 {
-    private readonly ConcurrentDictionary<ComponentId, SharedMemoryLimiter> _limiters = new();
+    // Keyed by config too: a reloaded config with new limits under the same id gets a new limiter.
+    private readonly ConcurrentDictionary<(ComponentId, MemoryLimiterConfig), SharedMemoryLimiter> _limiters = new();
 
     public IMemoryProbe Probe { get; } = probe ?? GcHeapProbe.Instance;
 
@@ -29,7 +30,7 @@ public sealed class MemoryLimiterProcessorFactory(IMemoryProbe? probe = null) : 
 
     protected override IProcessor<T> Create<T>(ComponentCreateSettings settings, MemoryLimiterConfig config, ITelemetryConsumer<T> next)
     {
-        var limiter = _limiters.GetOrAdd(settings.Id, _ => new SharedMemoryLimiter(config, Probe, settings.Logger));
+        var limiter = _limiters.GetOrAdd((settings.Id, config), _ => new SharedMemoryLimiter(config, Probe, settings.Logger));
         return new MemoryLimiterProcessor<T>(settings, limiter, next);
     }
 }
