@@ -4,6 +4,8 @@ using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Telemetry;
 using OtelAi.Processors;
+using OtelAi.Receivers;
+using OtelAi.Exporters;
 using OtelAi.Processors.Transform;
 using OtelAi.Proto.Collector.Logs.V1;
 using OtelAi.Proto.Collector.Metrics.V1;
@@ -285,6 +287,42 @@ public class TransformProcessorTests
         Assert.Contains("log_statements[0].conditions[0]", text);
         // The caret line points under the problem.
         Assert.Contains("set(attributes[\"x\"], Nope(name))\n", text);
+    }
+
+    [Fact]
+    public void Whole_config_load_reports_statement_errors_under_the_processor_key_before_start()
+    {
+        const string yaml = """
+            receivers:
+              otlp:
+                protocols:
+                  grpc:
+            processors:
+              transform/ai:
+                trace_statements:
+                  - context: span
+                    statements:
+                      - set(attributes["inference_time"], Double(end_time_unix_nano - start_time_unix_nano) / 1000000.0)
+                      - set(attributes["gpu_mem_used"], Int(attribute["x-gpu-mem"]))
+              filter:
+                traces:
+                  span: [ 'name == ' ]
+            exporters:
+              debug:
+            service:
+              pipelines:
+                traces:
+                  receivers: [otlp]
+                  processors: [transform/ai, filter]
+                  exporters: [debug]
+            """;
+        var registry = new ComponentRegistry().AddEngineComponents().AddReceivers().AddProcessors().AddExporters();
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Load([new ConfigSource("otelai.yaml", yaml)], registry));
+        var transformIssue = Assert.Single(error.Issues, i => i.KeyPath.Contains("transform/ai"));
+        Assert.EndsWith("trace_statements[0].statements[1]", transformIssue.KeyPath);
+        Assert.Contains("unknown path \"attribute\" in the span context at column 37", transformIssue.Message);
+        Assert.Equal("otelai.yaml", transformIssue.Location?.File);
+        Assert.Contains(error.Issues, i => i.KeyPath.EndsWith("traces.span[0]") && i.Message.Contains("a value is missing"));
     }
 
     [Fact]
