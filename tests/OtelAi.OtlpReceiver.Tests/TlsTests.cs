@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Google.Protobuf;
+using OtelAi.Engine.Grpc;
+using OtelAi.Receivers.Otlp;
+using OtelAi.TestSupport;
+using static OtelAi.OtlpReceiver.Tests.WireClients;
+
+namespace OtelAi.OtlpReceiver.Tests;
+
+/// <summary>TLS and mutual TLS on both protocols, with a CA and certificates made in the test.</summary>
+public sealed class TlsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("otelai-tls-").FullName;
+    private readonly X509Certificate2 _ca;
+    private readonly X509Certificate2 _client;
+
+    public TlsTests()
+    {
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=otelai test CA", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        _ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        File.WriteAllText(Path.Combine(_dir, "ca.pem"), _ca.ExportCertificatePem());
+
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        san.AddDnsName("localhost");
+        var (server, serverKey) = Issue("CN=localhost", san.Build(), "1.3.6.1.5.5.7.3.1");
+        File.WriteAllText(Path.Combine(_dir, "server.pem"), server.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(_dir, "server.key"), serverKey.ExportPkcs8PrivateKeyPem());
+        var (client, clientKey) = Issue("CN=sdk-client", null, "1.3.6.1.5.5.7.3.2");
+        _client = X509CertificateLoader.LoadPkcs12(client.CopyWithPrivateKey(clientKey).Export(X509ContentType.Pkcs12), null);
+    }
+
+    private (X509Certificate2 Certificate, ECDsa Key) Issue(string subject, X509Extension? san, string usageOid)
+    {
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+        if (san is not null) request.CertificateExtensions.Add(san);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(usageOid)], false));
+        var serial = RandomNumberGenerator.GetBytes(8);
+        return (request.Create(_ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(10), serial), key);
+    }
+
+    private TlsServerConfig ServerTls(bool mutual) => new()
+    {
+        CertFile = Path.Combine(_dir, "server.pem"),
+        KeyFile = Path.Combine(_dir, "server.key"),
+        ClientCaFile = mutual ? Path.Combine(_dir, "ca.pem") : "",
+    };
+
+    private HttpClient Client(bool withClientCertificate, Version version)
+    {
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+        {
+            if (certificate is null) return false;
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(_ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == 0 && chain.Build(new X509Certificate2(certificate));
+        };
+        if (withClientCertificate) handler.SslOptions.ClientCertificates = new X509CertificateCollection { _client };
+        return new HttpClient(handler) { DefaultRequestVersion = version, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+    }
+
+    [Fact]
+    public async Task GrpcAndHttp_ServeOverTls()
+    {
+        await using var harness = await ReceiverHarness.StartAsync(grpc: c => c with { Tls = ServerTls(false) }, http: c => c with { Tls = ServerTls(false) });
+        using var h2 = Client(false, HttpVersion.Version20);
+        var reply = await CallGrpcAsync(h2, $"https://localhost:{harness.GrpcPort}", TracesMethod, Frame(SampleData.Traces(3)));
+        Assert.Equal(GrpcStatusCode.OK, reply.Status.Code);
+        Assert.Equal(HttpVersion.Version20, reply.Response.Version);
+
+        using var h1 = Client(false, HttpVersion.Version11);
+        var post = await PostAsync(h1, $"https://127.0.0.1:{harness.HttpPort}/v1/traces", SampleData.Traces(2).ToByteArray(), "application/x-protobuf");
+        Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        Assert.Equal(5, harness.Traces.ItemCount);
+
+        // Plaintext against the TLS port fails rather than being served.
+        using var plain = CreateH2c();
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => CallGrpcAsync(plain, $"http://127.0.0.1:{harness.GrpcPort}", TracesMethod, Frame(SampleData.Traces(1))));
+    }
+
+    [Fact]
+    public async Task MutualTls_RequiresAClientCertificateFromTheConfiguredCa()
+    {
+        await using var harness = await ReceiverHarness.StartAsync(grpc: c => c with { Tls = ServerTls(true) }, http: c => c with { Tls = ServerTls(true) });
+        using var anonymous = Client(false, HttpVersion.Version20);
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() =>
+            CallGrpcAsync(anonymous, $"https://localhost:{harness.GrpcPort}", TracesMethod, Frame(SampleData.Traces(1))));
+
+        using var authenticated = Client(true, HttpVersion.Version20);
+        var reply = await CallGrpcAsync(authenticated, $"https://localhost:{harness.GrpcPort}", TracesMethod, Frame(SampleData.Traces(4)));
+        Assert.Equal(GrpcStatusCode.OK, reply.Status.Code);
+        using var authenticatedHttp = Client(true, HttpVersion.Version11);
+        var post = await PostAsync(authenticatedHttp, $"https://localhost:{harness.HttpPort}/v1/traces", SampleData.Traces(1).ToByteArray(), "application/x-protobuf");
+        Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        Assert.Equal(5, harness.Traces.ItemCount);
+    }
+
+    [Fact]
+    public void Validation_NamesMissingOrBadTlsSettings()
+    {
+        var config = new OtlpReceiverConfig
+        {
+            Protocols = new OtlpProtocolsConfig { Grpc = new GrpcServerConfig { Tls = new TlsServerConfig { CertFile = "a.pem", MinVersion = "1.5" } } },
+        };
+        var errors = config.Validate().ToList();
+        Assert.Contains(errors, e => e.Path == "protocols.grpc.tls.cert_file");
+        Assert.Contains(errors, e => e.Path == "protocols.grpc.tls.min_version" && e.Message.Contains("1.5"));
+        Assert.Contains(new OtlpReceiverConfig().Validate(), e => e.Path == "protocols");
+        Assert.Contains(new OtlpReceiverConfig { Protocols = new OtlpProtocolsConfig { Http = new HttpServerConfig { Endpoint = "nope" } } }.Validate(),
+            e => e.Path == "protocols.http.endpoint");
+    }
+
+    public void Dispose()
+    {
+        _ca.Dispose();
+        _client.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
