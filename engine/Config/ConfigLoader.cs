@@ -67,11 +67,7 @@ public static class ConfigLoader
         issues.ThrowIfErrors();
         var expanded = new Expander(Environment.GetEnvironmentVariable, issues).Expand(node!, "");
         var config = (T)new Binder(issues).Bind(expanded, typeof(T), Activator.CreateInstance<T>(), "")!;
-        if (!issues.HasErrors)
-        {
-            var source = SourceMapBuilder.Build(expanded);
-            foreach (var error in config.Validate()) issues.Error(error.Path, error.Message, source.Locate(error.Path));
-        }
+        if (!issues.HasErrors) ServiceConfigReader.ReportValidation(config, "", SourceMapBuilder.Build(expanded), issues);
         issues.ThrowIfErrors();
         return config;
     }

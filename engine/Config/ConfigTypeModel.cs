@@ -87,12 +87,14 @@ internal sealed class ConfigTypeModel
     /// <summary>A new instance with every default from the type's initialisers.</summary>
     public object CreateDefault() => Activator.CreateInstance(ValueType)!;
 
+    private MethodInfo? _clone;
+
     /// <summary>A shallow copy to bind onto, leaving the original (e.g. a factory's default config) untouched.</summary>
     public object Clone(object instance)
     {
         // Records have a compiler-generated "<Clone>$" method that runs the copy constructor.
-        var clone = ValueType.GetMethod("<Clone>$", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes);
-        return clone is not null ? clone.Invoke(instance, null)! : MemberwiseCloneMethod.Invoke(instance, null)!;
+        _clone ??= ValueType.GetMethod("<Clone>$", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes) ?? MemberwiseCloneMethod;
+        return _clone.Invoke(instance, null)!;
     }
 
     private static readonly MethodInfo MemberwiseCloneMethod =

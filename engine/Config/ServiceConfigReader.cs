@@ -65,15 +65,28 @@ internal sealed class ServiceConfigReader(ComponentRegistry registry, ConfigIssu
             var errorsBefore = issues.ErrorCount;
             var config = (ComponentConfig)_binder.Bind(entry.Value, factory.ConfigType, factory.CreateDefaultConfig(), path)!;
             // Cross-field rules only make sense on values that bound cleanly.
-            if (issues.ErrorCount == errorsBefore)
-                foreach (var error in config.Validate())
-                {
-                    var errorPath = error.Path.Length == 0 ? path : KeyPath.Child(path, error.Path);
-                    issues.Error(errorPath, error.Message, source.Locate(errorPath));
-                }
+            if (issues.ErrorCount == errorsBefore) ReportValidation(config, path, source, issues);
             result[id] = config;
         }
         return result;
+    }
+
+    /// <summary>Runs <see cref="ComponentConfig.Validate"/>, with its paths under <paramref name="path"/>.</summary>
+    internal static void ReportValidation(ComponentConfig config, string path, ConfigSourceMap source, ConfigIssues issues)
+    {
+        try
+        {
+            foreach (var error in config.Validate())
+            {
+                var errorPath = error.Path.Length == 0 ? path : KeyPath.Child(path, error.Path);
+                issues.Error(errorPath, error.Message, source.Locate(errorPath));
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or NotSupportedException)
+        {
+            // A rule that throws (e.g. on a malformed pattern) is still a problem with the value the user wrote.
+            issues.Error(path, $"invalid configuration: {e.Message}", source.Locate(path));
+        }
     }
 
     private string UnknownType(ComponentKind kind, string type)

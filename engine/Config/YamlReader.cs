@@ -30,7 +30,10 @@ internal static class YamlReader
         }
         catch (YamlException e)
         {
-            issues.Error("", Readable(e), At(sourceName, e.Start));
+            if (IndentingTab(text, (int)Math.Max(e.Start.Line, e.End.Line)) is { } tab)
+                issues.Error("", "invalid YAML: a tab character indents this line; YAML is indented with spaces", tab with { File = sourceName });
+            else
+                issues.Error("", Readable(e), At(sourceName, e.Start));
             return null;
         }
         catch (InvalidOperationException)
@@ -110,6 +113,19 @@ internal static class YamlReader
     private static bool HasTag(YamlNode node, string tag) => node.Tag is { IsEmpty: false, IsNonSpecific: false } && node.Tag.Value == tag;
 
     private static bool IsPlainNull(string? value) => value is null or "" or "~" or "null" or "Null" or "NULL";
+
+    /// <summary>The first tab in a line's indentation up to just past the error line: YAML forbids them, YamlDotNet's message hides it.</summary>
+    private static SourceLocation? IndentingTab(string text, int errorLine)
+    {
+        var lines = text.Split('\n');
+        for (var i = 0; i < Math.Min(lines.Length, errorLine + 1); i++)
+        {
+            var indentation = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            var tab = lines[i].IndexOf('\t', 0, indentation);
+            if (tab >= 0) return new SourceLocation("", i + 1, tab + 1);
+        }
+        return null;
+    }
 
     private static SourceLocation At(string sourceName, Mark mark) =>
         new(sourceName, (int)Math.Max(1, mark.Line), (int)Math.Max(1, mark.Column));

@@ -34,6 +34,22 @@ public class ErrorReportingTests
     }
 
     [Fact]
+    public void TabIndentationIsExplained()
+    {
+        var error = TestLoad.SingleError("processors:\n\tbatch:\n");
+        Assert.Equal("invalid YAML: a tab character indents this line; YAML is indented with spaces", error.Message);
+        Assert.Equal(TestLoad.At(2, 1), error.Location);
+    }
+
+    [Fact]
+    public void ValidateThatThrowsOnABadValueIsReportedAsAnError()
+    {
+        var exception = Assert.Throws<ConfigException>(() => ConfigLoader.Bind<PatternTestConfig>("pattern: \"([a-z\""));
+        var error = Assert.Single(exception.Issues);
+        Assert.StartsWith("invalid configuration: Invalid pattern '([a-z'", error.Message);
+    }
+
+    [Fact]
     public void DuplicateKeyIsAnError()
     {
         var error = TestLoad.SingleError("""

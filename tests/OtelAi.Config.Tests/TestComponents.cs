@@ -183,3 +183,15 @@ public sealed record AllTypesConfig : ComponentConfig
     public ConfigValue? Extra { get; init; }
     [ConfigKey("renamed-key")] public string Renamed { get; init; } = "";
 }
+
+/// <summary>A config whose Validate compiles a user pattern, which throws on a malformed one.</summary>
+public sealed record PatternTestConfig : ComponentConfig
+{
+    public string Pattern { get; init; } = ".*";
+
+    public override IEnumerable<ConfigError> Validate()
+    {
+        _ = new System.Text.RegularExpressions.Regex(Pattern);
+        return [];
+    }
+}
