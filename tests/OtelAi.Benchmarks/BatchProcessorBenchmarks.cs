@@ -9,9 +9,9 @@ using OtelAi.TestSupport;
 namespace OtelAi.Benchmarks;
 
 /// <summary>
-/// The batch processor end to end: 100-span requests go in, batches of exactly 8192 spans (send_batch_size =
-/// send_batch_max_size = 8192, so every batch is split) come out to a counting consumer. One invocation sends
-/// 4096 requests (409,600 spans = 50 batches) and waits until the last batch arrived, so the batcher task's work is
+/// The batch processor end to end: 100-span requests go in, batches of exactly <see cref="BatchSize"/> spans
+/// (send_batch_size = send_batch_max_size, so batches are split) come out to a counting consumer. One invocation
+/// sends 4096 requests (409,600 spans) and waits until the last batch arrived, so the batcher task's work is
 /// inside the measured time. Each request is a fresh clone of a template (the processor takes ownership of what
 /// it receives); <see cref="CloneOnly"/> measures that cost alone, so batching's own cost is the difference.
 /// </summary>
@@ -26,6 +26,10 @@ public class BatchProcessorBenchmarks
     private CountingSink _sink = null!;
     private ExportTraceServiceRequest? _last;
 
+    /// <summary>send_batch_size = send_batch_max_size; 409,600 spans per invocation is a whole number of batches for both.</summary>
+    [Params(1024, 8192)]
+    public int BatchSize { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -33,7 +37,7 @@ public class BatchProcessorBenchmarks
         _sink = new CountingSink();
         var settings = ComponentCreateSettings.ForTests(new ComponentId("batch"), ComponentKind.Processor);
         _processor = new BatchProcessor<ExportTraceServiceRequest>(settings,
-            new BatchConfig { SendBatchSize = 8192, SendBatchMaxSize = 8192, Timeout = TimeSpan.FromMilliseconds(200) }, _sink);
+            new BatchConfig { SendBatchSize = BatchSize, SendBatchMaxSize = BatchSize, Timeout = TimeSpan.FromMilliseconds(200) }, _sink);
     }
 
     [GlobalCleanup]
