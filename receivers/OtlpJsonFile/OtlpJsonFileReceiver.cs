@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
+using OtelAi.Engine.Extensions.Storage;
 using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Engine.Telemetry;
 using OtelAi.Engine.Telemetry.Json;
@@ -33,6 +34,10 @@ internal sealed class OtlpJsonFileReceiver : IComponent
     private readonly FileGlob[] _exclude;
     private readonly Dictionary<string, TrackedFile> _files = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
+    private const string OffsetsKey = "file_offsets";
+    private readonly ComponentId _settingsId;
+    private IStorageClient? _storage;
+    private byte[] _lastSaved = [];
     private CancellationTokenSource? _stopping;
     private Task? _loop;
 
@@ -41,6 +46,7 @@ internal sealed class OtlpJsonFileReceiver : IComponent
         _config = config;
         _consumers = consumers;
         _logger = settings.Logger;
+        _settingsId = settings.Id;
         _metrics = new ReceiverMetrics(settings.Metrics, settings.Id, "file");
         _include = config.Include.Select(p => new FileGlob(p)).ToArray();
         _exclude = config.Exclude.Select(p => new FileGlob(p)).ToArray();
@@ -52,19 +58,30 @@ internal sealed class OtlpJsonFileReceiver : IComponent
 
     private long _rejectedLines;
 
-    public Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
+    public async Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
     {
+        var saved = new Dictionary<string, SavedOffset>(StringComparer.Ordinal);
+        if (_config.Storage is { } storageId)
+        {
+            if (host.GetExtension(storageId) is not IStorageExtension storage)
+                throw new InvalidOperationException($"storage \"{storageId}\" is not a configured storage extension");
+            _storage = await storage.GetClientAsync(ComponentKind.Receiver, _settingsId, "", cancellationToken);
+            if (await _storage.GetAsync(OffsetsKey, cancellationToken) is { } bytes)
+                saved = JsonSerializer.Deserialize<Dictionary<string, SavedOffset>>(bytes) ?? saved;
+        }
+
         // With start_at: end, what exists now is skipped: record the current ends before returning, so that
-        // lines appended right after start are not mistaken for old content.
+        // lines appended right after start are not mistaken for old content. Offsets saved by an earlier run
+        // (storage) win: reading resumes where it stopped.
         foreach (var path in MatchingFiles())
         {
             var file = new TrackedFile(path);
-            if (_config.StartAt == OtlpJsonFileStartAt.End) file.SkipExistingContent();
+            if (saved.TryGetValue(path, out var offset)) file.Resume(offset);
+            else if (_config.StartAt == OtlpJsonFileStartAt.End) file.SkipExistingContent();
             _files[path] = file;
         }
         _stopping = new CancellationTokenSource();
         _loop = Task.Run(() => PollLoopAsync(_stopping.Token), CancellationToken.None);
-        return Task.CompletedTask;
     }
 
     public async Task ShutdownAsync(CancellationToken cancellationToken)
@@ -79,6 +96,27 @@ internal sealed class OtlpJsonFileReceiver : IComponent
         {
         }
         _stopping.Dispose();
+        if (_storage is not null)
+        {
+            await SaveOffsetsAsync(cancellationToken);
+            await _storage.DisposeAsync();
+        }
+    }
+
+    private async Task SaveOffsetsAsync(CancellationToken ct)
+    {
+        if (_storage is null) return;
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(_files.ToDictionary(kv => kv.Key, kv => kv.Value.Save(), StringComparer.Ordinal));
+        if (bytes.AsSpan().SequenceEqual(_lastSaved)) return;
+        try
+        {
+            await _storage.SetAsync(OffsetsKey, bytes, ct);
+            _lastSaved = bytes;
+        }
+        catch (IOException e)
+        {
+            _logger.LogWarning("saving file offsets to storage failed: {Error}", e.Message);
+        }
     }
 
     private IEnumerable<string> MatchingFiles() =>
@@ -131,6 +169,7 @@ internal sealed class OtlpJsonFileReceiver : IComponent
         }
         // Forget deleted files; if one comes back it is a new file.
         foreach (var gone in _files.Keys.Where(p => !seen.Contains(p)).ToList()) _files.Remove(gone);
+        await SaveOffsetsAsync(ct);
     }
 
     private async Task ReadFileAsync(TrackedFile file, CancellationToken ct)
@@ -422,6 +461,15 @@ internal sealed class OtlpJsonFileReceiver : IComponent
             }
         }
 
+        public SavedOffset Save() => new(Offset, LineNumber, Convert.ToBase64String(_head));
+
+        public void Resume(SavedOffset saved)
+        {
+            Offset = saved.Offset;
+            LineNumber = saved.Line;
+            _head = Convert.FromBase64String(saved.Head);
+        }
+
         public void Restart()
         {
             Offset = 0;
@@ -457,3 +505,6 @@ internal sealed class OtlpJsonFileReceiver : IComponent
         }
     }
 }
+
+/// <summary>Where reading of one file stopped, as kept in the storage extension between runs.</summary>
+internal sealed record SavedOffset(long Offset, long Line, string Head);

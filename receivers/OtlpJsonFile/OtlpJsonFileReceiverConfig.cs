@@ -1,3 +1,4 @@
+using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 
 namespace OtelAi.Receivers.OtlpJsonFile;
@@ -19,6 +20,9 @@ public sealed record OtlpJsonFileReceiverConfig : ComponentConfig
 
     [ConfigDescription("How long a last line without a newline must stay unchanged before it is read anyway (files written without a trailing newline).")]
     public TimeSpan ForceFlushPeriod { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    [ConfigDescription("Id of a storage extension (e.g. file_storage) in which read offsets are kept, so a restart resumes where reading stopped instead of applying start_at again.")]
+    public ComponentId? Storage { get; init; }
 
     [ConfigDescription("Read a file again in its entirety each time it changes, instead of only the lines appended to it.")]
     public bool ReplayFile { get; init; }

@@ -202,6 +202,39 @@ public sealed class OtlpJsonFileReceiverTests : IDisposable
     }
 
     [Fact]
+    public async Task With_storage_a_restart_resumes_after_the_last_line_read()
+    {
+        var path = _dir.File("kept.jsonl");
+        await File.WriteAllTextAsync(path, Line(SampleData.Traces(1, "one")) + Line(SampleData.Traces(1, "two")));
+        var storageId = new ComponentId("file_storage");
+        var storageConfig = new OtelAi.Engine.Extensions.FileStorage.FileStorageConfig { Directory = Path.Combine(_dir.Path, "state"), CreateDirectory = true };
+        var config = Config() with { Storage = storageId };
+
+        async Task<List<string>> RunAsync(Func<Task> whileRunning, int expected)
+        {
+            var extension = new OtelAi.Engine.Extensions.FileStorage.FileStorageFactory()
+                .CreateExtension(ComponentCreateSettings.ForTests(storageId, ComponentKind.Extension), storageConfig);
+            var host = new NoHost((storageId, extension));
+            await extension.StartAsync(host, CancellationToken.None);
+            var t = new CollectingConsumer<ExportTraceServiceRequest>();
+            var receiver = Create(config, new ReceiverConsumers(t, null, null));
+            await receiver.StartAsync(host, CancellationToken.None);
+            await whileRunning();
+            await Eventually.True(() => t.Received.Count == expected, $"{expected} batches");
+            await Task.Delay(200); // a few more polls: nothing is read twice
+            await receiver.ShutdownAsync(CancellationToken.None);
+            await extension.ShutdownAsync(CancellationToken.None);
+            return t.Received.Select(r => r.ResourceSpans[0].Resource.Attributes[0].Value.StringValue).ToList();
+        }
+
+        Assert.Equal(["one", "two"], await RunAsync(() => Task.CompletedTask, 2));
+        // While stopped, a line is appended: the next run reads only that line, though start_at is beginning.
+        await File.AppendAllTextAsync(path, Line(SampleData.Traces(1, "three")));
+        Assert.Equal(["three"], await RunAsync(() => Task.CompletedTask, 1));
+        Assert.Equal(["four"], await RunAsync(() => File.AppendAllTextAsync(path, Line(SampleData.Traces(1, "four"))), 1));
+    }
+
+    [Fact]
     public void Config_requires_include_and_a_positive_poll_interval()
     {
         var errors = new OtlpJsonFileReceiverConfig { PollInterval = TimeSpan.Zero }.Validate().ToList();

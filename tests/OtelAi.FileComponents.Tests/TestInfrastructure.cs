@@ -28,9 +28,9 @@ internal sealed class CollectingConsumer<T> : ITelemetryConsumer<T> where T : cl
     }
 }
 
-internal sealed class NoHost : IComponentHost
+internal sealed class NoHost(params (ComponentId Id, IComponent Extension)[] extensions) : IComponentHost
 {
-    public IComponent? GetExtension(ComponentId id) => null;
+    public IComponent? GetExtension(ComponentId id) => extensions.FirstOrDefault(e => e.Id == id).Extension;
     public void ReportFatalError(ComponentId source, Exception error) => throw new InvalidOperationException($"{source} reported a fatal error", error);
 }
 
