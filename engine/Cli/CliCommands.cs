@@ -12,6 +12,7 @@ public static class CliCommands
         new ValidateCommand(),
         new ComponentsCommand(),
         new SchemaCommand(),
+        new DocsCommand(),
         new EbpfCommand(),
     ];
 
