@@ -15,6 +15,9 @@ internal sealed class EventProducer : IDisposable
     public EventProducer()
     {
         var (obj, loader) = Built.Value;
+        // A fresh machine may have neither filesystem mounted: pinning needs bpffs, attaching needs tracefs.
+        if (!File.ReadAllText("/proc/mounts").Contains(" /sys/fs/bpf bpf ")) Run("mount", "-t", "bpf", "bpf", "/sys/fs/bpf");
+        Receivers.Ebpf.Native.Tracefs.EnsureMounted();
         PinPrefix = $"/sys/fs/bpf/otelai_test_{Guid.NewGuid():N}";
         var start = new ProcessStartInfo(loader) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(obj);
