@@ -1,6 +1,4 @@
-using System.Text.RegularExpressions;
 using Google.Protobuf.Collections;
-using OtelAi.Engine.Telemetry;
 using OtelAi.Proto.Common.V1;
 
 namespace OtelAi.Processors.Ottl;
@@ -49,7 +47,7 @@ internal static partial class OttlFunctions
     }
 
     /// <summary>
-    /// Removes entries failing <paramref name="keep"/> in place, compacting so removal is linear.
+    /// Removes the entries <paramref name="remove"/> selects, in place, compacting so removal is linear.
     /// </summary>
     internal static void RemoveWhere<T>(RepeatedField<T> items, Func<T, bool> remove)
     {
