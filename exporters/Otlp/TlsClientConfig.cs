@@ -51,13 +51,22 @@ public sealed record TlsClientConfig
         if (InsecureSkipVerify)
         {
             options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+            return options;
         }
-        else if (CaFile is not null)
+        if (CaFile is not null)
         {
             var roots = new X509Certificate2Collection();
             roots.ImportFromPemFile(CaFile);
             options.CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
             options.CertificateChainPolicy.CustomTrustStore.AddRange(roots);
+        }
+        if (ServerNameOverride is { } expectedName)
+        {
+            // SocketsHttpHandler checks the name against the URL's host, whatever TargetHost says: check the override ourselves.
+            options.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None
+                && certificate is not null
+                && (certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData())).MatchesHostname(expectedName);
         }
         return options;
     }
