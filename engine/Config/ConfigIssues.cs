@@ -5,8 +5,6 @@ internal sealed class ConfigIssues
 {
     private readonly List<ConfigIssue> _issues = [];
 
-    public IReadOnlyList<ConfigIssue> All => _issues;
-
     public bool HasErrors => _issues.Any(i => i.Severity == ConfigIssueSeverity.Error);
 
     public int ErrorCount => _issues.Count(i => i.Severity == ConfigIssueSeverity.Error);
@@ -18,8 +16,6 @@ internal sealed class ConfigIssues
 
     public void Warning(string keyPath, string message, SourceLocation? location) =>
         _issues.Add(new ConfigIssue(ConfigIssueSeverity.Warning, keyPath, message, location));
-
-    public void Add(ConfigIssue issue) => _issues.Add(issue);
 
     /// <summary>Throws a <see cref="ConfigException"/> listing every issue when any is an error.</summary>
     public void ThrowIfErrors()

@@ -18,19 +18,12 @@ internal sealed class ConfigTypeModel
 
     private ConfigTypeModel(Type clrType)
     {
-        ClrType = clrType;
-        var underlying = Nullable.GetUnderlyingType(clrType);
-        IsNullable = underlying is not null || !clrType.IsValueType;
-        ValueType = underlying ?? clrType;
+        ValueType = Nullable.GetUnderlyingType(clrType) ?? clrType;
         (Kind, ElementType) = Classify(ValueType);
     }
 
-    public Type ClrType { get; }
-
     /// <summary>The type without <see cref="Nullable{T}"/>.</summary>
     public Type ValueType { get; }
-
-    public bool IsNullable { get; }
 
     public ConfigTypeKind Kind { get; }
 
