@@ -54,4 +54,39 @@ public sealed class PerfBufferLoadTest(ITestOutputHelper output)
         output.WriteLine($"delivered {delivered:N0} ({delivered / clock.Elapsed.TotalSeconds:N0} events/s end to end over {clock.Elapsed.TotalSeconds:F2} s), " +
             $"lost {lost:N0} ({100 * lost / generated:F2} %), receiver process CPU {100 * cpu.TotalSeconds / clock.Elapsed.TotalSeconds:F0} % of one core");
     }
+
+    [Fact]
+    public async Task Replays_a_million_records_through_the_decode_path()
+    {
+        const int records = 1_000_000;
+        var file = Path.Combine(Path.GetTempPath(), $"otelai-ebpf-load-{Guid.NewGuid():N}.rec");
+        try
+        {
+            using (var writer = new RecordFileWriter(new BufferedStream(File.Create(file), 1 << 16), 0))
+            {
+                var record = new byte[32];
+                for (var i = 0; i < records; i++)
+                {
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(record, (ulong)i);
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(12), (uint)i);
+                    writer.OnSample(i % 2, record);
+                }
+            }
+            await using var receiver = new ReceiverUnderTest(new EbpfReceiverConfig { Replay = file, EventLayout = EventProducer.Layout(EventSignal.Metrics), MaxBatchSize = 4096 });
+            var self = Process.GetCurrentProcess();
+            var cpuBefore = self.TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            await receiver.StartAsync();
+            await ReceiverUnderTest.WaitUntil(() => receiver.Settings.Metrics.Read("otelcol_receiver_accepted_metric_points", ("receiver", "ebpf"), ("transport", "ebpf")) >= records, "every record decoded");
+            clock.Stop();
+            self.Refresh();
+            Assert.Equal(records, receiver.Metrics.Received.Sum(r => r.ResourceMetrics.Sum(rm => rm.ScopeMetrics.Sum(sm => sm.Metrics.Count))));
+            output.WriteLine($"replayed and decoded {records:N0} records into gauge points in {clock.Elapsed.TotalSeconds:F2} s " +
+                $"({records / clock.Elapsed.TotalSeconds:N0} records/s, process CPU {100 * (self.TotalProcessorTime - cpuBefore).TotalSeconds / clock.Elapsed.TotalSeconds:F0} % of one core)");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
