@@ -71,6 +71,7 @@ internal sealed class Binder(ConfigIssues issues)
         var list = (System.Collections.IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(elementType))!;
         for (var i = 0; i < items.Count; i++)
             list.Add(Bind(items[i], elementType, null, KeyPath.Item(path, i)) ?? DefaultOf(elementType));
+        if (model.IsSet) return Activator.CreateInstance(typeof(HashSet<>).MakeGenericType(elementType), list);
         if (!model.ValueType.IsArray) return list;
         var array = Array.CreateInstance(elementType, list.Count);
         list.CopyTo(array, 0);

@@ -53,7 +53,8 @@ internal sealed class ConfigTypeModel
             var definition = type.GetGenericTypeDefinition();
             var arguments = type.GetGenericArguments();
             if (definition == typeof(List<>) || definition == typeof(IReadOnlyList<>) || definition == typeof(IList<>)
-                || definition == typeof(IEnumerable<>) || definition == typeof(IReadOnlyCollection<>) || definition == typeof(ICollection<>))
+                || definition == typeof(IEnumerable<>) || definition == typeof(IReadOnlyCollection<>) || definition == typeof(ICollection<>)
+                || IsSetDefinition(definition))
                 return (ConfigTypeKind.List, arguments[0]);
             if ((definition == typeof(Dictionary<,>) || definition == typeof(IReadOnlyDictionary<,>) || definition == typeof(IDictionary<,>))
                 && arguments[0] == typeof(string))
@@ -63,6 +64,12 @@ internal sealed class ConfigTypeModel
         throw new NotSupportedException($"config type {type.FullName} is not supported: use string, bool, integers, double, TimeSpan, enums, "
             + "ComponentId, ConfigValue, lists, Dictionary<string, T> or a record with a parameterless constructor");
     }
+
+    /// <summary>A list type bound as a set (duplicates collapse).</summary>
+    public bool IsSet => ValueType.IsGenericType && IsSetDefinition(ValueType.GetGenericTypeDefinition());
+
+    private static bool IsSetDefinition(Type definition) =>
+        definition == typeof(HashSet<>) || definition == typeof(ISet<>) || definition == typeof(IReadOnlySet<>);
 
     private IReadOnlyList<ConfigProperty>? _properties;
     private IReadOnlyList<EnumMember>? _enumMembers;

@@ -106,7 +106,9 @@ internal sealed class SchemaBuilder(ComponentRegistry registry)
             case ConfigTypeKind.Object:
                 return ObjectSchema(model, defaults);
             case ConfigTypeKind.List:
-                return ListOf(ValueSchema(ConfigTypeModel.Of(model.ElementType!), null), acceptsCommaText: ConfigTypeModel.Of(model.ElementType!).IsScalar);
+                var list = ListOf(ValueSchema(ConfigTypeModel.Of(model.ElementType!), null), acceptsCommaText: ConfigTypeModel.Of(model.ElementType!).IsScalar);
+                list.UniqueItems = model.IsSet;
+                return list;
             case ConfigTypeKind.Map:
                 return new JsonSchemaProperty
                 {

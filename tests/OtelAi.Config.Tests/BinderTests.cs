@@ -26,6 +26,7 @@ public class BinderTests
             include: [/var/log/a.json, /var/log/b.json]
             ports: [4317, 4318]
             tags: [a, b, c]
+            keys: [x, y, x]
             limit_list:
               - max_items: 1
               - name: second
@@ -58,6 +59,7 @@ public class BinderTests
         Assert.Equal(["/var/log/a.json", "/var/log/b.json"], config.Include);
         Assert.Equal([4317, 4318], config.Ports);
         Assert.Equal(["a", "b", "c"], config.Tags);
+        Assert.Equal(new HashSet<string> { "x", "y" }, config.Keys);
         Assert.Equal([new Limits { MaxItems = 1 }, new Limits { Name = "second" }], config.LimitList);
         Assert.Equal(new Dictionary<string, string> { ["keep"] = "me", ["team"] = "ml" }, config.Labels);
         Assert.Equal(new Limits { MaxItems = 5 }, config.LimitsByName["small"]);

@@ -175,6 +175,7 @@ public sealed record AllTypesConfig : ComponentConfig
     public List<string> Include { get; init; } = [];
     public IReadOnlyList<int> Ports { get; init; } = [1, 2];
     public string[] Tags { get; init; } = [];
+    public IReadOnlySet<string> Keys { get; init; } = new HashSet<string>();
     public IReadOnlyList<Limits> LimitList { get; init; } = [];
     public Dictionary<string, string> Labels { get; init; } = new() { ["keep"] = "me" };
     public IReadOnlyDictionary<string, Limits> LimitsByName { get; init; } = new Dictionary<string, Limits>();
