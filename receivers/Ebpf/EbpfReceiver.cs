@@ -52,7 +52,7 @@ internal sealed class EbpfReceiver : IComponent
         var batcher = new RecordBatcher(_batches.Writer, _config.MaxBatchSize, _lostEvents, _records);
         _poller = new Thread(() => Poll(_stream, batcher, host)) { IsBackground = true, Name = $"ebpf poller {_settings.Id}" };
         _poller.Start();
-        _converter = Task.Run(() => ConvertAsync(converter, _stream.Clock));
+        _converter = Task.Run(() => ConvertAsync(converter));
         if (_config.Comm.Count > 0 && _config.Replay is null) _processScanner = Task.Run(ScanProcessesAsync);
         _settings.Logger.LogInformation("ebpf receiver {Id} reading {Source}", _settings.Id, _stream.Description);
         return Task.CompletedTask;
@@ -86,18 +86,20 @@ internal sealed class EbpfReceiver : IComponent
         }
     }
 
-    private async Task ConvertAsync(IEventConverter converter, MonotonicClock clock)
+    private async Task ConvertAsync(IEventConverter converter)
     {
         var batch = new TelemetryBatch(new ProcessInfoCache(_config.ProcessCacheSize));
-        var collectEvery = _consumers.Metrics is null ? Timeout.InfiniteTimeSpan : _config.MetricsInterval;
-        var nextCollect = DateTime.UtcNow + (collectEvery == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue - TimeSpan.FromDays(1) : collectEvery);
+        var collectMetrics = _consumers.Metrics is not null; // aggregated metrics only when a metrics pipeline listens
+        var nextCollect = DateTime.UtcNow + _config.MetricsInterval;
         var reader = _batches.Reader;
         while (true)
         {
-            var wait = nextCollect - DateTime.UtcNow;
             bool more;
-            using (var timer = new CancellationTokenSource(wait > TimeSpan.Zero ? wait : TimeSpan.Zero))
+            if (!collectMetrics) more = await reader.WaitToReadAsync();
+            else
             {
+                var wait = nextCollect - DateTime.UtcNow;
+                using var timer = new CancellationTokenSource(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
                 try
                 {
                     more = await reader.WaitToReadAsync(timer.Token);
@@ -114,11 +116,11 @@ internal sealed class EbpfReceiver : IComponent
                 records.Release();
                 await DeliverAsync(batch);
             }
-            if (DateTime.UtcNow >= nextCollect || !more)
+            if (collectMetrics && (DateTime.UtcNow >= nextCollect || !more))
             {
                 converter.Collect(batch, (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100);
                 await DeliverAsync(batch);
-                nextCollect = DateTime.UtcNow + collectEvery;
+                nextCollect = DateTime.UtcNow + _config.MetricsInterval;
             }
             if (!more) return;
         }

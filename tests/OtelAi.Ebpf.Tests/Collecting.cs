@@ -41,10 +41,11 @@ internal sealed class ReceiverUnderTest : IAsyncDisposable
     public ComponentCreateSettings Settings { get; } = ComponentCreateSettings.ForTests(new ComponentId("ebpf"), ComponentKind.Receiver);
     public IComponent Receiver { get; }
 
-    public ReceiverUnderTest(EbpfReceiverConfig config)
+    /// <param name="tracesOnly">Only a traces pipeline uses the receiver (metrics and logs consumers absent).</param>
+    public ReceiverUnderTest(EbpfReceiverConfig config, bool tracesOnly = false)
     {
         Assert.Empty(config.Validate());
-        Receiver = new EbpfReceiverFactory().CreateReceiver(Settings, config, new ReceiverConsumers(Traces, Metrics, Logs));
+        Receiver = new EbpfReceiverFactory().CreateReceiver(Settings, config, tracesOnly ? new ReceiverConsumers(Traces, null, null) : new ReceiverConsumers(Traces, Metrics, Logs));
     }
 
     public async Task StartAsync() => await Receiver.StartAsync(Host, CancellationToken.None);

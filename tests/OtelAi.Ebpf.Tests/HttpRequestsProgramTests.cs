@@ -19,7 +19,7 @@ public sealed class HttpRequestsProgramTests
             Program = EbpfReceiverConfig.HttpRequestsProgram,
             Pids = [server.Pid],
             RouteTemplates = ["/v1/models/{model}/infer"],
-        });
+        }, tracesOnly: true);
         await receiver.StartAsync();
 
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 });
