@@ -30,21 +30,11 @@ public sealed class LocalHttpServer : IAsyncDisposable
     public static async Task<LocalHttpServer> StartAsync(string endpoint, RequestDelegate handler, CancellationToken cancellationToken)
     {
         var (host, port) = ParseEndpoint(endpoint);
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Logging.ClearProviders();
-        // The default console lifetime would stop this server on SIGTERM by itself; the collector decides when it stops.
-        builder.Services.AddSingleton<IHostLifetime, CollectorOwnedLifetime>();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        var builder = KestrelHosting.CreateBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            switch (host)
-            {
-                // Kestrel cannot pick a dynamic port for "localhost" (two sockets); loopback IPv4 is what tests want.
-                case "localhost" when port == 0: kestrel.Listen(IPAddress.Loopback, 0); break;
-                case "localhost": kestrel.ListenLocalhost(port); break;
-                case "" or "0.0.0.0" or "::" or "*": kestrel.ListenAnyIP(port); break;
-                default: kestrel.Listen(ResolveAddress(host), port); break;
-            }
+            KestrelHosting.Listen(kestrel, host, port, _ => { });
         });
         var app = builder.Build();
         ((IApplicationBuilder)app).Run(handler);
@@ -63,27 +53,8 @@ public sealed class LocalHttpServer : IAsyncDisposable
     }
 
     /// <summary>Splits <c>host:port</c>, <c>[v6]:port</c> or <c>:port</c>; the error says what was expected.</summary>
-    public static (string Host, int Port) ParseEndpoint(string endpoint)
-    {
-        var colon = endpoint.LastIndexOf(':');
-        if (colon < 0 || !int.TryParse(endpoint.AsSpan(colon + 1), out var port) || port is < 0 or > 65535)
-            throw new FormatException($"endpoint \"{endpoint}\" must be host:port with a port between 0 and 65535");
-        var host = endpoint[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']')) host = host[1..^1];
-        return (host, port);
-    }
-
-    private static IPAddress ResolveAddress(string host) =>
-        IPAddress.TryParse(host, out var address)
-            ? address
-            : Dns.GetHostAddresses(host).FirstOrDefault() ?? throw new IOException($"cannot resolve host \"{host}\"");
-
-    private sealed class CollectorOwnedLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
+    public static (string Host, int Port) ParseEndpoint(string endpoint) =>
+        KestrelHosting.TryParseEndpoint(endpoint, out var host, out var port, out var error) ? (host, port) : throw new FormatException(error);
 
     public async ValueTask DisposeAsync()
     {

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
+using OtelAi.Engine.Service;
 
 namespace OtelAi.Receivers.Otlp;
 
@@ -14,29 +15,12 @@ internal readonly record struct ListenEndpoint(string Host, int Port)
 {
     public static bool TryParse(string endpoint, out ListenEndpoint parsed, out string? error)
     {
-        parsed = default;
-        var colon = endpoint.LastIndexOf(':');
-        if (colon < 0 || !int.TryParse(endpoint.AsSpan(colon + 1), out var port) || port is < 0 or > 65535)
-        {
-            error = $"endpoint \"{endpoint}\" must be host:port";
-            return false;
-        }
-        var host = endpoint[..colon].Trim('[', ']');
-        parsed = new ListenEndpoint(host, port);
-        error = null;
-        return true;
+        var ok = KestrelHosting.TryParseEndpoint(endpoint, out var host, out var port, out error);
+        parsed = ok ? new ListenEndpoint(host, port) : default;
+        return ok;
     }
 
-    /// <summary>Adds the listener(s): localhost → loopback v4 and v6, empty/0.0.0.0/:: → every interface, else the address (names resolved).</summary>
-    public void Listen(KestrelServerOptions options, Action<ListenOptions> configure)
-    {
-        if (Host is "" or "0.0.0.0" or "::") options.ListenAnyIP(Port, configure);
-        else if (Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) options.ListenLocalhost(Port, configure);
-        else if (IPAddress.TryParse(Host, out var address)) options.Listen(address, Port, configure);
-        else
-            foreach (var resolved in Dns.GetHostAddresses(Host))
-                options.Listen(resolved, Port, configure);
-    }
+    public void Listen(KestrelServerOptions options, Action<ListenOptions> configure) => KestrelHosting.Listen(options, Host, Port, configure);
 }
 
 /// <summary>Builds the Kestrel servers of the receiver: minimal hosting, no logging, one terminal request handler.</summary>
@@ -50,11 +34,10 @@ internal static class KestrelHost
         RequestDelegate handler,
         ILogger logger)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Logging.ClearProviders();
+        var builder = KestrelHosting.CreateBuilder();
         var certificate = tls is null ? null : LoadCertificate(tls);
         var clientCa = tls is { ClientCaFile.Length: > 0 } ? LoadCaBundle(tls.ClientCaFile) : null;
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(options =>
+        builder.WebHost.ConfigureKestrel(options =>
         {
             options.AddServerHeader = false;
             configureLimits(options);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using OtelAi.LoadGen;
 
 // otelai-loadgen: a telemetrygen-like load generator for OTLP endpoints, and a counting sink to send to.
@@ -12,7 +13,9 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
 }
 
 using var cancel = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+// SIGINT and SIGTERM end a run (or the sink) early, still printing its summary.
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, StopGracefully);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopGracefully);
 try
 {
     if (args[0] == "sink") return await Sink.RunAsync(args[1..], Console.Out, cancel.Token);
@@ -23,4 +26,10 @@ catch (ArgumentException ex)
 {
     Console.Error.WriteLine($"otelai-loadgen: {ex.Message}");
     return 2;
+}
+
+void StopGracefully(PosixSignalContext context)
+{
+    context.Cancel = true;
+    cancel.Cancel();
 }
