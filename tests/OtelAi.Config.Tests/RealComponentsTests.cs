@@ -1,3 +1,4 @@
+using OtelAi.TestSupport;
 using System.Runtime.CompilerServices;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
@@ -16,7 +17,7 @@ public class RealComponentsTests
     public static TheoryData<string> Samples()
     {
         var data = new TheoryData<string>();
-        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot(), "config-samples"), "*.yaml").Order()) data.Add(Path.GetFileName(file));
+        foreach (var file in Directory.GetFiles(RepositoryPaths.Combine("config-samples"), "*.yaml").Order()) data.Add(Path.GetFileName(file));
         return data;
     }
 
@@ -24,7 +25,7 @@ public class RealComponentsTests
     [MemberData(nameof(Samples))]
     public void SampleConfigLoads(string sample)
     {
-        var loaded = ConfigLoader.LoadFiles([Path.Combine(RepositoryRoot(), "config-samples", sample)], Registry());
+        var loaded = ConfigLoader.LoadFiles([RepositoryPaths.Combine("config-samples", sample)], Registry());
         Assert.NotEmpty(loaded.Config.Pipelines);
         foreach (var pipeline in loaded.Config.Pipelines.Values) Assert.NotEmpty(pipeline.Receivers);
     }
@@ -33,7 +34,7 @@ public class RealComponentsTests
     [MemberData(nameof(Samples))]
     public void SampleConfigMatchesTheSchema(string sample)
     {
-        var yaml = File.ReadAllText(Path.Combine(RepositoryRoot(), "config-samples", sample));
+        var yaml = File.ReadAllText(RepositoryPaths.Combine("config-samples", sample));
         Assert.Empty(ConfigSchema.Generate(Registry()).Validate(SchemaTests.YamlToJson(yaml)));
     }
 
@@ -138,14 +139,5 @@ public class RealComponentsTests
             Assert.All(e.Issues, i => Assert.DoesNotContain("expected", i.Message));
             Assert.All(e.Issues, i => Assert.DoesNotContain("unknown", i.Message));
         }
-    }
-
-    /// <summary>The checkout this test was compiled from (builds may put binaries anywhere, e.g. with --artifacts-path).</summary>
-    private static string RepositoryRoot([CallerFilePath] string sourceFile = "")
-    {
-        foreach (var start in new[] { Path.GetDirectoryName(sourceFile), AppContext.BaseDirectory })
-            for (var directory = start is null ? null : new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-                if (File.Exists(Path.Combine(directory.FullName, "otelai.sln"))) return directory.FullName;
-        throw new DirectoryNotFoundException("cannot find the repository root (otelai.sln)");
     }
 }

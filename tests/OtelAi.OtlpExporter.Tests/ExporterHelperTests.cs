@@ -244,7 +244,8 @@ public sealed class ExporterHelperTests
     public async Task Queued_permanent_failure_is_dropped_counted_and_logged()
     {
         var sender = new ScriptedSender(Fail(new PermanentDataException("HTTP 400: invalid span")));
-        var (exporter, metrics, log, waits) = Create(sender);
+        // One consumer: the scripted failure must meet the first request, not whichever a consumer picks first.
+        var (exporter, metrics, log, waits) = Create(sender, queue: new QueueConfig { NumConsumers = 1 });
         await exporter.StartAsync(new TestHost(), CancellationToken.None);
         await exporter.ConsumeAsync(SampleData.Traces(4), CancellationToken.None);
         await exporter.ConsumeAsync(SampleData.Traces(2), CancellationToken.None);

@@ -29,7 +29,7 @@ internal sealed class GrpcJsServer : IAsyncDisposable
     private GrpcJsServer(int port, string[] options)
     {
         Port = port;
-        var interop = Path.Combine(RepoRoot(), "tests", "interop");
+        var interop = RepositoryPaths.Interop;
         if (!Directory.Exists(Path.Combine(interop, "node_modules", "@grpc", "grpc-js")))
             throw new InvalidOperationException($"run `npm ci` in {interop} first (grpc-js is missing)");
         var start = new ProcessStartInfo("node") { WorkingDirectory = interop, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
@@ -84,8 +84,4 @@ internal sealed class GrpcJsServer : IAsyncDisposable
             _process.Dispose();
         }
     }
-
-    /// <summary>The repository root, from this source file's compile-time path (builds may put binaries anywhere).</summary>
-    internal static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(sourceFile)!, "..", ".."));
 }

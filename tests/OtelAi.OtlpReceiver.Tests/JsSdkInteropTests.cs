@@ -1,3 +1,4 @@
+using OtelAi.TestSupport;
 using System.Diagnostics;
 using System.Text.Json;
 using OtelAi.Proto.Trace.V1;
@@ -120,22 +121,7 @@ public sealed class JsSdkInteropTests
 /// <summary>Runs the interop clients kept in tests/interop (npm packages installed by test.sh).</summary>
 internal static class Interop
 {
-    public static string Directory { get; } = FindInteropDirectory();
-
-    private static string FindInteropDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "interop");
-            if (File.Exists(Path.Combine(candidate, "package.json"))) return candidate;
-        }
-        // Builds with an artifacts path outside the repository: fall back to the source location of this file's project.
-        var source = Path.GetFullPath(Path.Combine(SourceDirectory(), "..", "interop"));
-        if (File.Exists(Path.Combine(source, "package.json"))) return source;
-        throw new InvalidOperationException("tests/interop not found above " + AppContext.BaseDirectory);
-    }
-
-    private static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+    public static string Directory => RepositoryPaths.Interop;
 
     /// <summary>Runs node with <paramref name="args"/>, fails the test on a non-zero exit, returns stdout's last line as JSON.</summary>
     public static async Task<JsonDocument> RunNodeAsync(params string[] args)

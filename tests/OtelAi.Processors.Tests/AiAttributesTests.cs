@@ -1,3 +1,4 @@
+using OtelAi.TestSupport;
 using Google.Protobuf;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
@@ -302,20 +303,12 @@ public sealed class AiAttributesTests
     [Fact]
     public void ReadmeExampleConfig_Binds()
     {
-        var readme = File.ReadAllText(Path.Combine(RepoRoot(), "processors/AiAttributes/README.md"));
+        var readme = File.ReadAllText(RepositoryPaths.Combine("processors", "AiAttributes", "README.md"));
         var yaml = readme.Split("```yaml")[1].Split("```")[0];
         var body = string.Join('\n', yaml.Split('\n').SkipWhile(l => !l.StartsWith("    ", StringComparison.Ordinal) || l.TrimStart().StartsWith('#'))
             .Select(l => l.Length >= 4 ? l[4..] : l));
         var config = ConfigText.Bind<AiAttributesConfig>(body);
         Assert.Equal(["attributes", "header", "request_body", "path", "command_line"], config.ModelId.Sources);
-    }
-
-    // From this source file's location: test binaries may be built outside the repository (--artifacts-path).
-    private static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "")
-    {
-        var dir = Path.GetDirectoryName(sourceFile)!;
-        while (!File.Exists(Path.Combine(dir, "otelai.sln"))) dir = Path.GetDirectoryName(dir) ?? throw new DirectoryNotFoundException("otelai.sln");
-        return dir;
     }
 
     [Theory]
