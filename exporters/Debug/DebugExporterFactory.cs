@@ -6,21 +6,12 @@ using OtelAi.Engine.Telemetry;
 namespace OtelAi.Exporters.DebugOutput;
 
 /// <summary>otelcol's <c>debug</c> exporter (development stability for every signal, as otelcol lists it).</summary>
-public sealed class DebugExporterFactory : IExporterFactory
+public sealed class DebugExporterFactory : ExporterFactory<DebugExporterConfig>
 {
-    public string Type => "debug";
-    public ComponentKind Kind => ComponentKind.Exporter;
-    public Type ConfigType => typeof(DebugExporterConfig);
+    public override string Type => "debug";
 
-    public IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>
-    {
-        [Signal.Traces] = StabilityLevel.Development,
-        [Signal.Metrics] = StabilityLevel.Development,
-        [Signal.Logs] = StabilityLevel.Development,
-    };
+    public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = AllSignals(StabilityLevel.Development);
 
-    public ComponentConfig CreateDefaultConfig() => new DebugExporterConfig();
-
-    public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new() =>
-        new DebugExporter<T>(settings, (DebugExporterConfig)config);
+    protected override IExporter<T> Create<T>(ComponentCreateSettings settings, DebugExporterConfig config) =>
+        new DebugExporter<T>(settings, config);
 }

@@ -6,24 +6,12 @@ using OtelAi.Engine.Telemetry;
 namespace OtelAi.Exporters.FileOutput;
 
 /// <summary>otelcol-contrib's <c>file</c> exporter (alpha for traces, metrics and logs).</summary>
-public sealed class FileExporterFactory : IExporterFactory
+public sealed class FileExporterFactory : ExporterFactory<FileExporterConfig>
 {
-    public string Type => "file";
-    public ComponentKind Kind => ComponentKind.Exporter;
-    public Type ConfigType => typeof(FileExporterConfig);
+    public override string Type => "file";
 
-    public IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>
-    {
-        [Signal.Traces] = StabilityLevel.Alpha,
-        [Signal.Metrics] = StabilityLevel.Alpha,
-        [Signal.Logs] = StabilityLevel.Alpha,
-    };
+    public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = AllSignals(StabilityLevel.Alpha);
 
-    public ComponentConfig CreateDefaultConfig() => new FileExporterConfig();
-
-    public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new()
-    {
-        var typed = (FileExporterConfig)config;
-        return typed.GroupBy.Enabled ? new GroupingFileExporter<T>(settings, typed) : new FileExporter<T>(settings, typed);
-    }
+    protected override IExporter<T> Create<T>(ComponentCreateSettings settings, FileExporterConfig config) =>
+        config.GroupBy.Enabled ? new GroupingFileExporter<T>(settings, config) : new FileExporter<T>(settings, config);
 }

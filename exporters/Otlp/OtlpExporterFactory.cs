@@ -7,24 +7,12 @@ using OtelAi.Engine.Telemetry;
 namespace OtelAi.Exporters.Otlp;
 
 /// <summary>otelcol's OTLP/gRPC exporter, <c>otlp_grpc</c> (also accepted under its older name <c>otlp</c>).</summary>
-public sealed class OtlpExporterFactory : IExporterFactory
+public sealed class OtlpExporterFactory : ExporterFactory<OtlpExporterConfig>
 {
-    public string Type => "otlp_grpc";
-    public ComponentKind Kind => ComponentKind.Exporter;
-    public Type ConfigType => typeof(OtlpExporterConfig);
+    public override string Type => "otlp_grpc";
 
-    public IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>
-    {
-        [Signal.Traces] = StabilityLevel.Stable,
-        [Signal.Metrics] = StabilityLevel.Stable,
-        [Signal.Logs] = StabilityLevel.Stable,
-    };
+    public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = AllSignals(StabilityLevel.Stable);
 
-    public ComponentConfig CreateDefaultConfig() => new OtlpExporterConfig();
-
-    public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new()
-    {
-        var typed = (OtlpExporterConfig)config;
-        return new QueuedRetryExporter<T>(settings, typed.HelperOptions, new OtlpGrpcSender<T>(typed));
-    }
+    protected override IExporter<T> Create<T>(ComponentCreateSettings settings, OtlpExporterConfig config) =>
+        new QueuedRetryExporter<T>(settings, config.HelperOptions, new OtlpGrpcSender<T>(config));
 }

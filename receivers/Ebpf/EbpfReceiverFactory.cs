@@ -5,23 +5,12 @@ using OtelAi.Engine.Telemetry;
 namespace OtelAi.Receivers.Ebpf;
 
 /// <summary>The <c>ebpf</c> receiver: spans, metrics and logs from eBPF event streams.</summary>
-public sealed class EbpfReceiverFactory : IReceiverFactory
+public sealed class EbpfReceiverFactory : ReceiverFactory<EbpfReceiverConfig>
 {
-    public string Type => "ebpf";
+    public override string Type => "ebpf";
 
-    public ComponentKind Kind => ComponentKind.Receiver;
+    public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = AllSignals(StabilityLevel.Alpha);
 
-    public Type ConfigType => typeof(EbpfReceiverConfig);
-
-    public ComponentConfig CreateDefaultConfig() => new EbpfReceiverConfig();
-
-    public IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>
-    {
-        [Signal.Traces] = StabilityLevel.Alpha,
-        [Signal.Metrics] = StabilityLevel.Alpha,
-        [Signal.Logs] = StabilityLevel.Alpha,
-    };
-
-    public IComponent CreateReceiver(ComponentCreateSettings settings, ComponentConfig config, ReceiverConsumers consumers) =>
-        new EbpfReceiver(settings, (EbpfReceiverConfig)config, consumers);
+    protected override IComponent Create(ComponentCreateSettings settings, EbpfReceiverConfig config, ReceiverConsumers consumers) =>
+        new EbpfReceiver(settings, config, consumers);
 }

@@ -1,0 +1,64 @@
+using Google.Protobuf;
+using OtelAi.Engine.Config;
+using OtelAi.Engine.Consumers;
+using OtelAi.Engine.Telemetry;
+
+namespace OtelAi.Engine.Components;
+
+/// <summary>
+/// What every factory shares: its type name, the typed config record (whose initialisers are the defaults) and
+/// the stability per signal. Derived factories only say how to build the component from the typed config.
+/// </summary>
+public abstract class ComponentFactory<TConfig> : IComponentFactory where TConfig : ComponentConfig, new()
+{
+    public abstract string Type { get; }
+
+    public abstract ComponentKind Kind { get; }
+
+    public Type ConfigType => typeof(TConfig);
+
+    public ComponentConfig CreateDefaultConfig() => new TConfig();
+
+    public abstract IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; }
+
+    /// <summary>The same stability for traces, metrics and logs (the common case).</summary>
+    protected static IReadOnlyDictionary<Signal, StabilityLevel> AllSignals(StabilityLevel level) =>
+        Enum.GetValues<Signal>().ToDictionary(signal => signal, _ => level);
+}
+
+public abstract class ReceiverFactory<TConfig> : ComponentFactory<TConfig>, IReceiverFactory where TConfig : ComponentConfig, new()
+{
+    public sealed override ComponentKind Kind => ComponentKind.Receiver;
+
+    public IComponent CreateReceiver(ComponentCreateSettings settings, ComponentConfig config, ReceiverConsumers consumers) =>
+        Create(settings, (TConfig)config, consumers);
+
+    protected abstract IComponent Create(ComponentCreateSettings settings, TConfig config, ReceiverConsumers consumers);
+}
+
+public abstract class ExporterFactory<TConfig> : ComponentFactory<TConfig>, IExporterFactory where TConfig : ComponentConfig, new()
+{
+    public sealed override ComponentKind Kind => ComponentKind.Exporter;
+
+    public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new() =>
+        Create<T>(settings, (TConfig)config);
+
+    protected abstract IExporter<T> Create<T>(ComponentCreateSettings settings, TConfig config) where T : class, IMessage<T>, new();
+}
+
+public abstract class ProcessorFactory<TConfig> : ComponentFactory<TConfig>, IProcessorFactory where TConfig : ComponentConfig, new()
+{
+    public sealed override ComponentKind Kind => ComponentKind.Processor;
+
+    public IProcessor<T> CreateProcessor<T>(ComponentCreateSettings settings, ComponentConfig config, ITelemetryConsumer<T> next)
+        where T : class, IMessage<T>, new()
+    {
+        var signal = SignalData<T>.Ops.Signal;
+        if (!Stability.ContainsKey(signal))
+            throw new NotSupportedException($"processor \"{settings.Id}\" does not support {signal.ToConfigName()}");
+        return Create(settings, (TConfig)config, next);
+    }
+
+    protected abstract IProcessor<T> Create<T>(ComponentCreateSettings settings, TConfig config, ITelemetryConsumer<T> next)
+        where T : class, IMessage<T>, new();
+}
