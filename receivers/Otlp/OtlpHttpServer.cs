@@ -114,7 +114,19 @@ internal sealed class OtlpHttpServer
         }
 
         using var body = new PooledBufferWriter((int)Math.Min(request.ContentLength ?? 16 * 1024, _maxBodySize) + 1);
-        if (!await ReadBodyAsync(request.BodyReader, body, context.RequestAborted))
+        bool complete;
+        try
+        {
+            complete = await ReadBodyAsync(request.BodyReader, body, context.RequestAborted);
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex)
+        {
+            // Kestrel's verdict on the body itself (truncated, sent too slowly): answer it, not a 500.
+            var code = ex.StatusCode == StatusCodes.Status408RequestTimeout ? GrpcStatusCode.DeadlineExceeded : GrpcStatusCode.InvalidArgument;
+            await WriteError(context, bodyFormat, ex.StatusCode, new GrpcStatus(code, $"cannot read the request body: {ex.Message}"));
+            return;
+        }
+        if (!complete)
         {
             await WriteTooLarge(context, bodyFormat);
             return;

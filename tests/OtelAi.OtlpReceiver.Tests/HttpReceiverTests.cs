@@ -276,4 +276,33 @@ public sealed class HttpReceiverTests
         Assert.Equal("http://localhost:3000", reply.Headers.GetValues("Access-Control-Allow-Origin").Single());
         Assert.Single(harness.Traces.Received);
     }
+
+    [Fact]
+    public async Task MalformedChunkedBody_Gets400WithAStatusBody_AndTheReceiverKeepsServing()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        var body = SampleData.Traces(3).ToByteArray();
+
+        // A chunk size that is not hex: Kestrel rejects the body while our handler reads it.
+        using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, harness.HttpPort);
+            var request = $"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {Proto}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+            await socket.SendAsync(Encoding.ASCII.GetBytes(request));
+            var reply = new List<byte>();
+            var buffer = new byte[4096];
+            int read;
+            while ((read = await socket.ReceiveAsync(buffer)) > 0) reply.AddRange(buffer.AsSpan(0, read).ToArray());
+            var text = Encoding.ASCII.GetString(reply.ToArray());
+            Assert.StartsWith("HTTP/1.1 400", text);
+            var status = RpcStatus.Parser.ParseFrom(reply.Skip(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4).ToArray());
+            Assert.Equal((int)GrpcStatusCode.InvalidArgument, status.Code);
+            Assert.Contains("request body", status.Message);
+        }
+
+        Assert.Empty(harness.Traces.Received);
+        using var client = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, harness.HttpUrl + "/v1/traces", body, Proto)).StatusCode);
+        Assert.Single(harness.Traces.Received);
+    }
 }
