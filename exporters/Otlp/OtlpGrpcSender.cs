@@ -58,22 +58,7 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
         if (_timeout > TimeSpan.Zero) message.Headers.TryAddWithoutValidation("grpc-timeout", GrpcTimeout.Format(_timeout));
         foreach (var (name, value) in _headers) message.Headers.TryAddWithoutValidation(name, value);
 
-        HttpResponseMessage response;
-        byte[] responseBody;
-        try
-        {
-            response = await _client.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken);
-            responseBody = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-        }
-        catch (HttpRequestException ex)
-        {
-            // Refused or reset connections, TLS failures, HTTP/2 stream resets: the server may be back later (UNAVAILABLE).
-            throw new RetryableDataException($"{_uri.Authority}: UNAVAILABLE: {Describe(ex)}", inner: ex);
-        }
-        catch (IOException ex)
-        {
-            throw new RetryableDataException($"{_uri.Authority}: UNAVAILABLE: {ex.Message}", inner: ex);
-        }
+        var (response, responseBody) = await OtlpHttpClient.SendAsync(_client, message, _uri.Authority, cancellationToken);
 
         using (response)
         {
@@ -139,9 +124,6 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
         429 or 502 or 503 or 504 => new(GrpcStatusCode.Unavailable, $"HTTP {httpStatus} from the server"),
         _ => new(GrpcStatusCode.Unknown, $"HTTP {httpStatus} from the server"),
     };
-
-    private static string Describe(Exception ex) =>
-        ex.InnerException is { } inner && !ex.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{ex.Message} ({inner.Message})" : ex.Message;
 
     public void Dispose() => _client.Dispose();
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using OtelAi.Engine.Components;
+using OtelAi.Engine.Consumers;
 
 namespace OtelAi.Exporters.Otlp;
 
@@ -31,4 +32,33 @@ internal static class OtlpHttpClient
         // Deadlines come from the exporter helper's per-attempt timeout, not from HttpClient.
         return new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
+
+    /// <summary>
+    /// Sends <paramref name="message"/> and reads the whole response body. Transport failures (refused or reset
+    /// connections, TLS failures, HTTP/2 stream resets, I/O errors) become retryable refusals: the server may be back later.
+    /// </summary>
+    public static async Task<(HttpResponseMessage Response, byte[] Body)> SendAsync(
+        HttpClient client, HttpRequestMessage message, string target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await client.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            try
+            {
+                return (response, await response.Content.ReadAsByteArrayAsync(cancellationToken));
+            }
+            catch
+            {
+                response.Dispose();
+                throw;
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            throw new RetryableDataException($"{target}: UNAVAILABLE: {Describe(ex)}", inner: ex);
+        }
+    }
+
+    private static string Describe(Exception ex) =>
+        ex.InnerException is { } inner && !ex.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{ex.Message} ({inner.Message})" : ex.Message;
 }

@@ -64,21 +64,7 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
         message.Headers.UserAgent.Add(OtlpHttpClient.UserAgent);
         foreach (var (name, value) in _headers) message.Headers.TryAddWithoutValidation(name, value);
 
-        HttpResponseMessage response;
-        byte[] body;
-        try
-        {
-            response = await _client.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken);
-            body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new RetryableDataException($"{_uri}: {ex.Message}", inner: ex);
-        }
-        catch (IOException ex)
-        {
-            throw new RetryableDataException($"{_uri}: {ex.Message}", inner: ex);
-        }
+        var (response, body) = await OtlpHttpClient.SendAsync(_client, message, _uri.ToString(), cancellationToken);
 
         using (response)
         {
