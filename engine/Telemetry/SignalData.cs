@@ -108,22 +108,25 @@ public abstract class SignalData<T> where T : class, IMessage<T>, new()
         {
             var head = new ExportMetricsServiceRequest();
             var budget = maxItems;
-            while (budget > 0 && data.ResourceMetrics.Count > 0)
+            var takenResources = 0;
+            while (budget > 0 && takenResources < data.ResourceMetrics.Count)
             {
-                var rm = data.ResourceMetrics[0];
+                var rm = data.ResourceMetrics[takenResources];
                 var headRm = new ResourceMetrics { Resource = rm.Resource?.Clone(), SchemaUrl = rm.SchemaUrl };
-                while (budget > 0 && rm.ScopeMetrics.Count > 0)
+                var takenScopes = 0;
+                while (budget > 0 && takenScopes < rm.ScopeMetrics.Count)
                 {
-                    var sm = rm.ScopeMetrics[0];
+                    var sm = rm.ScopeMetrics[takenScopes];
                     var headSm = new ScopeMetrics { Scope = sm.Scope?.Clone(), SchemaUrl = sm.SchemaUrl };
-                    while (budget > 0 && sm.Metrics.Count > 0)
+                    var takenMetrics = 0;
+                    while (budget > 0 && takenMetrics < sm.Metrics.Count)
                     {
-                        var metric = sm.Metrics[0];
+                        var metric = sm.Metrics[takenMetrics];
                         var points = MetricPoints.Count(metric);
                         if (points <= budget)
                         {
                             headSm.Metrics.Add(metric);
-                            sm.Metrics.RemoveAt(0);
+                            takenMetrics++;
                             budget -= Math.Max(points, 1);
                         }
                         else
@@ -132,12 +135,15 @@ public abstract class SignalData<T> where T : class, IMessage<T>, new()
                             budget = 0;
                         }
                     }
+                    Splitter.RemoveFirst(sm.Metrics, takenMetrics);
                     headRm.ScopeMetrics.Add(headSm);
-                    if (sm.Metrics.Count == 0) rm.ScopeMetrics.RemoveAt(0);
+                    if (sm.Metrics.Count == 0) takenScopes++;
                 }
+                Splitter.RemoveFirst(rm.ScopeMetrics, takenScopes);
                 head.ResourceMetrics.Add(headRm);
-                if (rm.ScopeMetrics.Count == 0) data.ResourceMetrics.RemoveAt(0);
+                if (rm.ScopeMetrics.Count == 0) takenResources++;
             }
+            Splitter.RemoveFirst(data.ResourceMetrics, takenResources);
             return head;
         }
     }
@@ -188,42 +194,64 @@ internal static class Splitter
         Func<TScope, Google.Protobuf.Collections.RepeatedField<TItem>> itemsOf,
         Func<TScope, TScope> emptyCopyOfScope)
     {
+        // Walk by index and cut each list once at the end: removing element 0 repeatedly would be quadratic.
         var budget = maxItems;
-        while (budget > 0 && source.Count > 0)
+        var takenResources = 0;
+        while (budget > 0 && takenResources < source.Count)
         {
-            var resource = source[0];
+            var resource = source[takenResources];
             var scopes = scopesOf(resource);
-            if (ScopeItemCount(scopes, itemsOf) <= budget)
+            var resourceItems = ScopeItemCount(scopes, itemsOf);
+            if (resourceItems <= budget)
             {
-                budget -= ScopeItemCount(scopes, itemsOf);
+                budget -= resourceItems;
                 head.Add(resource);
-                source.RemoveAt(0);
+                takenResources++;
                 continue;
             }
 
+            // The resource does not fit whole: the head gets a copy with what fits, the rest stays in the source.
             var headResource = emptyCopyOfResource(resource);
             var headScopes = scopesOf(headResource);
-            while (budget > 0 && scopes.Count > 0)
+            var takenScopes = 0;
+            while (budget > 0 && takenScopes < scopes.Count)
             {
-                var scope = scopes[0];
+                var scope = scopes[takenScopes];
                 var items = itemsOf(scope);
                 if (items.Count <= budget)
                 {
                     budget -= items.Count;
                     headScopes.Add(scope);
-                    scopes.RemoveAt(0);
+                    takenScopes++;
                     continue;
                 }
 
                 var headScope = emptyCopyOfScope(scope);
                 var headItems = itemsOf(headScope);
                 for (var i = 0; i < budget; i++) headItems.Add(items[i]);
-                for (var i = 0; i < budget; i++) items.RemoveAt(0);
+                RemoveFirst(items, budget);
                 headScopes.Add(headScope);
                 budget = 0;
             }
+            RemoveFirst(scopes, takenScopes);
             head.Add(headResource);
         }
+        RemoveFirst(source, takenResources);
+    }
+
+    /// <summary>Removes the first <paramref name="count"/> entries in one pass.</summary>
+    public static void RemoveFirst<T>(Google.Protobuf.Collections.RepeatedField<T> field, int count)
+    {
+        if (count <= 0) return;
+        if (count >= field.Count)
+        {
+            field.Clear();
+            return;
+        }
+        var rest = new T[field.Count - count];
+        for (var i = 0; i < rest.Length; i++) rest[i] = field[count + i];
+        field.Clear();
+        field.AddRange(rest);
     }
 
     private static int ScopeItemCount<TScope, TItem>(
@@ -284,6 +312,6 @@ public static class MetricPoints
     {
         count = Math.Min(count, from.Count);
         for (var i = 0; i < count; i++) to.Add(from[i]);
-        for (var i = 0; i < count; i++) from.RemoveAt(0);
+        Splitter.RemoveFirst(from, count);
     }
 }

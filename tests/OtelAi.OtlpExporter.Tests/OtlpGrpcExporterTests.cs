@@ -183,20 +183,7 @@ public sealed class OtlpGrpcExporterTests
         var config = Config(server.Port, c => c with { SendingQueue = new QueueConfig { NumConsumers = 1, QueueSize = 3 } });
         var (exporter, metrics, _) = await StartAsync<ExportTraceServiceRequest>(config);
 
-        RetryableDataException? refused = null;
-        var accepted = 0;
-        for (var i = 0; i < 10 && refused is null; i++)
-        {
-            try
-            {
-                await exporter.ConsumeAsync(SampleData.Traces(2, seed: i), CancellationToken.None);
-                accepted++;
-            }
-            catch (RetryableDataException e)
-            {
-                refused = e;
-            }
-        }
+        var (accepted, refused) = await Flood.UntilRefusedAsync(exporter, 10, 2);
 
         Assert.NotNull(refused);
         Assert.InRange(accepted, 3, 4); // queue of 3, plus at most the one the consumer took

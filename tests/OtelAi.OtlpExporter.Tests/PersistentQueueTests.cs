@@ -108,20 +108,7 @@ public sealed class PersistentQueueTests : IDisposable
             var exporter = new OtlpExporterFactory().CreateExporter<ExportTraceServiceRequest>(Settings.For("otlp/backend", ComponentKind.Exporter, log, metrics), config);
             await exporter.StartAsync(host, CancellationToken.None);
 
-            RetryableDataException? refused = null;
-            var accepted = 0;
-            for (var i = 0; i < 200 && refused is null; i++)
-            {
-                try
-                {
-                    await exporter.ConsumeAsync(SampleData.Traces(20, seed: i), CancellationToken.None);
-                    accepted++;
-                }
-                catch (RetryableDataException e)
-                {
-                    refused = e;
-                }
-            }
+            var (accepted, refused) = await Flood.UntilRefusedAsync(exporter, 200, 20);
 
             Assert.NotNull(refused);
             Assert.Contains("persistent queue storage failed", refused.Message);

@@ -1,3 +1,6 @@
+using OtelAi.TestSupport;
+using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Engine.Consumers;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
@@ -34,6 +37,33 @@ internal static class Settings
 {
     public static ComponentCreateSettings For(string id, ComponentKind kind, CapturingLogger logger, MetricRegistry? metrics = null) =>
         new(ComponentId.Parse(id), kind, logger, metrics ?? new MetricRegistry(), BuildInfo.Current);
+}
+
+/// <summary>Drives an exporter until it pushes back, as a receiver under load would.</summary>
+internal static class Flood
+{
+    /// <summary>
+    /// Sends up to <paramref name="maxRequests"/> trace requests of <paramref name="spansPerRequest"/> spans and stops at
+    /// the first refusal; returns how many were accepted and the refusal (null if none came).
+    /// </summary>
+    public static async Task<(int Accepted, RetryableDataException? Refused)> UntilRefusedAsync(
+        ITelemetryConsumer<ExportTraceServiceRequest> exporter, int maxRequests, int spansPerRequest)
+    {
+        var accepted = 0;
+        for (var i = 0; i < maxRequests; i++)
+        {
+            try
+            {
+                await exporter.ConsumeAsync(SampleData.Traces(spansPerRequest, seed: i), CancellationToken.None);
+                accepted++;
+            }
+            catch (RetryableDataException e)
+            {
+                return (accepted, e);
+            }
+        }
+        return (accepted, null);
+    }
 }
 
 internal static class Poll
