@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using OtelAi.Cli;
 using OtelAi.Engine.Telemetry.Json;
@@ -51,14 +50,14 @@ public sealed class CliTests : IDisposable
                   address: 127.0.0.1:{metricsPort}
             """);
 
-        using var otelai = StartOtelai("--config", config);
+        using var otelai = OtelaiProcess.Start("--config", config);
         await Harness.Eventually(() => Status($"http://127.0.0.1:{healthPort}/") == HttpStatusCode.OK, "health_check to report 200");
         await Harness.Eventually(
             () => Scrape(metricsPort).Contains("otelcol_receiver_accepted_spans_total{receiver=\"otlpjsonfile\",transport=\"file\"} 15\n"),
             "the receiver to accept 15 spans");
 
-        Signal(otelai.Process, "TERM");
-        var (exitCode, stderr) = await otelai.WaitAsync();
+        otelai.Signal("TERM");
+        var (exitCode, stderr) = await otelai.WaitForExitAsync();
 
         Assert.True(exitCode == 0, $"exit code {exitCode}; stderr:\n{stderr}");
         Assert.Contains("Shutdown complete.", stderr);
@@ -92,8 +91,8 @@ public sealed class CliTests : IDisposable
                   receivers: [otlp]
                   exporters: [debug]
             """);
-        using var otelai = StartOtelai("validate", "--config", config);
-        var (exitCode, stderr) = await otelai.WaitAsync();
+        using var otelai = OtelaiProcess.Start("validate", "--config", config);
+        var (exitCode, stderr) = await otelai.WaitForExitAsync();
 
         Assert.Equal(0, exitCode);
         Assert.Equal("configuration is valid", otelai.Stdout.Trim());
@@ -117,8 +116,8 @@ public sealed class CliTests : IDisposable
                   receivers: [otlp]
                   exporters: [debug, forward]
             """);
-        using var otelai = StartOtelai("validate", "--config", config);
-        var (exitCode, stderr) = await otelai.WaitAsync();
+        using var otelai = OtelaiProcess.Start("validate", "--config", config);
+        var (exitCode, stderr) = await otelai.WaitForExitAsync();
 
         Assert.Equal(1, exitCode);
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -143,9 +142,9 @@ public sealed class CliTests : IDisposable
                   receivers: [otlp]
                   exporters: [debug]
             """);
-        using var otelai = StartOtelai("validate", "--config", baseConfig,
+        using var otelai = OtelaiProcess.Start("validate", "--config", baseConfig,
             "--config=yaml:processors::batch::timeout: 2s", "--set=service.pipelines.traces.processors=[batch]");
-        var (exitCode, stderr) = await otelai.WaitAsync();
+        var (exitCode, stderr) = await otelai.WaitForExitAsync();
 
         Assert.True(exitCode == 0, stderr);
         Assert.DoesNotContain("warning", stderr); // batch is defined by the yaml: source and used through --set
@@ -154,19 +153,19 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Version_help_and_unknown_commands()
     {
-        using (var version = StartOtelai("--version"))
+        using (var version = OtelaiProcess.Start("--version"))
         {
-            Assert.Equal(0, (await version.WaitAsync()).ExitCode);
+            Assert.Equal(0, (await version.WaitForExitAsync()).ExitCode);
             Assert.StartsWith("otelai version ", version.Stdout);
         }
-        using (var help = StartOtelai("--help"))
+        using (var help = OtelaiProcess.Start("--help"))
         {
-            Assert.Equal(0, (await help.WaitAsync()).ExitCode);
+            Assert.Equal(0, (await help.WaitForExitAsync()).ExitCode);
             Assert.Contains("validate", help.Stdout);
             Assert.Contains("components", help.Stdout);
         }
-        using var unknown = StartOtelai("frobnicate");
-        var (code, stderr) = await unknown.WaitAsync();
+        using var unknown = OtelaiProcess.Start("frobnicate");
+        var (code, stderr) = await unknown.WaitForExitAsync();
         Assert.Equal(2, code);
         Assert.Contains("unknown command \"frobnicate\"", stderr);
     }
@@ -205,53 +204,6 @@ public sealed class CliTests : IDisposable
     {
         try { return Http.GetStringAsync($"http://127.0.0.1:{port}/metrics").GetAwaiter().GetResult(); }
         catch (HttpRequestException) { return ""; }
-    }
-
-    private static void Signal(Process process, string signal)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString()]);
-        kill.WaitForExit();
-    }
-
-    private static RunningOtelai StartOtelai(params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "otelai.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        return new RunningOtelai(Process.Start(start)!);
-    }
-
-    private sealed class RunningOtelai : IDisposable
-    {
-        private readonly Task<string> _stdout;
-        private readonly Task<string> _stderr;
-
-        public RunningOtelai(Process process)
-        {
-            Process = process;
-            _stdout = process.StandardOutput.ReadToEndAsync();
-            _stderr = process.StandardError.ReadToEndAsync();
-        }
-
-        public Process Process { get; }
-
-        public string Stdout => _stdout.IsCompleted ? _stdout.Result : throw new InvalidOperationException("still running");
-
-        public async Task<(int ExitCode, string Stderr)> WaitAsync()
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await Process.WaitForExitAsync(timeout.Token);
-            await _stdout;
-            return (Process.ExitCode, await _stderr);
-        }
-
-        public void Dispose()
-        {
-            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
-            Process.Dispose();
-        }
     }
 }
 

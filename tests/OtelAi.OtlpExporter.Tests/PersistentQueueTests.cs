@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
@@ -195,57 +193,19 @@ public sealed class PersistentQueueTests : IDisposable
         const int requests = 30;
         var sent = Enumerable.Range(0, requests).Select(i => SampleData.Traces(5, seed: 2000 + i)).ToList();
 
-        using (var engine = Otelai.Start(config))
+        using (var engine = OtelaiProcess.Start("--config", config))
         {
             foreach (var request in sent) await client.ConsumeAsync(request.Clone(), CancellationToken.None); // each one acknowledged by the engine
             engine.Kill9();
         }
 
         await using var backend = await GrpcJsServer.StartAsync(backendPort);
-        using (var engine = Otelai.Start(config))
+        using (var engine = OtelaiProcess.Start("--config", config))
         {
             await Poll.UntilAsync(() => backend.Requests<ExportTraceServiceRequest>("TraceService").Select(FirstSpanId).ToHashSet().SetEquals(sent.Select(FirstSpanId)),
                 $"all {requests} acknowledged requests at the backend (engine output: {engine.Output})", TimeSpan.FromSeconds(60));
             engine.Kill9();
         }
         await client.ShutdownAsync(CancellationToken.None);
-    }
-
-    /// <summary>The built <c>otelai</c> CLI running a config, as a separate process.</summary>
-    private sealed class Otelai : IDisposable
-    {
-        private readonly Process _process;
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        private Otelai(Process process)
-        {
-            _process = process;
-            _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
-            _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-        }
-
-        public string Output => string.Join('\n', _lines);
-
-        public static Otelai Start(string config)
-        {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "otelai.dll"), "--config", config }) start.ArgumentList.Add(arg);
-            return new Otelai(Process.Start(start)!);
-        }
-
-        /// <summary>SIGKILL: no shutdown code runs.</summary>
-        public void Kill9()
-        {
-            if (!_process.HasExited) _process.Kill();
-            _process.WaitForExit();
-        }
-
-        public void Dispose()
-        {
-            Kill9();
-            _process.Dispose();
-        }
     }
 }
