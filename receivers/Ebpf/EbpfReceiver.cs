@@ -49,7 +49,7 @@ internal sealed class EbpfReceiver : IComponent
             _settings.Metrics.Gauge("otelai_receiver_ebpf_output_failures", "Events the BPF program failed to output (ring full), from its output_failures map.",
                 () => _stream.OutputFailures ?? 0, ("receiver", _settings.Id.ToString()));
         var converter = CreateConverter(_stream.Clock);
-        var batcher = new RecordBatcher(_batches.Writer, _config.MaxBatchSize, _lostEvents, _records);
+        var batcher = new RecordBatcher(_batches.Writer, _config.MaxBatchSize, _config.PollInterval, _lostEvents, _records);
         _poller = new Thread(() => Poll(_stream, batcher, host)) { IsBackground = true, Name = $"ebpf poller {_settings.Id}" };
         _poller.Start();
         _converter = Task.Run(() => ConvertAsync(converter));
@@ -69,8 +69,8 @@ internal sealed class EbpfReceiver : IComponent
         {
             while (!_stopping.IsCancellationRequested && !stream.Source.Completed)
             {
-                stream.Source.Poll(batcher, timeout);
-                batcher.Flush();
+                stream.Source.Poll(batcher, batcher.WaitBudgetMs(timeout));
+                batcher.FlushIfDue();
             }
             stream.Source.Poll(batcher, 0); // what arrived while stopping
             batcher.Flush();

@@ -46,11 +46,13 @@ public sealed record EbpfReceiverConfig : ComponentConfig
     [ConfigRange(1, 65536)]
     public int PerfBufferPages { get; init; } = 64;
 
-    [ConfigDescription("Perf buffer wakeup after this many bytes (0: after every record). Higher values trade latency for CPU.")]
+    // Not libbpf's one wakeup per record: that wakeup is paid by the traced process (measured: its event rate fell
+    // from 250k/s to 84k/s), while records below the watermark still leave within poll_interval.
+    [ConfigDescription("Perf buffer wakeup after this many bytes are waiting in a CPU's ring (0: after every record, which costs the traced process a wakeup per event); capped at half a CPU's ring.")]
     [ConfigRange(0, 1 << 30)]
-    public int WakeupWatermark { get; init; }
+    public int WakeupWatermark { get; init; } = 16 * 1024;
 
-    [ConfigDescription("Longest wait for kernel readiness before the rings are drained anyway.")]
+    [ConfigDescription("Longest wait for kernel readiness before the rings are drained anyway; also the longest a record waits in a partial batch.")]
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
     [ConfigDescription("Most records sent to the pipeline in one request.")]

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using OtelAi.Engine.Components;
+using Google.Protobuf;
 using OtelAi.Engine.Consumers;
+using OtelAi.Engine.Telemetry;
 using OtelAi.Proto.Collector.Logs.V1;
 using OtelAi.Proto.Collector.Metrics.V1;
 using OtelAi.Proto.Collector.Trace.V1;
@@ -10,14 +12,22 @@ using OtelAi.Receivers.Ebpf;
 
 namespace OtelAi.Ebpf.Tests;
 
-/// <summary>A pipeline end that keeps everything it is given.</summary>
-internal sealed class CollectingConsumer<T> : ITelemetryConsumer<T> where T : class
+/// <summary>
+/// A pipeline end that counts the items it is given and keeps them, or (load tests) lets them go like an exporter
+/// that has sent them: retaining millions of items would make the test measure the GC, not the receiver.
+/// </summary>
+internal sealed class CollectingConsumer<T>(bool keep) : ITelemetryConsumer<T> where T : class, IMessage<T>, new()
 {
+    private long _items;
+
     public ConcurrentQueue<T> Received { get; } = new();
+
+    public long Items => Interlocked.Read(ref _items);
 
     public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
     {
-        Received.Enqueue(data);
+        Interlocked.Add(ref _items, SignalData<T>.Ops.CountItems(data));
+        if (keep) Received.Enqueue(data);
         return ValueTask.CompletedTask;
     }
 }
@@ -34,16 +44,18 @@ internal sealed class NoHost : IComponentHost
 /// <summary>An ebpf receiver built by its factory with collecting consumers for all three signals.</summary>
 internal sealed class ReceiverUnderTest : IAsyncDisposable
 {
-    public CollectingConsumer<ExportTraceServiceRequest> Traces { get; } = new();
-    public CollectingConsumer<ExportMetricsServiceRequest> Metrics { get; } = new();
-    public CollectingConsumer<ExportLogsServiceRequest> Logs { get; } = new();
+    public CollectingConsumer<ExportTraceServiceRequest> Traces { get; }
+    public CollectingConsumer<ExportMetricsServiceRequest> Metrics { get; }
+    public CollectingConsumer<ExportLogsServiceRequest> Logs { get; }
     public NoHost Host { get; } = new();
     public ComponentCreateSettings Settings { get; } = ComponentCreateSettings.ForTests(new ComponentId("ebpf"), ComponentKind.Receiver);
     public IComponent Receiver { get; }
 
     /// <param name="tracesOnly">Only a traces pipeline uses the receiver (metrics and logs consumers absent).</param>
-    public ReceiverUnderTest(EbpfReceiverConfig config, bool tracesOnly = false)
+    /// <param name="keepData">Keep what the pipelines receive (false: only count it).</param>
+    public ReceiverUnderTest(EbpfReceiverConfig config, bool tracesOnly = false, bool keepData = true)
     {
+        (Traces, Metrics, Logs) = (new(keepData), new(keepData), new(keepData));
         Assert.Empty(config.Validate());
         Receiver = new EbpfReceiverFactory().CreateReceiver(Settings, config, tracesOnly ? new ReceiverConsumers(Traces, null, null) : new ReceiverConsumers(Traces, Metrics, Logs));
     }

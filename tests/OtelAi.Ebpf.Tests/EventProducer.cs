@@ -37,10 +37,13 @@ internal sealed class EventProducer : IDisposable
 
     public int Pid { get; }
 
-    /// <summary>Emits <paramref name="count"/> events into the perf array or the ring buffer; returns how long the producer took.</summary>
-    public TimeSpan Generate(long count, bool ring = false)
+    /// <summary>
+    /// Emits <paramref name="count"/> events into the perf array or the ring buffer, at <paramref name="perSecond"/>
+    /// events per second (0: as fast as one thread can); returns how long the producer took.
+    /// </summary>
+    public TimeSpan Generate(long count, bool ring = false, long perSecond = 0)
     {
-        _process.StandardInput.WriteLine($"gen {count} {(ring ? "ring" : "perf")}");
+        _process.StandardInput.WriteLine($"gen {count} {(ring ? "ring" : "perf")} {perSecond}");
         _process.StandardInput.Flush();
         var done = ReadLine() ?? throw new InvalidOperationException("pin_events exited");
         return TimeSpan.FromTicks(long.Parse(done["done ".Length..]) / 100);

@@ -89,11 +89,12 @@ internal sealed unsafe class PerfEventArraySource : IRecordSource
     private readonly nuint _mappingLength;
     private readonly Epoll _epoll;
 
-    /// <param name="wakeupWatermarkBytes">0: wake up on every record; else when this many bytes are waiting.</param>
+    /// <param name="wakeupWatermarkBytes">0: wake up on every record; else when this many bytes are waiting (at most half the ring, so a wakeup comes before it is full).</param>
     public PerfEventArraySource(int mapFd, IReadOnlyList<int> cpus, int pagesPerCpu, int wakeupWatermarkBytes)
     {
         var pageSize = LibC.GetPageSize();
         _mappingLength = (nuint)((1 + pagesPerCpu) * (long)pageSize);
+        wakeupWatermarkBytes = (int)Math.Min(wakeupWatermarkBytes, pagesPerCpu * (long)pageSize / 2);
         _epoll = new Epoll(cpus.Count);
         try
         {

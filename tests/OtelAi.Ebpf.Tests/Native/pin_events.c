@@ -1,6 +1,6 @@
 // External event producer for the tests: loads test_events.bpf.o with libbpf, pins its perf event array and ring
-// buffer, then on "gen N perf|ring" lines from stdin calls getppid() N times (each call emits one event) and answers
-// "done <ns>"; on "write N" it writes one byte to /dev/null N times (a syscall the http_requests probe traces) and
+// buffer, then on "gen N perf|ring [RATE]" lines from stdin calls getppid() N times (each call emits one event), paced
+// at RATE calls per second when RATE is given (else as fast as it can), and answers "done <ns>"; on "write N" it writes one byte to /dev/null N times (a syscall the http_requests probe traces) and
 // answers "done <ns>". Exits, unpinning, at end of input.
 //   usage: pin_events OBJECT PIN_PREFIX
 #include <bpf/libbpf.h>
@@ -47,11 +47,20 @@ int main(int argc, char **argv)
             fflush(stdout);
             continue;
         }
-        if (sscanf(line, "gen %ld %15s", &count, mode) != 2) continue;
+        long rate = 0;
+        if (sscanf(line, "gen %ld %15s %ld", &count, mode, &rate) < 2) continue;
         __u32 one = 1, m = strcmp(mode, "ring") == 0 ? 2 : 1;
         bpf_map_update_elem(settings, &one, &m, BPF_ANY);
         long long start = now_ns();
-        for (long i = 0; i < count; i++) syscall(SYS_getppid);
+        for (long i = 0; i < count; i++) {
+            syscall(SYS_getppid);
+            // Paced: every 64 events, wait until the schedule catches up (sleep when far ahead, spin when close).
+            if (rate > 0 && (i & 63) == 63) {
+                long long due = start + (long long)((i + 1) * (1e9 / rate));
+                for (long long ahead; (ahead = due - now_ns()) > 0;)
+                    if (ahead > 200000) { struct timespec t = { 0, ahead - 100000 }; nanosleep(&t, NULL); }
+            }
+        }
         printf("done %lld\n", now_ns() - start);
         fflush(stdout);
     }
