@@ -8,8 +8,9 @@ using OtelAi.Proto.Trace.V1;
 namespace OtelAi.Receivers.Ebpf;
 
 /// <summary>
-/// Records of a user-described <see cref="EventLayout"/> → one span, gauge point or log record each. Time fields are
-/// CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns); a record without a time field is stamped when it is decoded.
+/// Records of a user-described <see cref="EventLayout"/> → one span, gauge point (points of one name share a metric)
+/// or log record each. Time fields are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns); a record without a time field
+/// is stamped when it is decoded.
 /// </summary>
 internal sealed class LayoutEventConverter(EventLayout layout, MonotonicClock clock) : IEventConverter
 {
@@ -52,9 +53,7 @@ internal sealed class LayoutEventConverter(EventLayout layout, MonotonicClock cl
                 else if (_value.Kind == FieldKind.Signed) point.AsInt = _value.ReadSigned(record);
                 else point.AsInt = (long)_value.ReadUnsigned(record);
                 AddAttributes(point.Attributes, record);
-                var gauge = new Gauge();
-                gauge.DataPoints.Add(point);
-                batch.Add(pid, new Metric { Name = name, Gauge = gauge }, 1, resource);
+                batch.AddGaugePoint(pid, name, point, resource);
                 break;
             default:
                 var log = new LogRecord { TimeUnixNano = TimeOf(record), ObservedTimeUnixNano = Now(), EventName = _name is null ? layout.Name : name };

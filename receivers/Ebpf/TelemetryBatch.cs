@@ -24,6 +24,7 @@ internal sealed class TelemetryBatch(ProcessInfoCache processes)
     private readonly Dictionary<int, ScopeSpans> _spansByPid = [];
     private readonly Dictionary<int, ScopeLogs> _logsByPid = [];
     private readonly Dictionary<int, ScopeMetrics> _metricsByPid = [];
+    private readonly Dictionary<(int Pid, string Name), Gauge> _gauges = [];
 
     public int SpanCount { get; private set; }
     public int MetricPointCount { get; private set; }
@@ -84,9 +85,31 @@ internal sealed class TelemetryBatch(ProcessInfoCache processes)
         MetricPointCount += points;
     }
 
+    /// <summary>
+    /// Adds one gauge point to the pid's metric of that name (one metric with many points, not a metric per point:
+    /// smaller requests, and the name is sent once). A point with its own resource gets a metric of its own.
+    /// </summary>
+    public void AddGaugePoint(int pid, string name, NumberDataPoint point, IEnumerable<KeyValue>? resourceAttributes = null)
+    {
+        if (resourceAttributes is null && _gauges.TryGetValue((pid, name), out var existing))
+        {
+            existing.DataPoints.Add(point);
+            MetricPointCount++;
+            return;
+        }
+        var gauge = new Gauge();
+        gauge.DataPoints.Add(point);
+        Add(pid, new Metric { Name = name, Gauge = gauge }, 1, resourceAttributes);
+        if (resourceAttributes is null) _gauges[(pid, name)] = gauge;
+    }
+
     public (ExportTraceServiceRequest Request, int Count)? TakeTraces() => Take(ref _traces, _spansByPid, SpanCount, () => SpanCount = 0);
 
-    public (ExportMetricsServiceRequest Request, int Count)? TakeMetrics() => Take(ref _metrics, _metricsByPid, MetricPointCount, () => MetricPointCount = 0);
+    public (ExportMetricsServiceRequest Request, int Count)? TakeMetrics() => Take(ref _metrics, _metricsByPid, MetricPointCount, () =>
+    {
+        MetricPointCount = 0;
+        _gauges.Clear();
+    });
 
     public (ExportLogsServiceRequest Request, int Count)? TakeLogs() => Take(ref _logs, _logsByPid, LogRecordCount, () => LogRecordCount = 0);
 

@@ -100,4 +100,44 @@ public sealed class EventLayoutTests
         Assert.Equal("/v1/chat", span.Attributes.Get("url.path")!.StringValue);
         Assert.Equal(Environment.ProcessId, rs.Resource.Attributes.Get("process.pid")!.IntValue);
     }
+
+    [Fact]
+    public void Gauge_points_of_one_name_and_process_share_a_metric_and_the_next_batch_starts_fresh()
+    {
+        var config = ConfigLoader.Bind<EbpfReceiverConfig>("""
+            pinned_map: /sys/fs/bpf/gpu_events
+            event_layout:
+              signal: metrics
+              fields:
+                - { name: pid, type: u32, map_to: pid }
+                - { name: kind, type: "char[4]", map_to: name }
+                - { name: bytes, type: u64, map_to: value }
+            """);
+        var converter = new LayoutEventConverter(EventLayout.From(config.EventLayout!), new MonotonicClock(0));
+        var batch = new TelemetryBatch(new ProcessInfoCache(16));
+        byte[] Record(int pid, string kind, ulong value)
+        {
+            var record = new byte[16];
+            BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)pid);
+            System.Text.Encoding.ASCII.GetBytes(kind).CopyTo(record, 4);
+            BinaryPrimitives.WriteUInt64LittleEndian(record.AsSpan(8), value);
+            return record;
+        }
+        var self = Environment.ProcessId;
+        foreach (var (pid, kind, value) in new[] { (self, "rd", 1UL), (self, "wr", 2UL), (self, "rd", 3UL), (0, "rd", 4UL), (self, "rd", 5UL) })
+            Assert.True(converter.TryAdd(Record(pid, kind, value), batch));
+
+        var (metrics, points) = batch.TakeMetrics()!.Value;
+        Assert.Equal(5, points);
+        Assert.Equal(5, SignalData<Proto.Collector.Metrics.V1.ExportMetricsServiceRequest>.Ops.CountItems(metrics));
+        var byProcess = metrics.ResourceMetrics.ToDictionary(rm => rm.Resource.Attributes.Get("process.pid")?.IntValue ?? 0, rm => Assert.Single(rm.ScopeMetrics).Metrics);
+        Assert.Equal([1L, 3, 5], byProcess[self].Single(m => m.Name == "rd").Gauge.DataPoints.Select(p => p.AsInt));
+        Assert.Equal([2L], byProcess[self].Single(m => m.Name == "wr").Gauge.DataPoints.Select(p => p.AsInt));
+        Assert.Equal([4L], Assert.Single(byProcess[0]).Gauge.DataPoints.Select(p => p.AsInt));
+
+        Assert.True(converter.TryAdd(Record(self, "rd", 6), batch));
+        var (next, _) = batch.TakeMetrics()!.Value;
+        Assert.Equal([6L], Assert.Single(Assert.Single(Assert.Single(next.ResourceMetrics).ScopeMetrics).Metrics).Gauge.DataPoints.Select(p => p.AsInt));
+        Assert.Equal([1L, 3, 5], byProcess[self].Single(m => m.Name == "rd").Gauge.DataPoints.Select(p => p.AsInt)); // the handed-over request is not touched
+    }
 }
