@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OtelAi.Receivers.Ebpf;
+using OtelAi.TestSupport;
 using Xunit.Abstractions;
 
 namespace OtelAi.Ebpf.Tests;
@@ -17,12 +18,12 @@ public sealed class PerfBufferLoadTest(ITestOutputHelper output)
     [InlineData(0, 2_000_000)] // a burst as fast as one producer thread can go: overload, losses must be counted
     public async Task Every_event_is_delivered_or_counted_as_lost_under_load(long perSecond, long events)
     {
-        using var producer = new EventProducer();
+        using var producer = new EbpfEventProducer();
         // The receiver's defaults (64 pages per CPU, 16 KiB wakeup watermark, 100 ms poll interval) but for the batch size.
         await using var receiver = new ReceiverUnderTest(new EbpfReceiverConfig
         {
             PinnedMap = producer.PerfMap,
-            EventLayout = EventProducer.Layout(EventSignal.Metrics),
+            EventLayout = EbpfEventProducer.Layout(EventSignal.Metrics),
             MaxBatchSize = 4096,
         }, keepData: false);
         await receiver.StartAsync();
@@ -74,7 +75,7 @@ public sealed class PerfBufferLoadTest(ITestOutputHelper output)
                     writer.OnSample(i % 2, record);
                 }
             }
-            await using var receiver = new ReceiverUnderTest(new EbpfReceiverConfig { Replay = file, EventLayout = EventProducer.Layout(EventSignal.Metrics), MaxBatchSize = 4096 }, keepData: false);
+            await using var receiver = new ReceiverUnderTest(new EbpfReceiverConfig { Replay = file, EventLayout = EbpfEventProducer.Layout(EventSignal.Metrics), MaxBatchSize = 4096 }, keepData: false);
             var self = Process.GetCurrentProcess();
             var cpuBefore = self.TotalProcessorTime;
             var clock = Stopwatch.StartNew();

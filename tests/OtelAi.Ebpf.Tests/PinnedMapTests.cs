@@ -1,5 +1,6 @@
 using OtelAi.Engine.Telemetry;
 using OtelAi.Receivers.Ebpf;
+using OtelAi.TestSupport;
 
 namespace OtelAi.Ebpf.Tests;
 
@@ -9,8 +10,8 @@ public sealed class PinnedMapTests
     [Fact]
     public async Task Reads_a_pinned_perf_event_array_into_spans_with_the_configured_layout()
     {
-        using var producer = new EventProducer();
-        await using var receiver = new ReceiverUnderTest(new EbpfReceiverConfig { PinnedMap = producer.PerfMap, EventLayout = EventProducer.Layout(EventSignal.Traces) });
+        using var producer = new EbpfEventProducer();
+        await using var receiver = new ReceiverUnderTest(new EbpfReceiverConfig { PinnedMap = producer.PerfMap, EventLayout = EbpfEventProducer.Layout(EventSignal.Traces) });
         await receiver.StartAsync();
 
         producer.Generate(500);
@@ -36,8 +37,8 @@ public sealed class PinnedMapTests
     [Fact]
     public async Task Reads_a_pinned_ring_buffer_into_log_records()
     {
-        using var producer = new EventProducer();
-        await using var receiver = new ReceiverUnderTest(new EbpfReceiverConfig { PinnedMap = producer.RingMap, EventLayout = EventProducer.Layout(EventSignal.Logs) });
+        using var producer = new EbpfEventProducer();
+        await using var receiver = new ReceiverUnderTest(new EbpfReceiverConfig { PinnedMap = producer.RingMap, EventLayout = EbpfEventProducer.Layout(EventSignal.Logs) });
         await receiver.StartAsync();
 
         producer.Generate(300, ring: true);

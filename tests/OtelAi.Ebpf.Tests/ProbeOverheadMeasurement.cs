@@ -1,4 +1,5 @@
 using OtelAi.Receivers.Ebpf;
+using OtelAi.TestSupport;
 using Xunit.Abstractions;
 
 namespace OtelAi.Ebpf.Tests;
@@ -13,13 +14,13 @@ public sealed class ProbeOverheadMeasurement(ITestOutputHelper output)
 {
     private const int Calls = 500_000;
 
-    private static double BestNanosecondsPerCall(EventProducer producer) =>
+    private static double BestNanosecondsPerCall(EbpfEventProducer producer) =>
         Enumerable.Range(0, 3).Min(_ => producer.WriteLoop(Calls).TotalNanoseconds / Calls);
 
     [Fact]
     public async Task Measures_the_per_syscall_cost_of_the_probe()
     {
-        using var producer = new EventProducer();
+        using var producer = new EbpfEventProducer();
         var baseline = BestNanosecondsPerCall(producer);
 
         double untraced;

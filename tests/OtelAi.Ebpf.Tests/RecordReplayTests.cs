@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
 using OtelAi.Engine.Telemetry;
 using OtelAi.Receivers.Ebpf;
-using Microsoft.Extensions.Logging.Abstractions;
+using OtelAi.TestSupport;
 
 namespace OtelAi.Ebpf.Tests;
 
@@ -16,8 +17,8 @@ public sealed class RecordReplayTests : IDisposable
     [Fact]
     public async Task Records_a_pinned_perf_array_and_replays_it_with_the_original_wall_clock_times()
     {
-        using var producer = new EventProducer();
-        var layout = EventProducer.Layout(EventSignal.Traces);
+        using var producer = new EbpfEventProducer();
+        var layout = EbpfEventProducer.Layout(EventSignal.Traces);
         var recording = EbpfRecordCommand.RecordAsync(new EbpfReceiverConfig { PinnedMap = producer.PerfMap, EventLayout = layout },
             _file, TimeSpan.FromSeconds(3), NullLogger.Instance, CancellationToken.None);
         var before = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;

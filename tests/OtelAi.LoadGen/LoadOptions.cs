@@ -50,13 +50,13 @@ public sealed record LoadOptions
         return options;
     }
 
-    private static (string Name, string? Value) Split(string arg)
+    internal static (string Name, string? Value) Split(string arg)
     {
         var eq = arg.IndexOf('=');
         return eq < 0 ? (arg, null) : (arg[..eq], arg[(eq + 1)..]);
     }
 
-    private static int Positive(string name, string text) =>
+    internal static int Positive(string name, string text) =>
         int.TryParse(text, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{name} must be a positive integer, got \"{text}\"");
 
     public static TimeSpan ParseDuration(string text)

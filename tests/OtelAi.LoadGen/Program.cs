@@ -6,9 +6,11 @@ using OtelAi.LoadGen;
 //       [--duration 30s] [--workers N] [--batch ITEMS_PER_REQUEST] [--attributes N] [--attribute-type int|string]
 //       [--gzip] [--watch-pid PID]
 //   otelai-loadgen sink --grpc-endpoint host:port [--http-endpoint host:port]
+//   otelai-loadgen ebpf [--pin /sys/fs/bpf/otelai_load] [--rate EVENTS_PER_S] [--duration 10s]
+//       [--metrics-url http://127.0.0.1:8888/metrics] [--engine-config tests/OtelAi.LoadGen/ebpf-load.yaml]   (as root)
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.Error.WriteLine("usage: otelai-loadgen traces|metrics|logs [options] | sink [options]  (see Program.cs header)");
+    Console.Error.WriteLine("usage: otelai-loadgen traces|metrics|logs [options] | sink [options] | ebpf [options]  (see Program.cs header)");
     return args.Length == 0 ? 2 : 0;
 }
 
@@ -19,6 +21,7 @@ using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop
 try
 {
     if (args[0] == "sink") return await Sink.RunAsync(args[1..], Console.Out, cancel.Token);
+    if (args[0] == "ebpf") return await new EbpfLoadRun(EbpfLoadOptions.Parse(args[1..]), Console.Out).RunAsync(cancel.Token);
     var options = LoadOptions.Parse(args[0], args[1..]);
     return await new LoadRun(options, Console.Out).RunAsync(cancel.Token);
 }

@@ -1,24 +1,26 @@
 using System.Diagnostics;
 using OtelAi.Receivers.Ebpf;
 
-namespace OtelAi.Ebpf.Tests;
+namespace OtelAi.TestSupport;
 
 /// <summary>
-/// The external program of the pinned-map tests (Native/pin_events.c with Native/test_events.bpf.c, compiled here
-/// with clang and libbpf): it pins a perf event array and a ring buffer and emits one 32-byte event per getppid().
+/// An external eBPF event source for the pinned-map tests and the load generator (Native/pin_events.c with
+/// Native/test_events.bpf.c, compiled here with clang and libbpf): it pins a perf event array and a ring buffer and
+/// emits one 32-byte event per getppid().
 /// </summary>
-internal sealed class EventProducer : IDisposable
+public sealed class EbpfEventProducer : IDisposable
 {
     private static readonly Lazy<(string Object, string Loader)> Built = new(Build);
     private readonly Process _process;
 
-    public EventProducer()
+    /// <param name="pinPrefix">Where to pin the maps (suffixes _perf and _ring); default: a fresh name under /sys/fs/bpf.</param>
+    public EbpfEventProducer(string? pinPrefix = null)
     {
         var (obj, loader) = Built.Value;
         // A fresh machine may have neither filesystem mounted: pinning needs bpffs, attaching needs tracefs.
         if (!File.ReadAllText("/proc/mounts").Contains(" /sys/fs/bpf bpf ")) Run("mount", "-t", "bpf", "bpf", "/sys/fs/bpf");
-        Receivers.Ebpf.Native.Tracefs.EnsureMounted();
-        PinPrefix = $"/sys/fs/bpf/otelai_test_{Guid.NewGuid():N}";
+        OtelAi.Receivers.Ebpf.Native.Tracefs.EnsureMounted();
+        PinPrefix = pinPrefix ?? $"/sys/fs/bpf/otelai_test_{Guid.NewGuid():N}";
         var start = new ProcessStartInfo(loader) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(obj);
         start.ArgumentList.Add(PinPrefix);
@@ -79,7 +81,7 @@ internal sealed class EventProducer : IDisposable
     private static (string, string) Build()
     {
         var source = Path.Combine(AppContext.BaseDirectory, "Native");
-        var output = Path.Combine(Path.GetTempPath(), $"otelai-ebpf-tests-{Environment.ProcessId}");
+        var output = Path.Combine(Path.GetTempPath(), $"otelai-ebpf-producer-{Environment.ProcessId}");
         Directory.CreateDirectory(output);
         var obj = Path.Combine(output, "test_events.bpf.o");
         var loader = Path.Combine(output, "pin_events");
