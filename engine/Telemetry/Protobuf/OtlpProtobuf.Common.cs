@@ -1,0 +1,232 @@
+using Google.Protobuf.Collections;
+using OtelAi.Proto.Common.V1;
+using OtelAi.Proto.Resource.V1;
+
+namespace OtelAi.Engine.Telemetry;
+
+// opentelemetry/proto/common/v1/common.proto and resource/v1/resource.proto.
+public static partial class OtlpProtobuf
+{
+    /// <summary>Size of a repeated KeyValue field with a one-byte tag.</summary>
+    private static int MeasureKeyValues(RepeatedField<KeyValue> values, SizeCache cache)
+    {
+        var size = 0;
+        for (var i = 0; i < values.Count; i++) size += 1 + Delimited(MeasureKeyValue(values[i], cache));
+        return size;
+    }
+
+    private static void WriteKeyValues(ref ProtoWriter writer, byte tag, RepeatedField<KeyValue> values)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            writer.Tag(tag);
+            WriteKeyValue(ref writer, values[i]);
+        }
+    }
+
+    private static int MeasureKeyValue(KeyValue message, SizeCache cache)
+    {
+        var slot = cache.Reserve();
+        var size = 0;
+        if (message.Key.Length != 0) size += StringField(message.Key, cache);
+        if (message.Value is { } value) size += 1 + Delimited(MeasureAnyValue(value, cache));
+        return cache.Set(slot, size);
+    }
+
+    private static void WriteKeyValue(ref ProtoWriter writer, KeyValue message)
+    {
+        writer.Length();
+        if (message.Key.Length != 0)
+        {
+            writer.Tag(0x0A);
+            writer.String(message.Key);
+        }
+        if (message.Value is { } value)
+        {
+            writer.Tag(0x12);
+            WriteAnyValue(ref writer, value);
+        }
+    }
+
+    // A oneof member is written whenever it is the set case, even with its default value.
+    private static int MeasureAnyValue(AnyValue message, SizeCache cache)
+    {
+        var slot = cache.Reserve();
+        var size = message.ValueCase switch
+        {
+            AnyValue.ValueOneofCase.StringValue => StringField(message.StringValue, cache),
+            AnyValue.ValueOneofCase.BoolValue => 2,
+            AnyValue.ValueOneofCase.IntValue => 1 + ProtoWriter.VarintSize((ulong)message.IntValue),
+            AnyValue.ValueOneofCase.DoubleValue => 9,
+            AnyValue.ValueOneofCase.ArrayValue => 1 + Delimited(MeasureArrayValue(message.ArrayValue, cache)),
+            AnyValue.ValueOneofCase.KvlistValue => 1 + Delimited(MeasureKeyValueList(message.KvlistValue, cache)),
+            AnyValue.ValueOneofCase.BytesValue => BytesField(message.BytesValue),
+            _ => 0,
+        };
+        return cache.Set(slot, size);
+    }
+
+    private static void WriteAnyValue(ref ProtoWriter writer, AnyValue message)
+    {
+        writer.Length();
+        switch (message.ValueCase)
+        {
+            case AnyValue.ValueOneofCase.StringValue:
+                writer.Tag(0x0A);
+                writer.String(message.StringValue);
+                break;
+            case AnyValue.ValueOneofCase.BoolValue:
+                writer.Tag(0x10);
+                writer.Bool(message.BoolValue);
+                break;
+            case AnyValue.ValueOneofCase.IntValue:
+                writer.Tag(0x18);
+                writer.Varint((ulong)message.IntValue);
+                break;
+            case AnyValue.ValueOneofCase.DoubleValue:
+                writer.Tag(0x21);
+                writer.Double(message.DoubleValue);
+                break;
+            case AnyValue.ValueOneofCase.ArrayValue:
+                writer.Tag(0x2A);
+                WriteArrayValue(ref writer, message.ArrayValue);
+                break;
+            case AnyValue.ValueOneofCase.KvlistValue:
+                writer.Tag(0x32);
+                WriteKeyValueList(ref writer, message.KvlistValue);
+                break;
+            case AnyValue.ValueOneofCase.BytesValue:
+                writer.Tag(0x3A);
+                writer.Bytes(message.BytesValue);
+                break;
+        }
+    }
+
+    private static int MeasureArrayValue(ArrayValue message, SizeCache cache)
+    {
+        var slot = cache.Reserve();
+        var size = 0;
+        var values = message.Values;
+        for (var i = 0; i < values.Count; i++) size += 1 + Delimited(MeasureAnyValue(values[i], cache));
+        return cache.Set(slot, size);
+    }
+
+    private static void WriteArrayValue(ref ProtoWriter writer, ArrayValue message)
+    {
+        writer.Length();
+        var values = message.Values;
+        for (var i = 0; i < values.Count; i++)
+        {
+            writer.Tag(0x0A);
+            WriteAnyValue(ref writer, values[i]);
+        }
+    }
+
+    private static int MeasureKeyValueList(KeyValueList message, SizeCache cache)
+    {
+        var slot = cache.Reserve();
+        return cache.Set(slot, MeasureKeyValues(message.Values, cache));
+    }
+
+    private static void WriteKeyValueList(ref ProtoWriter writer, KeyValueList message)
+    {
+        writer.Length();
+        WriteKeyValues(ref writer, 0x0A, message.Values);
+    }
+
+    private static int MeasureScope(InstrumentationScope message, SizeCache cache)
+    {
+        var slot = cache.Reserve();
+        var size = 0;
+        if (message.Name.Length != 0) size += StringField(message.Name, cache);
+        if (message.Version.Length != 0) size += StringField(message.Version, cache);
+        size += MeasureKeyValues(message.Attributes, cache);
+        if (message.DroppedAttributesCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedAttributesCount);
+        return cache.Set(slot, size);
+    }
+
+    private static void WriteScope(ref ProtoWriter writer, InstrumentationScope message)
+    {
+        writer.Length();
+        if (message.Name.Length != 0)
+        {
+            writer.Tag(0x0A);
+            writer.String(message.Name);
+        }
+        if (message.Version.Length != 0)
+        {
+            writer.Tag(0x12);
+            writer.String(message.Version);
+        }
+        WriteKeyValues(ref writer, 0x1A, message.Attributes);
+        if (message.DroppedAttributesCount != 0)
+        {
+            writer.Tag(0x20);
+            writer.Varint(message.DroppedAttributesCount);
+        }
+    }
+
+    private static int MeasureEntityRef(EntityRef message, SizeCache cache)
+    {
+        var slot = cache.Reserve();
+        var size = 0;
+        if (message.SchemaUrl.Length != 0) size += StringField(message.SchemaUrl, cache);
+        if (message.Type.Length != 0) size += StringField(message.Type, cache);
+        // Repeated strings are not packed: every element, empty or not, is written with its own tag.
+        for (var i = 0; i < message.IdKeys.Count; i++) size += StringField(message.IdKeys[i], cache);
+        for (var i = 0; i < message.DescriptionKeys.Count; i++) size += StringField(message.DescriptionKeys[i], cache);
+        return cache.Set(slot, size);
+    }
+
+    private static void WriteEntityRef(ref ProtoWriter writer, EntityRef message)
+    {
+        writer.Length();
+        if (message.SchemaUrl.Length != 0)
+        {
+            writer.Tag(0x0A);
+            writer.String(message.SchemaUrl);
+        }
+        if (message.Type.Length != 0)
+        {
+            writer.Tag(0x12);
+            writer.String(message.Type);
+        }
+        for (var i = 0; i < message.IdKeys.Count; i++)
+        {
+            writer.Tag(0x1A);
+            writer.String(message.IdKeys[i]);
+        }
+        for (var i = 0; i < message.DescriptionKeys.Count; i++)
+        {
+            writer.Tag(0x22);
+            writer.String(message.DescriptionKeys[i]);
+        }
+    }
+
+    private static int MeasureResource(Resource message, SizeCache cache)
+    {
+        var slot = cache.Reserve();
+        var size = MeasureKeyValues(message.Attributes, cache);
+        if (message.DroppedAttributesCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedAttributesCount);
+        var entities = message.EntityRefs;
+        for (var i = 0; i < entities.Count; i++) size += 1 + Delimited(MeasureEntityRef(entities[i], cache));
+        return cache.Set(slot, size);
+    }
+
+    private static void WriteResource(ref ProtoWriter writer, Resource message)
+    {
+        writer.Length();
+        WriteKeyValues(ref writer, 0x0A, message.Attributes);
+        if (message.DroppedAttributesCount != 0)
+        {
+            writer.Tag(0x10);
+            writer.Varint(message.DroppedAttributesCount);
+        }
+        var entities = message.EntityRefs;
+        for (var i = 0; i < entities.Count; i++)
+        {
+            writer.Tag(0x1A);
+            WriteEntityRef(ref writer, entities[i]);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Google.Protobuf;
+
+namespace OtelAi.Engine.Telemetry;
+
+/// <summary>
+/// Protobuf wire-format primitives over one span, with length prefixes and string byte counts read in order from a
+/// <see cref="SizeCache"/> instead of being recomputed. Encodings match Google.Protobuf's CodedOutputStream.
+/// </summary>
+internal ref struct ProtoWriter
+{
+    private readonly Span<byte> _buffer;
+    private readonly ReadOnlySpan<int> _sizes;
+    private int _position;
+    private int _next;
+
+    public ProtoWriter(Span<byte> buffer, ReadOnlySpan<int> sizes)
+    {
+        _buffer = buffer;
+        _sizes = sizes;
+    }
+
+    public readonly int Position => _position;
+
+    public readonly int SizesRead => _next;
+
+    /// <summary>Bytes of a varint holding <paramref name="value"/> (1 to 10).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int VarintSize(ulong value) => (BitOperations.Log2(value | 1) * 9 + 73) >> 6;
+
+    /// <summary>Bytes of an int32/enum field value: negatives are sign-extended to ten bytes, as protobuf requires.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Int32Size(int value) => value >= 0 ? VarintSize((uint)value) : 10;
+
+    /// <summary>Bytes of a length-delimited payload of <paramref name="length"/> bytes, prefix included.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Delimited(int length) => VarintSize((uint)length) + length;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int ZigZag(int value) => (value << 1) ^ (value >> 31);
+
+    /// <summary>A one-byte tag (field numbers 1-15).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Tag(byte tag) => _buffer[_position++] = tag;
+
+    /// <summary>A two-byte tag (field numbers 16-2047).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Tag(byte first, byte second)
+    {
+        _buffer[_position++] = first;
+        _buffer[_position++] = second;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Varint(ulong value)
+    {
+        while (value >= 0x80)
+        {
+            _buffer[_position++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+        _buffer[_position++] = (byte)value;
+    }
+
+    public void Int32(int value) => Varint((ulong)(long)value);
+
+    public void Bool(bool value) => _buffer[_position++] = value ? (byte)1 : (byte)0;
+
+    public void Fixed32(uint value)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(_buffer[_position..], value);
+        _position += 4;
+    }
+
+    public void Fixed64(ulong value)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(_buffer[_position..], value);
+        _position += 8;
+    }
+
+    public void Double(double value)
+    {
+        BinaryPrimitives.WriteDoubleLittleEndian(_buffer[_position..], value);
+        _position += 8;
+    }
+
+    /// <summary>The next recorded size as a length prefix: the start of a nested message or packed field.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Length() => Varint((uint)_sizes[_next++]);
+
+    /// <summary>A string, its UTF-8 byte count taken from the cache.</summary>
+    public void String(string value)
+    {
+        var length = _sizes[_next++];
+        Varint((uint)length);
+        // A string changed since it was measured would leave the length prefix wrong: refuse rather than corrupt.
+        if (Encoding.UTF8.GetBytes(value, _buffer.Slice(_position, length)) != length)
+            throw new InvalidOperationException(OtlpProtobuf.ChangedSinceMeasure);
+        _position += length;
+    }
+
+    public void Bytes(ByteString value)
+    {
+        var span = value.Span;
+        Varint((uint)span.Length);
+        span.CopyTo(_buffer[_position..]);
+        _position += span.Length;
+    }
+}
