@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Extensions.Storage;
+using OtelAi.Engine.Telemetry;
 
 namespace OtelAi.Engine.Exporter;
 
@@ -143,7 +144,6 @@ internal sealed class PersistentRequestQueue<T> : IRequestQueue<T> where T : cla
 
     private readonly object _gate = new();
     private readonly IStorageClient _storage;
-    private readonly MessageParser<T> _parser;
     private readonly bool _blocking;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _available;
@@ -157,7 +157,6 @@ internal sealed class PersistentRequestQueue<T> : IRequestQueue<T> where T : cla
     private PersistentRequestQueue(IStorageClient storage, long capacity, bool blocking, ILogger logger, long readIndex, long writeIndex, List<long> dispatched)
     {
         _storage = storage;
-        _parser = new MessageParser<T>(() => new T());
         Capacity = capacity;
         _blocking = blocking;
         _logger = logger;
@@ -274,7 +273,8 @@ internal sealed class PersistentRequestQueue<T> : IRequestQueue<T> where T : cla
             T request;
             try
             {
-                request = _parser.ParseFrom(item.Value);
+                // The pipeline's parser: files written by earlier versions may still hold unknown fields.
+                request = SignalData<T>.Ops.Parser.ParseFrom(item.Value);
             }
             catch (InvalidProtocolBufferException ex)
             {

@@ -19,6 +19,10 @@ public abstract class SignalData<T> where T : class, IMessage<T>, new()
 
     public abstract Signal Signal { get; }
 
+    /// <summary>
+    /// Parses a payload entering the pipeline. Unknown fields are discarded, as otelcol's pdata does: pipeline data
+    /// never carries them, and OtlpProtobuf (which writes only the fields our protos declare) stays byte-exact.
+    /// </summary>
     public abstract MessageParser<T> Parser { get; }
 
     /// <summary>Spans, metric data points or log records in the payload.</summary>
@@ -51,7 +55,7 @@ public abstract class SignalData<T> where T : class, IMessage<T>, new()
     private sealed class TracesData : SignalData<ExportTraceServiceRequest>
     {
         public override Signal Signal => Signal.Traces;
-        public override MessageParser<ExportTraceServiceRequest> Parser => ExportTraceServiceRequest.Parser;
+        public override MessageParser<ExportTraceServiceRequest> Parser { get; } = ExportTraceServiceRequest.Parser.WithDiscardUnknownFields(true);
         public override int ResourceCount(ExportTraceServiceRequest data) => data.ResourceSpans.Count;
 
         public override int CountItems(ExportTraceServiceRequest data)
@@ -84,7 +88,7 @@ public abstract class SignalData<T> where T : class, IMessage<T>, new()
     private sealed class MetricsData : SignalData<ExportMetricsServiceRequest>
     {
         public override Signal Signal => Signal.Metrics;
-        public override MessageParser<ExportMetricsServiceRequest> Parser => ExportMetricsServiceRequest.Parser;
+        public override MessageParser<ExportMetricsServiceRequest> Parser { get; } = ExportMetricsServiceRequest.Parser.WithDiscardUnknownFields(true);
         public override int ResourceCount(ExportMetricsServiceRequest data) => data.ResourceMetrics.Count;
 
         public override int CountItems(ExportMetricsServiceRequest data)
@@ -151,7 +155,7 @@ public abstract class SignalData<T> where T : class, IMessage<T>, new()
     private sealed class LogsData : SignalData<ExportLogsServiceRequest>
     {
         public override Signal Signal => Signal.Logs;
-        public override MessageParser<ExportLogsServiceRequest> Parser => ExportLogsServiceRequest.Parser;
+        public override MessageParser<ExportLogsServiceRequest> Parser { get; } = ExportLogsServiceRequest.Parser.WithDiscardUnknownFields(true);
         public override int ResourceCount(ExportLogsServiceRequest data) => data.ResourceLogs.Count;
 
         public override int CountItems(ExportLogsServiceRequest data)

@@ -49,6 +49,44 @@ public sealed class HttpReceiverTests
         Assert.Equal(4, harness.Counter("otelcol_receiver_accepted_log_records", "http"));
     }
 
+    [Fact]
+    public async Task UnknownFields_AreDroppedAtTheReceiver_AndKnownFieldsArrive()
+    {
+        // Like otelcol's pdata, the pipeline carries only the fields our protos declare (the exporters' serializer
+        // writes exactly those). A newer sender's extra fields, top-level and nested, must vanish without loss.
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var http = new HttpClient();
+        using var h2c = CreateH2c();
+        var traces = SampleData.Traces(5);
+        var body = WithUnknownFields(traces);
+        Assert.NotEqual(traces, ExportTraceServiceRequest.Parser.ParseFrom(body)); // the plain parser would keep them
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, harness.HttpUrl + "/v1/traces", body, Proto)).StatusCode);
+        Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(h2c, harness.GrpcUrl, TracesMethod, Frame(body, compressed: false))).Status.Code);
+
+        Assert.Equal(2, harness.Traces.Received.Count);
+        foreach (var received in harness.Traces.Received)
+        {
+            Assert.Equal(traces, received); // generated Equals compares unknown fields too
+            Assert.Equal(traces.ToByteArray(), received.ToByteArray());
+        }
+    }
+
+    /// <summary>The request's bytes with an unknown field inside its ResourceSpans and another at the top level.</summary>
+    private static byte[] WithUnknownFields(ExportTraceServiceRequest request)
+    {
+        var resourceSpans = Assert.Single(request.ResourceSpans).ToByteArray()
+            .Concat(new byte[] { (15 << 3) | 2, 6 }).Concat("future"u8.ToArray()).ToArray();
+        var output = new MemoryStream();
+        var coded = new CodedOutputStream(output);
+        coded.WriteTag(1, WireFormat.WireType.LengthDelimited);
+        coded.WriteBytes(ByteString.CopyFrom(resourceSpans));
+        coded.WriteTag(77, WireFormat.WireType.Varint);
+        coded.WriteUInt64(123456789);
+        coded.Flush();
+        return output.ToArray();
+    }
+
     [Theory]
     [InlineData("gzip", ContentCoding.Gzip)]
     [InlineData("deflate", ContentCoding.Deflate)]
