@@ -64,7 +64,7 @@ public sealed class QueuedRetryExporter<T> : IExporter<T> where T : class, IMess
             Func<T, long> sizeOf = queueConfig.Sizer switch
             {
                 QueueSizer.Items => data => _ops.CountItems(data),
-                QueueSizer.Bytes => data => data.CalculateSize(),
+                QueueSizer.Bytes => data => OtlpProtobuf.CalculateSize(data),
                 _ => _ => 1,
             };
             _queue = new MemoryRequestQueue<T>(queueConfig.QueueSize, sizeOf, queueConfig.Blocking);

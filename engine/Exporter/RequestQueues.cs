@@ -196,7 +196,7 @@ internal sealed class PersistentRequestQueue<T> : IRequestQueue<T> where T : cla
 
     public async ValueTask OfferAsync(T request, CancellationToken cancellationToken)
     {
-        var bytes = request.ToByteArray();
+        var bytes = OtlpProtobuf.ToByteArray(request);
         while (true)
         {
             if (_closed.IsCancellationRequested) throw QueueErrors.Closed();

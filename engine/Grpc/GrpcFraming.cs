@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
 using Google.Protobuf;
+using OtelAi.Engine.Telemetry;
 
 namespace OtelAi.Engine.Grpc;
 
@@ -98,8 +99,15 @@ public static class GrpcFraming
     /// <summary>Writes an uncompressed frame holding <paramref name="message"/>, serialised straight into the writer.</summary>
     public static void WriteMessage(IBufferWriter<byte> writer, IMessage message)
     {
+        using var measured = OtlpProtobuf.Measure(message);
+        WriteMessage(writer, measured);
+    }
+
+    /// <summary>Writes an uncompressed frame holding a message already measured (by a caller that needed its size too).</summary>
+    public static void WriteMessage(IBufferWriter<byte> writer, in MeasuredMessage message)
+    {
         // One contiguous span: some writers (Kestrel's) reject the zero-length Advance a streaming serialiser may issue first.
-        var size = message.CalculateSize();
+        var size = message.Size;
         var span = writer.GetSpan(PrefixLength + size);
         span[0] = 0;
         BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)size);
@@ -110,7 +118,14 @@ public static class GrpcFraming
     /// <summary>Writes a gzip-compressed frame holding <paramref name="message"/>.</summary>
     public static void WriteCompressedMessage(IBufferWriter<byte> writer, IMessage message)
     {
-        using var plain = new PooledBufferWriter(message.CalculateSize());
+        using var measured = OtlpProtobuf.Measure(message);
+        WriteCompressedMessage(writer, measured);
+    }
+
+    /// <summary>Writes a gzip-compressed frame holding a message already measured.</summary>
+    public static void WriteCompressedMessage(IBufferWriter<byte> writer, in MeasuredMessage message)
+    {
+        using var plain = new PooledBufferWriter(message.Size);
         message.WriteTo(plain);
         using var compressed = new PooledBufferWriter(plain.WrittenCount / 2 + 64);
         MessageCompression.Compress(plain.WrittenSpan, ContentCoding.Gzip, compressed);

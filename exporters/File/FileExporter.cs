@@ -87,10 +87,11 @@ internal static class FileRecordEncoder
             buffer.Advance(1);
             return;
         }
-        var size = data.CalculateSize();
+        using var measured = OtlpProtobuf.Measure(data);
+        var size = measured.Size;
         var span = buffer.GetSpan(4 + size);
         BinaryPrimitives.WriteUInt32BigEndian(span, (uint)size);
-        data.WriteTo(span.Slice(4, size));
+        measured.WriteTo(span.Slice(4, size));
         buffer.Advance(4 + size);
     }
 }

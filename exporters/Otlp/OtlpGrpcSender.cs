@@ -38,11 +38,27 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
         _client = OtlpHttpClient.Create(config.Tls, endpoint.Host, endpoint.UseTls, config.Keepalive);
     }
 
+    /// <summary>The request framed (gzip-compressed when configured) in a pooled buffer sized by one measurement.</summary>
+    private PooledBufferWriter Frame(T request)
+    {
+        using var measured = OtlpProtobuf.Measure(request);
+        var body = new PooledBufferWriter(measured.Size + GrpcFraming.PrefixLength);
+        try
+        {
+            if (_gzip) GrpcFraming.WriteCompressedMessage(body, measured);
+            else GrpcFraming.WriteMessage(body, measured);
+            return body;
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+    }
+
     public async ValueTask<SendResult> SendAsync(T request, CancellationToken cancellationToken)
     {
-        using var body = new PooledBufferWriter(request.CalculateSize() + GrpcFraming.PrefixLength);
-        if (_gzip) GrpcFraming.WriteCompressedMessage(body, request);
-        else GrpcFraming.WriteMessage(body, request);
+        using var body = Frame(request);
 
         using var message = new HttpRequestMessage(HttpMethod.Post, _uri)
         {

@@ -43,11 +43,28 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
         _client = OtlpHttpClient.Create(config.Tls, uri.IdnHost, uri.Scheme == "https", keepalive: null);
     }
 
+    /// <summary>The request as protobuf or JSON in a pooled buffer.</summary>
+    private PooledBufferWriter Encode(T request)
+    {
+        using var measured = OtlpProtobuf.Measure(request);
+        // The protobuf size is also the starting capacity for JSON, which is larger and grows the buffer as needed.
+        var encoded = new PooledBufferWriter(measured.Size + 64);
+        try
+        {
+            if (_encoding == OtlpHttpEncoding.Json) OtlpJson.Write(request, encoded);
+            else measured.WriteTo(encoded);
+            return encoded;
+        }
+        catch
+        {
+            encoded.Dispose();
+            throw;
+        }
+    }
+
     public async ValueTask<SendResult> SendAsync(T request, CancellationToken cancellationToken)
     {
-        using var encoded = new PooledBufferWriter(request.CalculateSize() + 64);
-        if (_encoding == OtlpHttpEncoding.Json) OtlpJson.Write(request, encoded);
-        else request.WriteTo(encoded);
+        using var encoded = Encode(request);
 
         using var compressed = _compression == ContentCoding.Identity ? null : new PooledBufferWriter(encoded.WrittenCount / 2 + 64);
         if (compressed is not null) MessageCompression.Compress(encoded.WrittenSpan, _compression, compressed);
