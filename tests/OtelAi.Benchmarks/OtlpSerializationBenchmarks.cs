@@ -48,6 +48,10 @@ public class OtlpSerializationBenchmarks
         return OtlpProtobuf.Serialize(_request, _output);
     }
 
+    /// <summary>The measuring pass alone (what the queue's byte sizer pays).</summary>
+    [Benchmark]
+    public int OtlpProtobufMeasureOnly() => OtlpProtobuf.CalculateSize(_request);
+
     /// <summary>One metric with one gauge of <paramref name="points"/> double points, two attributes each (an eBPF batch).</summary>
     private static ExportMetricsServiceRequest Gauge(int points)
     {

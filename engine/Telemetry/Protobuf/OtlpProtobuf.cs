@@ -186,7 +186,10 @@ public static partial class OtlpProtobuf
 
     /// <summary>Size of a string field with a one-byte tag; records the byte count for the write pass.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int StringField(string value, SizeCache cache) => 1 + Delimited(cache.Add(Encoding.UTF8.GetByteCount(value)));
+    private static int StringField(string value, SizeCache cache) => 1 + Delimited(cache.Add(Utf8Length(value)));
+
+    // Most attribute keys and values are short ASCII: the vectorized check costs less than the general encoder's count.
+    private static int Utf8Length(string value) => Ascii.IsValid(value) ? value.Length : Encoding.UTF8.GetByteCount(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int BytesField(ByteString value) => 1 + Delimited(value.Length);

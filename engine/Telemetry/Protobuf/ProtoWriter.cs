@@ -96,9 +96,14 @@ internal ref struct ProtoWriter
     {
         var length = _sizes[_next++];
         Varint((uint)length);
+        var destination = _buffer.Slice(_position, length);
+        // As many bytes as chars means all ASCII (anything else takes two or more bytes per char): a plain narrowing
+        // copy, cheaper than the general encoder on short attribute strings.
+        var written = length == value.Length && System.Text.Ascii.FromUtf16(value, destination, out var copied) == System.Buffers.OperationStatus.Done
+            ? copied
+            : Encoding.UTF8.GetBytes(value, destination);
         // A string changed since it was measured would leave the length prefix wrong: refuse rather than corrupt.
-        if (Encoding.UTF8.GetBytes(value, _buffer.Slice(_position, length)) != length)
-            throw new InvalidOperationException(OtlpProtobuf.ChangedSinceMeasure);
+        if (written != length) throw new InvalidOperationException(OtlpProtobuf.ChangedSinceMeasure);
         _position += length;
     }
 
