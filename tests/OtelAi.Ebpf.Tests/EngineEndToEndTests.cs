@@ -13,8 +13,8 @@ namespace OtelAi.Ebpf.Tests;
 
 /// <summary>
 /// Real kernel, real engine: the <c>otelai</c> CLI runs a YAML config whose <c>ebpf</c> receiver loads the bundled
-/// http_requests program for a Python HTTP server's pid; the spans and the request-duration histogram are read back
-/// from the file exporters' OTLP/JSON output, as a user would see them.
+/// http_requests program for a Python HTTP server's pid; the spans (enriched by aiattributes) and the request-duration
+/// histogram are read back from the file exporters' OTLP/JSON output, as a user would see them.
 /// </summary>
 public sealed class EngineEndToEndTests : IDisposable
 {
@@ -43,6 +43,9 @@ public sealed class EngineEndToEndTests : IDisposable
                 route_templates: ["/v1/models/{model}/infer"]
                 metrics_interval: 1s
             processors:
+              aiattributes:
+                inference_spans:
+                  route: "/infer$"
               batch:
                 timeout: 200ms
             exporters:
@@ -60,7 +63,7 @@ public sealed class EngineEndToEndTests : IDisposable
               pipelines:
                 traces:
                   receivers: [ebpf]
-                  processors: [batch]
+                  processors: [aiattributes, batch]
                   exporters: [file/traces]
                 metrics:
                   receivers: [ebpf]
@@ -125,6 +128,10 @@ public sealed class EngineEndToEndTests : IDisposable
         Assert.Equal("POST /v1/models/{model}/infer", infer.Name);
         Assert.Equal("/v1/models/{model}/infer", infer.Attributes.Get("http.route")!.StringValue);
         Assert.True(infer.Attributes.Get("http.request.size")!.IntValue >= 3000);
+        // The AI enrichment runs on eBPF spans like on OTLP ones: model_id everywhere, inference_time on inference spans.
+        Assert.All(bySending, s => Assert.Equal("llama-3-8b", s.Span.Attributes.Get("model_id")!.StringValue));
+        Assert.Equal((infer.EndTimeUnixNano - infer.StartTimeUnixNano) / 1e6, infer.Attributes.Get("inference_time")!.DoubleValue, 3);
+        Assert.All(bySending.Where(s => s.Span != infer), s => Assert.Null(s.Span.Attributes.Get("inference_time")));
         var fast = bySending[0].Span;
         var slow = bySending[4].Span;
         Assert.Equal("GET", fast.Name);
