@@ -1,29 +1,11 @@
-using Google.Protobuf.Collections;
 using OtelAi.Proto.Common.V1;
 using OtelAi.Proto.Resource.V1;
 
 namespace OtelAi.Engine.Telemetry;
 
 // opentelemetry/proto/common/v1/common.proto and resource/v1/resource.proto.
-public static partial class OtlpProtobuf
+public static unsafe partial class OtlpProtobuf
 {
-    /// <summary>Size of a repeated KeyValue field with a one-byte tag.</summary>
-    private static int MeasureKeyValues(RepeatedField<KeyValue> values, SizeCache cache)
-    {
-        var size = 0;
-        for (var i = 0; i < values.Count; i++) size += 1 + Delimited(MeasureKeyValue(values[i], cache));
-        return size;
-    }
-
-    private static void WriteKeyValues(ref ProtoWriter writer, byte tag, RepeatedField<KeyValue> values)
-    {
-        for (var i = 0; i < values.Count; i++)
-        {
-            writer.Tag(tag);
-            WriteKeyValue(ref writer, values[i]);
-        }
-    }
-
     private static int MeasureKeyValue(KeyValue message, SizeCache cache)
     {
         var slot = cache.Reserve();
@@ -102,37 +84,17 @@ public static partial class OtlpProtobuf
         }
     }
 
-    private static int MeasureArrayValue(ArrayValue message, SizeCache cache)
-    {
-        var slot = cache.Reserve();
-        var size = 0;
-        var values = message.Values;
-        for (var i = 0; i < values.Count; i++) size += 1 + Delimited(MeasureAnyValue(values[i], cache));
-        return cache.Set(slot, size);
-    }
+    private static int MeasureArrayValue(ArrayValue message, SizeCache cache) =>
+        MeasureListMessage(message.Values, cache, &MeasureAnyValue);
 
-    private static void WriteArrayValue(ref ProtoWriter writer, ArrayValue message)
-    {
-        writer.Length();
-        var values = message.Values;
-        for (var i = 0; i < values.Count; i++)
-        {
-            writer.Tag(0x0A);
-            WriteAnyValue(ref writer, values[i]);
-        }
-    }
+    private static void WriteArrayValue(ref ProtoWriter writer, ArrayValue message) =>
+        WriteListMessage(ref writer, message.Values, &WriteAnyValue);
 
-    private static int MeasureKeyValueList(KeyValueList message, SizeCache cache)
-    {
-        var slot = cache.Reserve();
-        return cache.Set(slot, MeasureKeyValues(message.Values, cache));
-    }
+    private static int MeasureKeyValueList(KeyValueList message, SizeCache cache) =>
+        MeasureListMessage(message.Values, cache, &MeasureKeyValue);
 
-    private static void WriteKeyValueList(ref ProtoWriter writer, KeyValueList message)
-    {
-        writer.Length();
-        WriteKeyValues(ref writer, 0x0A, message.Values);
-    }
+    private static void WriteKeyValueList(ref ProtoWriter writer, KeyValueList message) =>
+        WriteListMessage(ref writer, message.Values, &WriteKeyValue);
 
     private static int MeasureScope(InstrumentationScope message, SizeCache cache)
     {
@@ -140,7 +102,7 @@ public static partial class OtlpProtobuf
         var size = 0;
         if (message.Name.Length != 0) size += StringField(message.Name, cache);
         if (message.Version.Length != 0) size += StringField(message.Version, cache);
-        size += MeasureKeyValues(message.Attributes, cache);
+        size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
         if (message.DroppedAttributesCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedAttributesCount);
         return cache.Set(slot, size);
     }
@@ -158,7 +120,7 @@ public static partial class OtlpProtobuf
             writer.Tag(0x12);
             writer.String(message.Version);
         }
-        WriteKeyValues(ref writer, 0x1A, message.Attributes);
+        WriteRepeated(ref writer, 0x1A, message.Attributes, &WriteKeyValue);
         if (message.DroppedAttributesCount != 0)
         {
             writer.Tag(0x20);
@@ -206,27 +168,21 @@ public static partial class OtlpProtobuf
     private static int MeasureResource(Resource message, SizeCache cache)
     {
         var slot = cache.Reserve();
-        var size = MeasureKeyValues(message.Attributes, cache);
+        var size = MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
         if (message.DroppedAttributesCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedAttributesCount);
-        var entities = message.EntityRefs;
-        for (var i = 0; i < entities.Count; i++) size += 1 + Delimited(MeasureEntityRef(entities[i], cache));
+        size += MeasureRepeated(message.EntityRefs, cache, &MeasureEntityRef);
         return cache.Set(slot, size);
     }
 
     private static void WriteResource(ref ProtoWriter writer, Resource message)
     {
         writer.Length();
-        WriteKeyValues(ref writer, 0x0A, message.Attributes);
+        WriteRepeated(ref writer, 0x0A, message.Attributes, &WriteKeyValue);
         if (message.DroppedAttributesCount != 0)
         {
             writer.Tag(0x10);
             writer.Varint(message.DroppedAttributesCount);
         }
-        var entities = message.EntityRefs;
-        for (var i = 0; i < entities.Count; i++)
-        {
-            writer.Tag(0x1A);
-            WriteEntityRef(ref writer, entities[i]);
-        }
+        WriteRepeated(ref writer, 0x1A, message.EntityRefs, &WriteEntityRef);
     }
 }

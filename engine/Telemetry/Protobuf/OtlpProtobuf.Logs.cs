@@ -3,71 +3,19 @@ using OtelAi.Proto.Logs.V1;
 namespace OtelAi.Engine.Telemetry;
 
 // opentelemetry/proto/logs/v1/logs.proto.
-public static partial class OtlpProtobuf
+public static unsafe partial class OtlpProtobuf
 {
-    private static int MeasureResourceLogs(ResourceLogs message, SizeCache cache)
-    {
-        var slot = cache.Reserve();
-        var size = 0;
-        if (message.Resource is { } resource) size += 1 + Delimited(MeasureResource(resource, cache));
-        var scopes = message.ScopeLogs;
-        for (var i = 0; i < scopes.Count; i++) size += 1 + Delimited(MeasureScopeLogs(scopes[i], cache));
-        if (message.SchemaUrl.Length != 0) size += StringField(message.SchemaUrl, cache);
-        return cache.Set(slot, size);
-    }
+    private static int MeasureResourceLogs(ResourceLogs message, SizeCache cache) =>
+        MeasureGroup(message.Resource, &MeasureResource, message.ScopeLogs, &MeasureScopeLogs, message.SchemaUrl, cache);
 
-    private static void WriteResourceLogs(ref ProtoWriter writer, ResourceLogs message)
-    {
-        writer.Length();
-        if (message.Resource is { } resource)
-        {
-            writer.Tag(0x0A);
-            WriteResource(ref writer, resource);
-        }
-        var scopes = message.ScopeLogs;
-        for (var i = 0; i < scopes.Count; i++)
-        {
-            writer.Tag(0x12);
-            WriteScopeLogs(ref writer, scopes[i]);
-        }
-        if (message.SchemaUrl.Length != 0)
-        {
-            writer.Tag(0x1A);
-            writer.String(message.SchemaUrl);
-        }
-    }
+    private static void WriteResourceLogs(ref ProtoWriter writer, ResourceLogs message) =>
+        WriteGroup(ref writer, message.Resource, &WriteResource, message.ScopeLogs, &WriteScopeLogs, message.SchemaUrl);
 
-    private static int MeasureScopeLogs(ScopeLogs message, SizeCache cache)
-    {
-        var slot = cache.Reserve();
-        var size = 0;
-        if (message.Scope is { } scope) size += 1 + Delimited(MeasureScope(scope, cache));
-        var records = message.LogRecords;
-        for (var i = 0; i < records.Count; i++) size += 1 + Delimited(MeasureLogRecord(records[i], cache));
-        if (message.SchemaUrl.Length != 0) size += StringField(message.SchemaUrl, cache);
-        return cache.Set(slot, size);
-    }
+    private static int MeasureScopeLogs(ScopeLogs message, SizeCache cache) =>
+        MeasureGroup(message.Scope, &MeasureScope, message.LogRecords, &MeasureLogRecord, message.SchemaUrl, cache);
 
-    private static void WriteScopeLogs(ref ProtoWriter writer, ScopeLogs message)
-    {
-        writer.Length();
-        if (message.Scope is { } scope)
-        {
-            writer.Tag(0x0A);
-            WriteScope(ref writer, scope);
-        }
-        var records = message.LogRecords;
-        for (var i = 0; i < records.Count; i++)
-        {
-            writer.Tag(0x12);
-            WriteLogRecord(ref writer, records[i]);
-        }
-        if (message.SchemaUrl.Length != 0)
-        {
-            writer.Tag(0x1A);
-            writer.String(message.SchemaUrl);
-        }
-    }
+    private static void WriteScopeLogs(ref ProtoWriter writer, ScopeLogs message) =>
+        WriteGroup(ref writer, message.Scope, &WriteScope, message.LogRecords, &WriteLogRecord, message.SchemaUrl);
 
     private static int MeasureLogRecord(LogRecord message, SizeCache cache)
     {
@@ -77,7 +25,7 @@ public static partial class OtlpProtobuf
         if (message.SeverityNumber != SeverityNumber.Unspecified) size += 1 + ProtoWriter.Int32Size((int)message.SeverityNumber);
         if (message.SeverityText.Length != 0) size += StringField(message.SeverityText, cache);
         if (message.Body is { } body) size += 1 + Delimited(MeasureAnyValue(body, cache));
-        size += MeasureKeyValues(message.Attributes, cache);
+        size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
         if (message.DroppedAttributesCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedAttributesCount);
         if (message.Flags != 0) size += 1 + 4;
         if (message.TraceId.Length != 0) size += BytesField(message.TraceId);
@@ -110,7 +58,7 @@ public static partial class OtlpProtobuf
             writer.Tag(0x2A);
             WriteAnyValue(ref writer, body);
         }
-        WriteKeyValues(ref writer, 0x32, message.Attributes);
+        WriteRepeated(ref writer, 0x32, message.Attributes, &WriteKeyValue);
         if (message.DroppedAttributesCount != 0)
         {
             writer.Tag(0x38);

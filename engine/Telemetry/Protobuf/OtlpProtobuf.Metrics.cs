@@ -1,74 +1,21 @@
-using Google.Protobuf.Collections;
 using OtelAi.Proto.Metrics.V1;
 
 namespace OtelAi.Engine.Telemetry;
 
 // opentelemetry/proto/metrics/v1/metrics.proto.
-public static partial class OtlpProtobuf
+public static unsafe partial class OtlpProtobuf
 {
-    private static int MeasureResourceMetrics(ResourceMetrics message, SizeCache cache)
-    {
-        var slot = cache.Reserve();
-        var size = 0;
-        if (message.Resource is { } resource) size += 1 + Delimited(MeasureResource(resource, cache));
-        var scopes = message.ScopeMetrics;
-        for (var i = 0; i < scopes.Count; i++) size += 1 + Delimited(MeasureScopeMetrics(scopes[i], cache));
-        if (message.SchemaUrl.Length != 0) size += StringField(message.SchemaUrl, cache);
-        return cache.Set(slot, size);
-    }
+    private static int MeasureResourceMetrics(ResourceMetrics message, SizeCache cache) =>
+        MeasureGroup(message.Resource, &MeasureResource, message.ScopeMetrics, &MeasureScopeMetrics, message.SchemaUrl, cache);
 
-    private static void WriteResourceMetrics(ref ProtoWriter writer, ResourceMetrics message)
-    {
-        writer.Length();
-        if (message.Resource is { } resource)
-        {
-            writer.Tag(0x0A);
-            WriteResource(ref writer, resource);
-        }
-        var scopes = message.ScopeMetrics;
-        for (var i = 0; i < scopes.Count; i++)
-        {
-            writer.Tag(0x12);
-            WriteScopeMetrics(ref writer, scopes[i]);
-        }
-        if (message.SchemaUrl.Length != 0)
-        {
-            writer.Tag(0x1A);
-            writer.String(message.SchemaUrl);
-        }
-    }
+    private static void WriteResourceMetrics(ref ProtoWriter writer, ResourceMetrics message) =>
+        WriteGroup(ref writer, message.Resource, &WriteResource, message.ScopeMetrics, &WriteScopeMetrics, message.SchemaUrl);
 
-    private static int MeasureScopeMetrics(ScopeMetrics message, SizeCache cache)
-    {
-        var slot = cache.Reserve();
-        var size = 0;
-        if (message.Scope is { } scope) size += 1 + Delimited(MeasureScope(scope, cache));
-        var metrics = message.Metrics;
-        for (var i = 0; i < metrics.Count; i++) size += 1 + Delimited(MeasureMetric(metrics[i], cache));
-        if (message.SchemaUrl.Length != 0) size += StringField(message.SchemaUrl, cache);
-        return cache.Set(slot, size);
-    }
+    private static int MeasureScopeMetrics(ScopeMetrics message, SizeCache cache) =>
+        MeasureGroup(message.Scope, &MeasureScope, message.Metrics, &MeasureMetric, message.SchemaUrl, cache);
 
-    private static void WriteScopeMetrics(ref ProtoWriter writer, ScopeMetrics message)
-    {
-        writer.Length();
-        if (message.Scope is { } scope)
-        {
-            writer.Tag(0x0A);
-            WriteScope(ref writer, scope);
-        }
-        var metrics = message.Metrics;
-        for (var i = 0; i < metrics.Count; i++)
-        {
-            writer.Tag(0x12);
-            WriteMetric(ref writer, metrics[i]);
-        }
-        if (message.SchemaUrl.Length != 0)
-        {
-            writer.Tag(0x1A);
-            writer.String(message.SchemaUrl);
-        }
-    }
+    private static void WriteScopeMetrics(ref ProtoWriter writer, ScopeMetrics message) =>
+        WriteGroup(ref writer, message.Scope, &WriteScope, message.Metrics, &WriteMetric, message.SchemaUrl);
 
     private static int MeasureMetric(Metric message, SizeCache cache)
     {
@@ -86,7 +33,7 @@ public static partial class OtlpProtobuf
             Metric.DataOneofCase.Summary => 1 + Delimited(MeasureSummary(message.Summary, cache)),
             _ => 0,
         };
-        size += MeasureKeyValues(message.Metadata, cache);
+        size += MeasureRepeated(message.Metadata, cache, &MeasureKeyValue);
         return cache.Set(slot, size);
     }
 
@@ -131,42 +78,31 @@ public static partial class OtlpProtobuf
                 WriteSummary(ref writer, message.Summary);
                 break;
         }
-        WriteKeyValues(ref writer, 0x62, message.Metadata);
+        WriteRepeated(ref writer, 0x62, message.Metadata, &WriteKeyValue);
     }
 
-    private static int MeasureNumberDataPoints(RepeatedField<NumberDataPoint> points, SizeCache cache)
-    {
-        var size = 0;
-        for (var i = 0; i < points.Count; i++) size += 1 + Delimited(MeasureNumberDataPoint(points[i], cache));
-        return size;
-    }
+    private static int MeasureGauge(Gauge message, SizeCache cache) =>
+        MeasureListMessage(message.DataPoints, cache, &MeasureNumberDataPoint);
 
-    private static void WriteNumberDataPoints(ref ProtoWriter writer, RepeatedField<NumberDataPoint> points)
-    {
-        for (var i = 0; i < points.Count; i++)
-        {
-            writer.Tag(0x0A);
-            WriteNumberDataPoint(ref writer, points[i]);
-        }
-    }
+    private static void WriteGauge(ref ProtoWriter writer, Gauge message) =>
+        WriteListMessage(ref writer, message.DataPoints, &WriteNumberDataPoint);
 
-    private static int MeasureGauge(Gauge message, SizeCache cache)
-    {
-        var slot = cache.Reserve();
-        return cache.Set(slot, MeasureNumberDataPoints(message.DataPoints, cache));
-    }
+    // Sum, Histogram and ExponentialHistogram all carry aggregation_temporality as field 2.
+    private static int TemporalityField(AggregationTemporality value) =>
+        value == AggregationTemporality.Unspecified ? 0 : 1 + ProtoWriter.Int32Size((int)value);
 
-    private static void WriteGauge(ref ProtoWriter writer, Gauge message)
+    private static void WriteTemporality(ref ProtoWriter writer, AggregationTemporality value)
     {
-        writer.Length();
-        WriteNumberDataPoints(ref writer, message.DataPoints);
+        if (value == AggregationTemporality.Unspecified) return;
+        writer.Tag(0x10);
+        writer.Int32((int)value);
     }
 
     private static int MeasureSum(Sum message, SizeCache cache)
     {
         var slot = cache.Reserve();
-        var size = MeasureNumberDataPoints(message.DataPoints, cache);
-        if (message.AggregationTemporality != AggregationTemporality.Unspecified) size += 1 + ProtoWriter.Int32Size((int)message.AggregationTemporality);
+        var size = MeasureRepeated(message.DataPoints, cache, &MeasureNumberDataPoint);
+        size += TemporalityField(message.AggregationTemporality);
         if (message.IsMonotonic) size += 2;
         return cache.Set(slot, size);
     }
@@ -174,12 +110,8 @@ public static partial class OtlpProtobuf
     private static void WriteSum(ref ProtoWriter writer, Sum message)
     {
         writer.Length();
-        WriteNumberDataPoints(ref writer, message.DataPoints);
-        if (message.AggregationTemporality != AggregationTemporality.Unspecified)
-        {
-            writer.Tag(0x10);
-            writer.Int32((int)message.AggregationTemporality);
-        }
+        WriteRepeated(ref writer, 0x0A, message.DataPoints, &WriteNumberDataPoint);
+        WriteTemporality(ref writer, message.AggregationTemporality);
         if (message.IsMonotonic)
         {
             writer.Tag(0x18);
@@ -190,90 +122,38 @@ public static partial class OtlpProtobuf
     private static int MeasureHistogram(Histogram message, SizeCache cache)
     {
         var slot = cache.Reserve();
-        var size = 0;
-        var points = message.DataPoints;
-        for (var i = 0; i < points.Count; i++) size += 1 + Delimited(MeasureHistogramDataPoint(points[i], cache));
-        if (message.AggregationTemporality != AggregationTemporality.Unspecified) size += 1 + ProtoWriter.Int32Size((int)message.AggregationTemporality);
+        var size = MeasureRepeated(message.DataPoints, cache, &MeasureHistogramDataPoint);
+        size += TemporalityField(message.AggregationTemporality);
         return cache.Set(slot, size);
     }
 
     private static void WriteHistogram(ref ProtoWriter writer, Histogram message)
     {
         writer.Length();
-        var points = message.DataPoints;
-        for (var i = 0; i < points.Count; i++)
-        {
-            writer.Tag(0x0A);
-            WriteHistogramDataPoint(ref writer, points[i]);
-        }
-        if (message.AggregationTemporality != AggregationTemporality.Unspecified)
-        {
-            writer.Tag(0x10);
-            writer.Int32((int)message.AggregationTemporality);
-        }
+        WriteRepeated(ref writer, 0x0A, message.DataPoints, &WriteHistogramDataPoint);
+        WriteTemporality(ref writer, message.AggregationTemporality);
     }
 
     private static int MeasureExponentialHistogram(ExponentialHistogram message, SizeCache cache)
     {
         var slot = cache.Reserve();
-        var size = 0;
-        var points = message.DataPoints;
-        for (var i = 0; i < points.Count; i++) size += 1 + Delimited(MeasureExponentialHistogramDataPoint(points[i], cache));
-        if (message.AggregationTemporality != AggregationTemporality.Unspecified) size += 1 + ProtoWriter.Int32Size((int)message.AggregationTemporality);
+        var size = MeasureRepeated(message.DataPoints, cache, &MeasureExponentialHistogramDataPoint);
+        size += TemporalityField(message.AggregationTemporality);
         return cache.Set(slot, size);
     }
 
     private static void WriteExponentialHistogram(ref ProtoWriter writer, ExponentialHistogram message)
     {
         writer.Length();
-        var points = message.DataPoints;
-        for (var i = 0; i < points.Count; i++)
-        {
-            writer.Tag(0x0A);
-            WriteExponentialHistogramDataPoint(ref writer, points[i]);
-        }
-        if (message.AggregationTemporality != AggregationTemporality.Unspecified)
-        {
-            writer.Tag(0x10);
-            writer.Int32((int)message.AggregationTemporality);
-        }
+        WriteRepeated(ref writer, 0x0A, message.DataPoints, &WriteExponentialHistogramDataPoint);
+        WriteTemporality(ref writer, message.AggregationTemporality);
     }
 
-    private static int MeasureSummary(Summary message, SizeCache cache)
-    {
-        var slot = cache.Reserve();
-        var size = 0;
-        var points = message.DataPoints;
-        for (var i = 0; i < points.Count; i++) size += 1 + Delimited(MeasureSummaryDataPoint(points[i], cache));
-        return cache.Set(slot, size);
-    }
+    private static int MeasureSummary(Summary message, SizeCache cache) =>
+        MeasureListMessage(message.DataPoints, cache, &MeasureSummaryDataPoint);
 
-    private static void WriteSummary(ref ProtoWriter writer, Summary message)
-    {
-        writer.Length();
-        var points = message.DataPoints;
-        for (var i = 0; i < points.Count; i++)
-        {
-            writer.Tag(0x0A);
-            WriteSummaryDataPoint(ref writer, points[i]);
-        }
-    }
-
-    private static int MeasureExemplars(RepeatedField<Exemplar> exemplars, SizeCache cache)
-    {
-        var size = 0;
-        for (var i = 0; i < exemplars.Count; i++) size += 1 + Delimited(MeasureExemplar(exemplars[i], cache));
-        return size;
-    }
-
-    private static void WriteExemplars(ref ProtoWriter writer, byte tag, RepeatedField<Exemplar> exemplars)
-    {
-        for (var i = 0; i < exemplars.Count; i++)
-        {
-            writer.Tag(tag);
-            WriteExemplar(ref writer, exemplars[i]);
-        }
-    }
+    private static void WriteSummary(ref ProtoWriter writer, Summary message) =>
+        WriteListMessage(ref writer, message.DataPoints, &WriteSummaryDataPoint);
 
     private static int MeasureNumberDataPoint(NumberDataPoint message, SizeCache cache)
     {
@@ -282,8 +162,8 @@ public static partial class OtlpProtobuf
         if (message.StartTimeUnixNano != 0) size += 9;
         if (message.TimeUnixNano != 0) size += 9;
         if (message.ValueCase != NumberDataPoint.ValueOneofCase.None) size += 9;
-        size += MeasureExemplars(message.Exemplars, cache);
-        size += MeasureKeyValues(message.Attributes, cache);
+        size += MeasureRepeated(message.Exemplars, cache, &MeasureExemplar);
+        size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
         if (message.Flags != 0) size += 1 + ProtoWriter.VarintSize(message.Flags);
         return cache.Set(slot, size);
     }
@@ -306,13 +186,13 @@ public static partial class OtlpProtobuf
             writer.Tag(0x21);
             writer.Double(message.AsDouble);
         }
-        WriteExemplars(ref writer, 0x2A, message.Exemplars);
+        WriteRepeated(ref writer, 0x2A, message.Exemplars, &WriteExemplar);
         if (message.ValueCase == NumberDataPoint.ValueOneofCase.AsInt)
         {
             writer.Tag(0x31);
             writer.Fixed64((ulong)message.AsInt);
         }
-        WriteKeyValues(ref writer, 0x3A, message.Attributes);
+        WriteRepeated(ref writer, 0x3A, message.Attributes, &WriteKeyValue);
         if (message.Flags != 0)
         {
             writer.Tag(0x40);
@@ -330,8 +210,8 @@ public static partial class OtlpProtobuf
         if (message.HasSum) size += 9;
         size += PackedFixed64Field(message.BucketCounts.Count);
         size += PackedFixed64Field(message.ExplicitBounds.Count);
-        size += MeasureExemplars(message.Exemplars, cache);
-        size += MeasureKeyValues(message.Attributes, cache);
+        size += MeasureRepeated(message.Exemplars, cache, &MeasureExemplar);
+        size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
         if (message.Flags != 0) size += 1 + ProtoWriter.VarintSize(message.Flags);
         if (message.HasMin) size += 9;
         if (message.HasMax) size += 9;
@@ -363,8 +243,8 @@ public static partial class OtlpProtobuf
         }
         WritePackedFixed64(ref writer, 0x32, message.BucketCounts);
         WritePackedDouble(ref writer, 0x3A, message.ExplicitBounds);
-        WriteExemplars(ref writer, 0x42, message.Exemplars);
-        WriteKeyValues(ref writer, 0x4A, message.Attributes);
+        WriteRepeated(ref writer, 0x42, message.Exemplars, &WriteExemplar);
+        WriteRepeated(ref writer, 0x4A, message.Attributes, &WriteKeyValue);
         if (message.Flags != 0)
         {
             writer.Tag(0x50);
@@ -385,7 +265,7 @@ public static partial class OtlpProtobuf
     private static int MeasureExponentialHistogramDataPoint(ExponentialHistogramDataPoint message, SizeCache cache)
     {
         var slot = cache.Reserve();
-        var size = MeasureKeyValues(message.Attributes, cache);
+        var size = MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
         if (message.StartTimeUnixNano != 0) size += 9;
         if (message.TimeUnixNano != 0) size += 9;
         if (message.Count != 0) size += 9;
@@ -395,7 +275,7 @@ public static partial class OtlpProtobuf
         if (message.Positive is { } positive) size += 1 + Delimited(MeasureBuckets(positive, cache));
         if (message.Negative is { } negative) size += 1 + Delimited(MeasureBuckets(negative, cache));
         if (message.Flags != 0) size += 1 + ProtoWriter.VarintSize(message.Flags);
-        size += MeasureExemplars(message.Exemplars, cache);
+        size += MeasureRepeated(message.Exemplars, cache, &MeasureExemplar);
         if (message.HasMin) size += 9;
         if (message.HasMax) size += 9;
         if (message.ZeroThreshold != 0) size += 9;
@@ -405,7 +285,7 @@ public static partial class OtlpProtobuf
     private static void WriteExponentialHistogramDataPoint(ref ProtoWriter writer, ExponentialHistogramDataPoint message)
     {
         writer.Length();
-        WriteKeyValues(ref writer, 0x0A, message.Attributes);
+        WriteRepeated(ref writer, 0x0A, message.Attributes, &WriteKeyValue);
         if (message.StartTimeUnixNano != 0)
         {
             writer.Tag(0x11);
@@ -451,7 +331,7 @@ public static partial class OtlpProtobuf
             writer.Tag(0x50);
             writer.Varint(message.Flags);
         }
-        WriteExemplars(ref writer, 0x5A, message.Exemplars);
+        WriteRepeated(ref writer, 0x5A, message.Exemplars, &WriteExemplar);
         if (message.HasMin)
         {
             writer.Tag(0x61);
@@ -510,9 +390,8 @@ public static partial class OtlpProtobuf
         if (message.TimeUnixNano != 0) size += 9;
         if (message.Count != 0) size += 9;
         if (message.Sum != 0) size += 9;
-        var quantiles = message.QuantileValues;
-        for (var i = 0; i < quantiles.Count; i++) size += 1 + Delimited(MeasureValueAtQuantile(quantiles[i], cache));
-        size += MeasureKeyValues(message.Attributes, cache);
+        size += MeasureRepeated(message.QuantileValues, cache, &MeasureValueAtQuantile);
+        size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
         if (message.Flags != 0) size += 1 + ProtoWriter.VarintSize(message.Flags);
         return cache.Set(slot, size);
     }
@@ -540,13 +419,8 @@ public static partial class OtlpProtobuf
             writer.Tag(0x29);
             writer.Double(message.Sum);
         }
-        var quantiles = message.QuantileValues;
-        for (var i = 0; i < quantiles.Count; i++)
-        {
-            writer.Tag(0x32);
-            WriteValueAtQuantile(ref writer, quantiles[i]);
-        }
-        WriteKeyValues(ref writer, 0x3A, message.Attributes);
+        WriteRepeated(ref writer, 0x32, message.QuantileValues, &WriteValueAtQuantile);
+        WriteRepeated(ref writer, 0x3A, message.Attributes, &WriteKeyValue);
         if (message.Flags != 0)
         {
             writer.Tag(0x40);
@@ -586,7 +460,7 @@ public static partial class OtlpProtobuf
         if (message.ValueCase != Exemplar.ValueOneofCase.None) size += 9;
         if (message.SpanId.Length != 0) size += BytesField(message.SpanId);
         if (message.TraceId.Length != 0) size += BytesField(message.TraceId);
-        size += MeasureKeyValues(message.FilteredAttributes, cache);
+        size += MeasureRepeated(message.FilteredAttributes, cache, &MeasureKeyValue);
         return cache.Set(slot, size);
     }
 
@@ -618,6 +492,6 @@ public static partial class OtlpProtobuf
             writer.Tag(0x31);
             writer.Fixed64((ulong)message.AsInt);
         }
-        WriteKeyValues(ref writer, 0x3A, message.FilteredAttributes);
+        WriteRepeated(ref writer, 0x3A, message.FilteredAttributes, &WriteKeyValue);
     }
 }

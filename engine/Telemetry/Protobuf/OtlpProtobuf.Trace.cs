@@ -3,71 +3,19 @@ using OtelAi.Proto.Trace.V1;
 namespace OtelAi.Engine.Telemetry;
 
 // opentelemetry/proto/trace/v1/trace.proto.
-public static partial class OtlpProtobuf
+public static unsafe partial class OtlpProtobuf
 {
-    private static int MeasureResourceSpans(ResourceSpans message, SizeCache cache)
-    {
-        var slot = cache.Reserve();
-        var size = 0;
-        if (message.Resource is { } resource) size += 1 + Delimited(MeasureResource(resource, cache));
-        var scopes = message.ScopeSpans;
-        for (var i = 0; i < scopes.Count; i++) size += 1 + Delimited(MeasureScopeSpans(scopes[i], cache));
-        if (message.SchemaUrl.Length != 0) size += StringField(message.SchemaUrl, cache);
-        return cache.Set(slot, size);
-    }
+    private static int MeasureResourceSpans(ResourceSpans message, SizeCache cache) =>
+        MeasureGroup(message.Resource, &MeasureResource, message.ScopeSpans, &MeasureScopeSpans, message.SchemaUrl, cache);
 
-    private static void WriteResourceSpans(ref ProtoWriter writer, ResourceSpans message)
-    {
-        writer.Length();
-        if (message.Resource is { } resource)
-        {
-            writer.Tag(0x0A);
-            WriteResource(ref writer, resource);
-        }
-        var scopes = message.ScopeSpans;
-        for (var i = 0; i < scopes.Count; i++)
-        {
-            writer.Tag(0x12);
-            WriteScopeSpans(ref writer, scopes[i]);
-        }
-        if (message.SchemaUrl.Length != 0)
-        {
-            writer.Tag(0x1A);
-            writer.String(message.SchemaUrl);
-        }
-    }
+    private static void WriteResourceSpans(ref ProtoWriter writer, ResourceSpans message) =>
+        WriteGroup(ref writer, message.Resource, &WriteResource, message.ScopeSpans, &WriteScopeSpans, message.SchemaUrl);
 
-    private static int MeasureScopeSpans(ScopeSpans message, SizeCache cache)
-    {
-        var slot = cache.Reserve();
-        var size = 0;
-        if (message.Scope is { } scope) size += 1 + Delimited(MeasureScope(scope, cache));
-        var spans = message.Spans;
-        for (var i = 0; i < spans.Count; i++) size += 1 + Delimited(MeasureSpan(spans[i], cache));
-        if (message.SchemaUrl.Length != 0) size += StringField(message.SchemaUrl, cache);
-        return cache.Set(slot, size);
-    }
+    private static int MeasureScopeSpans(ScopeSpans message, SizeCache cache) =>
+        MeasureGroup(message.Scope, &MeasureScope, message.Spans, &MeasureSpan, message.SchemaUrl, cache);
 
-    private static void WriteScopeSpans(ref ProtoWriter writer, ScopeSpans message)
-    {
-        writer.Length();
-        if (message.Scope is { } scope)
-        {
-            writer.Tag(0x0A);
-            WriteScope(ref writer, scope);
-        }
-        var spans = message.Spans;
-        for (var i = 0; i < spans.Count; i++)
-        {
-            writer.Tag(0x12);
-            WriteSpan(ref writer, spans[i]);
-        }
-        if (message.SchemaUrl.Length != 0)
-        {
-            writer.Tag(0x1A);
-            writer.String(message.SchemaUrl);
-        }
-    }
+    private static void WriteScopeSpans(ref ProtoWriter writer, ScopeSpans message) =>
+        WriteGroup(ref writer, message.Scope, &WriteScope, message.Spans, &WriteSpan, message.SchemaUrl);
 
     private static int MeasureSpan(Span message, SizeCache cache)
     {
@@ -81,13 +29,11 @@ public static partial class OtlpProtobuf
         if (message.Kind != Span.Types.SpanKind.Unspecified) size += 1 + ProtoWriter.Int32Size((int)message.Kind);
         if (message.StartTimeUnixNano != 0) size += 9;
         if (message.EndTimeUnixNano != 0) size += 9;
-        size += MeasureKeyValues(message.Attributes, cache);
+        size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
         if (message.DroppedAttributesCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedAttributesCount);
-        var events = message.Events;
-        for (var i = 0; i < events.Count; i++) size += 1 + Delimited(MeasureEvent(events[i], cache));
+        size += MeasureRepeated(message.Events, cache, &MeasureEvent);
         if (message.DroppedEventsCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedEventsCount);
-        var links = message.Links;
-        for (var i = 0; i < links.Count; i++) size += 1 + Delimited(MeasureLink(links[i], cache));
+        size += MeasureRepeated(message.Links, cache, &MeasureLink);
         if (message.DroppedLinksCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedLinksCount);
         if (message.Status is { } status) size += 1 + Delimited(MeasureStatus(status, cache));
         if (message.Flags != 0) size += 2 + 4;
@@ -137,29 +83,19 @@ public static partial class OtlpProtobuf
             writer.Tag(0x41);
             writer.Fixed64(message.EndTimeUnixNano);
         }
-        WriteKeyValues(ref writer, 0x4A, message.Attributes);
+        WriteRepeated(ref writer, 0x4A, message.Attributes, &WriteKeyValue);
         if (message.DroppedAttributesCount != 0)
         {
             writer.Tag(0x50);
             writer.Varint(message.DroppedAttributesCount);
         }
-        var events = message.Events;
-        for (var i = 0; i < events.Count; i++)
-        {
-            writer.Tag(0x5A);
-            WriteEvent(ref writer, events[i]);
-        }
+        WriteRepeated(ref writer, 0x5A, message.Events, &WriteEvent);
         if (message.DroppedEventsCount != 0)
         {
             writer.Tag(0x60);
             writer.Varint(message.DroppedEventsCount);
         }
-        var links = message.Links;
-        for (var i = 0; i < links.Count; i++)
-        {
-            writer.Tag(0x6A);
-            WriteLink(ref writer, links[i]);
-        }
+        WriteRepeated(ref writer, 0x6A, message.Links, &WriteLink);
         if (message.DroppedLinksCount != 0)
         {
             writer.Tag(0x70);
@@ -184,7 +120,7 @@ public static partial class OtlpProtobuf
         var size = 0;
         if (message.TimeUnixNano != 0) size += 9;
         if (message.Name.Length != 0) size += StringField(message.Name, cache);
-        size += MeasureKeyValues(message.Attributes, cache);
+        size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
         if (message.DroppedAttributesCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedAttributesCount);
         return cache.Set(slot, size);
     }
@@ -202,7 +138,7 @@ public static partial class OtlpProtobuf
             writer.Tag(0x12);
             writer.String(message.Name);
         }
-        WriteKeyValues(ref writer, 0x1A, message.Attributes);
+        WriteRepeated(ref writer, 0x1A, message.Attributes, &WriteKeyValue);
         if (message.DroppedAttributesCount != 0)
         {
             writer.Tag(0x20);
@@ -217,7 +153,7 @@ public static partial class OtlpProtobuf
         if (message.TraceId.Length != 0) size += BytesField(message.TraceId);
         if (message.SpanId.Length != 0) size += BytesField(message.SpanId);
         if (message.TraceState.Length != 0) size += StringField(message.TraceState, cache);
-        size += MeasureKeyValues(message.Attributes, cache);
+        size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
         if (message.DroppedAttributesCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedAttributesCount);
         if (message.Flags != 0) size += 1 + 4;
         return cache.Set(slot, size);
@@ -241,7 +177,7 @@ public static partial class OtlpProtobuf
             writer.Tag(0x1A);
             writer.String(message.TraceState);
         }
-        WriteKeyValues(ref writer, 0x22, message.Attributes);
+        WriteRepeated(ref writer, 0x22, message.Attributes, &WriteKeyValue);
         if (message.DroppedAttributesCount != 0)
         {
             writer.Tag(0x28);

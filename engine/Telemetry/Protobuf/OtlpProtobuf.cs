@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Google.Protobuf;
@@ -23,97 +24,134 @@ public static partial class OtlpProtobuf
 {
     internal const string ChangedSinceMeasure = "the request changed between OtlpProtobuf.Measure and Write";
 
-    public static int Measure(ExportTraceServiceRequest request, SizeCache cache)
-    {
-        cache.Reset();
-        var size = 0;
-        var resources = request.ResourceSpans;
-        for (var i = 0; i < resources.Count; i++) size += 1 + ProtoWriter.Delimited(MeasureResourceSpans(resources[i], cache));
-        cache.Complete(size);
-        return size;
-    }
+    public static unsafe int Measure(ExportTraceServiceRequest request, SizeCache cache) =>
+        MeasureRequest(request.ResourceSpans, cache, &MeasureResourceSpans);
 
-    public static int Measure(ExportMetricsServiceRequest request, SizeCache cache)
-    {
-        cache.Reset();
-        var size = 0;
-        var resources = request.ResourceMetrics;
-        for (var i = 0; i < resources.Count; i++) size += 1 + ProtoWriter.Delimited(MeasureResourceMetrics(resources[i], cache));
-        cache.Complete(size);
-        return size;
-    }
+    public static unsafe int Measure(ExportMetricsServiceRequest request, SizeCache cache) =>
+        MeasureRequest(request.ResourceMetrics, cache, &MeasureResourceMetrics);
 
-    public static int Measure(ExportLogsServiceRequest request, SizeCache cache)
-    {
-        cache.Reset();
-        var size = 0;
-        var resources = request.ResourceLogs;
-        for (var i = 0; i < resources.Count; i++) size += 1 + ProtoWriter.Delimited(MeasureResourceLogs(resources[i], cache));
-        cache.Complete(size);
-        return size;
-    }
+    public static unsafe int Measure(ExportLogsServiceRequest request, SizeCache cache) =>
+        MeasureRequest(request.ResourceLogs, cache, &MeasureResourceLogs);
 
     /// <summary>Writes <paramref name="request"/> as measured into <paramref name="cache"/>; fills <c>cache.TotalSize</c> bytes.</summary>
-    public static void Write(ExportTraceServiceRequest request, SizeCache cache, Span<byte> destination)
+    public static unsafe void Write(ExportTraceServiceRequest request, SizeCache cache, Span<byte> destination) =>
+        WriteRequest(request.ResourceSpans, cache, destination, &WriteResourceSpans);
+
+    /// <summary>Writes <paramref name="request"/> as measured into <paramref name="cache"/>; fills <c>cache.TotalSize</c> bytes.</summary>
+    public static unsafe void Write(ExportMetricsServiceRequest request, SizeCache cache, Span<byte> destination) =>
+        WriteRequest(request.ResourceMetrics, cache, destination, &WriteResourceMetrics);
+
+    /// <summary>Writes <paramref name="request"/> as measured into <paramref name="cache"/>; fills <c>cache.TotalSize</c> bytes.</summary>
+    public static unsafe void Write(ExportLogsServiceRequest request, SizeCache cache, Span<byte> destination) =>
+        WriteRequest(request.ResourceLogs, cache, destination, &WriteResourceLogs);
+
+    // The three export requests are one repeated field 1 of resource groups.
+    private static unsafe int MeasureRequest<T>(RepeatedField<T> resources, SizeCache cache, delegate*<T, SizeCache, int> measure)
+        where T : class
     {
-        var writer = Begin(cache, destination);
+        cache.Reset();
+        var size = MeasureRepeated(resources, cache, measure);
+        cache.Complete(size);
+        return size;
+    }
+
+    private static unsafe void WriteRequest<T>(RepeatedField<T> resources, SizeCache cache, Span<byte> destination, delegate*<ref ProtoWriter, T, void> write)
+        where T : class
+    {
+        if (destination.Length < cache.TotalSize)
+            throw new ArgumentException($"destination holds {destination.Length} bytes; the request needs {cache.TotalSize}", nameof(destination));
+        var writer = new ProtoWriter(destination[..cache.TotalSize], cache.Entries);
         try
         {
-            var resources = request.ResourceSpans;
-            for (var i = 0; i < resources.Count; i++)
-            {
-                writer.Tag(0x0A);
-                WriteResourceSpans(ref writer, resources[i]);
-            }
+            WriteRepeated(ref writer, 0x0A, resources, write);
         }
         catch (Exception ex) when (ex is IndexOutOfRangeException or ArgumentException)
         {
             // Sizes read out of step with the tree: the request was changed after Measure.
             throw new InvalidOperationException(ChangedSinceMeasure, ex);
         }
-        End(ref writer, cache);
+        // A mismatch means the request was changed between Measure and Write: fail rather than send a corrupt message.
+        if (writer.Position != cache.TotalSize || writer.SizesRead != cache.Count)
+            throw new InvalidOperationException(ChangedSinceMeasure);
     }
 
-    /// <summary>Writes <paramref name="request"/> as measured into <paramref name="cache"/>; fills <c>cache.TotalSize</c> bytes.</summary>
-    public static void Write(ExportMetricsServiceRequest request, SizeCache cache, Span<byte> destination)
+    /// <summary>
+    /// Size of a repeated message field: per element a tag, a length prefix and the element. Every repeated message
+    /// field this serializer writes has a field number of 15 or less, so its tag is one byte (<see cref="WriteRepeated"/> asserts it).
+    /// Function pointers rather than delegates: no allocation and no delegate dispatch on the hot path.
+    /// </summary>
+    private static unsafe int MeasureRepeated<T>(RepeatedField<T> items, SizeCache cache, delegate*<T, SizeCache, int> measure)
+        where T : class
     {
-        var writer = Begin(cache, destination);
-        try
-        {
-            var resources = request.ResourceMetrics;
-            for (var i = 0; i < resources.Count; i++)
-            {
-                writer.Tag(0x0A);
-                WriteResourceMetrics(ref writer, resources[i]);
-            }
-        }
-        catch (Exception ex) when (ex is IndexOutOfRangeException or ArgumentException)
-        {
-            // Sizes read out of step with the tree: the request was changed after Measure.
-            throw new InvalidOperationException(ChangedSinceMeasure, ex);
-        }
-        End(ref writer, cache);
+        var size = 0;
+        for (var i = 0; i < items.Count; i++) size += 1 + Delimited(measure(items[i], cache));
+        return size;
     }
 
-    /// <summary>Writes <paramref name="request"/> as measured into <paramref name="cache"/>; fills <c>cache.TotalSize</c> bytes.</summary>
-    public static void Write(ExportLogsServiceRequest request, SizeCache cache, Span<byte> destination)
+    /// <summary>Writes a repeated message field measured by <see cref="MeasureRepeated"/>, each element under the one-byte <paramref name="tag"/>.</summary>
+    private static unsafe void WriteRepeated<T>(ref ProtoWriter writer, byte tag, RepeatedField<T> items, delegate*<ref ProtoWriter, T, void> write)
+        where T : class
     {
-        var writer = Begin(cache, destination);
-        try
+        Debug.Assert(tag < 0x80, "MeasureRepeated counts one byte per tag");
+        for (var i = 0; i < items.Count; i++)
         {
-            var resources = request.ResourceLogs;
-            for (var i = 0; i < resources.Count; i++)
-            {
-                writer.Tag(0x0A);
-                WriteResourceLogs(ref writer, resources[i]);
-            }
+            writer.Tag(tag);
+            write(ref writer, items[i]);
         }
-        catch (Exception ex) when (ex is IndexOutOfRangeException or ArgumentException)
+    }
+
+    /// <summary>A message whose only field is repeated message field 1 (ArrayValue, KeyValueList, Gauge, Summary).</summary>
+    private static unsafe int MeasureListMessage<T>(RepeatedField<T> items, SizeCache cache, delegate*<T, SizeCache, int> measure)
+        where T : class
+    {
+        var slot = cache.Reserve();
+        return cache.Set(slot, MeasureRepeated(items, cache, measure));
+    }
+
+    private static unsafe void WriteListMessage<T>(ref ProtoWriter writer, RepeatedField<T> items, delegate*<ref ProtoWriter, T, void> write)
+        where T : class
+    {
+        writer.Length();
+        WriteRepeated(ref writer, 0x0A, items, write);
+    }
+
+    /// <summary>
+    /// Resource{Spans,Metrics,Logs} and Scope{Spans,Metrics,Logs} share one layout: field 1 the resource or scope
+    /// (a message), field 2 the repeated scope groups or items, field 3 schema_url.
+    /// </summary>
+    private static unsafe int MeasureGroup<THead, TItem>(
+        THead? head, delegate*<THead, SizeCache, int> measureHead,
+        RepeatedField<TItem> items, delegate*<TItem, SizeCache, int> measureItem,
+        string schemaUrl, SizeCache cache)
+        where THead : class where TItem : class
+    {
+        var slot = cache.Reserve();
+        var size = 0;
+        if (head is not null) size += 1 + Delimited(measureHead(head, cache));
+        size += MeasureRepeated(items, cache, measureItem);
+        if (schemaUrl.Length != 0) size += StringField(schemaUrl, cache);
+        return cache.Set(slot, size);
+    }
+
+    private static unsafe void WriteGroup<THead, TItem>(
+        ref ProtoWriter writer,
+        THead? head, delegate*<ref ProtoWriter, THead, void> writeHead,
+        RepeatedField<TItem> items, delegate*<ref ProtoWriter, TItem, void> writeItem,
+        string schemaUrl)
+        where THead : class where TItem : class
+    {
+        writer.Length();
+        if (head is not null)
         {
-            // Sizes read out of step with the tree: the request was changed after Measure.
-            throw new InvalidOperationException(ChangedSinceMeasure, ex);
+            writer.Tag(0x0A);
+            writeHead(ref writer, head);
         }
-        End(ref writer, cache);
+        WriteRepeated(ref writer, 0x12, items, writeItem);
+        if (schemaUrl.Length != 0)
+        {
+            writer.Tag(0x1A);
+            writer.String(schemaUrl);
+        }
     }
 
     /// <summary>
@@ -165,20 +203,6 @@ public static partial class OtlpProtobuf
         var bytes = new byte[measured.Size];
         measured.WriteTo(bytes);
         return bytes;
-    }
-
-    private static ProtoWriter Begin(SizeCache cache, Span<byte> destination)
-    {
-        if (destination.Length < cache.TotalSize)
-            throw new ArgumentException($"destination holds {destination.Length} bytes; the request needs {cache.TotalSize}", nameof(destination));
-        return new ProtoWriter(destination[..cache.TotalSize], cache.Entries);
-    }
-
-    // A mismatch means the request was changed between Measure and Write: fail rather than send a corrupt message.
-    private static void End(ref ProtoWriter writer, SizeCache cache)
-    {
-        if (writer.Position != cache.TotalSize || writer.SizesRead != cache.Count)
-            throw new InvalidOperationException(ChangedSinceMeasure);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
