@@ -32,14 +32,30 @@ internal readonly ref struct HttpRequestEvent
     public int PeerFamily => _r[56];
     public int EndReason => _r[57];
 
-    public IPAddress? PeerAddress => PeerFamily switch
+    /// <summary>The peer address bytes (4 for AF_INET, 16 for AF_INET6), empty when unknown.</summary>
+    public ReadOnlySpan<byte> PeerAddressBytes => PeerFamily switch
     {
-        2 => new IPAddress(_r.Slice(64, 4)),
-        10 => new IPAddress(_r.Slice(64, 16)),
-        _ => null,
+        2 => _r.Slice(64, 4),
+        10 => _r.Slice(64, 16),
+        _ => [],
     };
 
-    public string Method => Terminated(_r.Slice(MethodOffset, MethodLength), stopAtPathEnd: false);
+    // The methods the probe recognises, as shared strings: no allocation per request.
+    private static readonly (byte[] Bytes, string Text)[] KnownMethods =
+        new[] { "GET", "POST", "PUT", "HEAD", "PATCH", "DELETE", "OPTIONS" }.Select(m => (Encoding.ASCII.GetBytes(m), m)).ToArray();
+
+    public string Method
+    {
+        get
+        {
+            var bytes = _r.Slice(MethodOffset, MethodLength);
+            var end = bytes.IndexOf((byte)0);
+            var raw = end >= 0 ? bytes[..end] : bytes;
+            foreach (var (known, text) in KnownMethods)
+                if (raw.SequenceEqual(known)) return text;
+            return Terminated(bytes, stopAtPathEnd: false);
+        }
+    }
 
     /// <summary>The request target up to the query or the end of the captured bytes.</summary>
     public string Path => Terminated(_r.Slice(PathOffset, PathLength), stopAtPathEnd: true);
@@ -60,11 +76,25 @@ internal sealed class RouteTemplates(IEnumerable<string> templates)
         .Select(t => (t, new Regex("^" + Regex.Replace(Regex.Escape(t), @"\\\{[^}]*}", "[^/]+") + "/?$", RegexOptions.CultureInvariant)))
         .ToArray();
 
+    // Paths repeat (the same endpoints are called again and again): remember each answer instead of running the
+    // regexes per request, up to a bound so that high-cardinality paths cannot grow it without limit.
+    private const int MaxRemembered = 4096;
+    private readonly Dictionary<string, string?> _matched = [];
+
     public string? Match(string path)
     {
+        if (_routes.Length == 0) return null;
+        if (_matched.TryGetValue(path, out var known)) return known;
+        string? route = null;
         foreach (var (template, pattern) in _routes)
-            if (pattern.IsMatch(path)) return template;
-        return null;
+            if (pattern.IsMatch(path))
+            {
+                route = template;
+                break;
+            }
+        if (_matched.Count >= MaxRemembered) _matched.Clear();
+        _matched[path] = route;
+        return route;
     }
 }
 
@@ -86,6 +116,8 @@ internal sealed class HttpRequestConverter(MonotonicClock clock, RouteTemplates 
     }
 
     private readonly Dictionary<(int Pid, string Method, string? Route, int Status), Series> _durations = [];
+    // Clients are few compared with requests: format each peer address once (bounded, like the route cache).
+    private readonly Dictionary<(int Length, UInt128 Bytes), string> _peers = [];
     private ulong _metricsStart;
 
     public bool TryAdd(ReadOnlySpan<byte> record, TelemetryBatch batch)
@@ -114,9 +146,9 @@ internal sealed class HttpRequestConverter(MonotonicClock clock, RouteTemplates 
         if (ev.Status != 0) a.Add(Kv("http.response.status_code", ev.Status));
         a.Add(Kv("network.protocol.name", "http"));
         a.Add(Kv("network.protocol.version", "1.1"));
-        if (ev.PeerAddress is { } peer)
+        if (PeerAddress(ev.PeerAddressBytes) is { } peer)
         {
-            a.Add(Kv("network.peer.address", peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4().ToString() : peer.ToString()));
+            a.Add(Kv("network.peer.address", peer));
             a.Add(Kv("network.peer.port", ev.PeerPort));
         }
         a.Add(Kv("http.request.size", (long)ev.BytesIn));
@@ -129,6 +161,21 @@ internal sealed class HttpRequestConverter(MonotonicClock clock, RouteTemplates 
         batch.Add(ev.Pid, span);
         if (durationMetric) Record(ev.Pid, method, route, ev.Status, (end - start) / 1e9);
         return true;
+    }
+
+    private string? PeerAddress(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty) return null;
+        Span<byte> padded = stackalloc byte[16];
+        padded.Clear();
+        bytes.CopyTo(padded);
+        var id = (bytes.Length, BinaryPrimitives.ReadUInt128LittleEndian(padded));
+        if (_peers.TryGetValue(id, out var text)) return text;
+        var address = new IPAddress(bytes);
+        text = address.IsIPv4MappedToIPv6 ? address.MapToIPv4().ToString() : address.ToString();
+        if (_peers.Count >= 4096) _peers.Clear();
+        _peers[id] = text;
+        return text;
     }
 
     private void Record(int pid, string method, string? route, int status, double seconds)

@@ -60,6 +60,18 @@ public sealed class EnrichmentTests
         Assert.Null(routes.Match("/healthz"));
     }
 
+    [Fact]
+    public void Remembered_route_answers_stay_right_past_the_bound_of_remembered_paths()
+    {
+        var routes = new RouteTemplates(["/v1/models/{model}/infer"]);
+        for (var round = 0; round < 2; round++)
+            for (var i = 0; i < 5000; i++)
+            {
+                Assert.Equal("/v1/models/{model}/infer", routes.Match($"/v1/models/m{i}/infer"));
+                Assert.Null(routes.Match($"/v1/models/m{i}/other"));
+            }
+    }
+
     [Theory]
     [InlineData(0UL, true, "CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)")]
     [InlineData(1UL << Capabilities.Bpf, true, "CAP_PERFMON (or CAP_SYS_ADMIN)")]
