@@ -10,7 +10,7 @@ public static unsafe partial class OtlpProtobuf
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.Key.Length != 0) size += StringField(message.Key, cache);
+        size += StringSize(message.Key, cache);
         if (message.Value is { } value) size += 1 + Delimited(MeasureAnyValue(value, cache));
         return cache.Set(slot, size);
     }
@@ -18,11 +18,7 @@ public static unsafe partial class OtlpProtobuf
     private static void WriteKeyValue(ref ProtoWriter writer, KeyValue message)
     {
         writer.Length();
-        if (message.Key.Length != 0)
-        {
-            writer.Tag(0x0A);
-            writer.String(message.Key);
-        }
+        writer.StringField(0x0A, message.Key);
         if (message.Value is { } value)
         {
             writer.Tag(0x12);
@@ -100,40 +96,28 @@ public static unsafe partial class OtlpProtobuf
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.Name.Length != 0) size += StringField(message.Name, cache);
-        if (message.Version.Length != 0) size += StringField(message.Version, cache);
+        size += StringSize(message.Name, cache);
+        size += StringSize(message.Version, cache);
         size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
-        if (message.DroppedAttributesCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedAttributesCount);
+        size += UInt32Size(message.DroppedAttributesCount);
         return cache.Set(slot, size);
     }
 
     private static void WriteScope(ref ProtoWriter writer, InstrumentationScope message)
     {
         writer.Length();
-        if (message.Name.Length != 0)
-        {
-            writer.Tag(0x0A);
-            writer.String(message.Name);
-        }
-        if (message.Version.Length != 0)
-        {
-            writer.Tag(0x12);
-            writer.String(message.Version);
-        }
+        writer.StringField(0x0A, message.Name);
+        writer.StringField(0x12, message.Version);
         WriteRepeated(ref writer, 0x1A, message.Attributes, &WriteKeyValue);
-        if (message.DroppedAttributesCount != 0)
-        {
-            writer.Tag(0x20);
-            writer.Varint(message.DroppedAttributesCount);
-        }
+        writer.UInt32Field(0x20, message.DroppedAttributesCount);
     }
 
     private static int MeasureEntityRef(EntityRef message, SizeCache cache)
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.SchemaUrl.Length != 0) size += StringField(message.SchemaUrl, cache);
-        if (message.Type.Length != 0) size += StringField(message.Type, cache);
+        size += StringSize(message.SchemaUrl, cache);
+        size += StringSize(message.Type, cache);
         // Repeated strings are not packed: every element, empty or not, is written with its own tag.
         for (var i = 0; i < message.IdKeys.Count; i++) size += StringField(message.IdKeys[i], cache);
         for (var i = 0; i < message.DescriptionKeys.Count; i++) size += StringField(message.DescriptionKeys[i], cache);
@@ -143,16 +127,8 @@ public static unsafe partial class OtlpProtobuf
     private static void WriteEntityRef(ref ProtoWriter writer, EntityRef message)
     {
         writer.Length();
-        if (message.SchemaUrl.Length != 0)
-        {
-            writer.Tag(0x0A);
-            writer.String(message.SchemaUrl);
-        }
-        if (message.Type.Length != 0)
-        {
-            writer.Tag(0x12);
-            writer.String(message.Type);
-        }
+        writer.StringField(0x0A, message.SchemaUrl);
+        writer.StringField(0x12, message.Type);
         for (var i = 0; i < message.IdKeys.Count; i++)
         {
             writer.Tag(0x1A);
@@ -169,7 +145,7 @@ public static unsafe partial class OtlpProtobuf
     {
         var slot = cache.Reserve();
         var size = MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
-        if (message.DroppedAttributesCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedAttributesCount);
+        size += UInt32Size(message.DroppedAttributesCount);
         size += MeasureRepeated(message.EntityRefs, cache, &MeasureEntityRef);
         return cache.Set(slot, size);
     }
@@ -178,11 +154,7 @@ public static unsafe partial class OtlpProtobuf
     {
         writer.Length();
         WriteRepeated(ref writer, 0x0A, message.Attributes, &WriteKeyValue);
-        if (message.DroppedAttributesCount != 0)
-        {
-            writer.Tag(0x10);
-            writer.Varint(message.DroppedAttributesCount);
-        }
+        writer.UInt32Field(0x10, message.DroppedAttributesCount);
         WriteRepeated(ref writer, 0x1A, message.EntityRefs, &WriteEntityRef);
     }
 }

@@ -21,9 +21,9 @@ public static unsafe partial class OtlpProtobuf
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.Name.Length != 0) size += StringField(message.Name, cache);
-        if (message.Description.Length != 0) size += StringField(message.Description, cache);
-        if (message.Unit.Length != 0) size += StringField(message.Unit, cache);
+        size += StringSize(message.Name, cache);
+        size += StringSize(message.Description, cache);
+        size += StringSize(message.Unit, cache);
         size += message.DataCase switch
         {
             Metric.DataOneofCase.Gauge => 1 + Delimited(MeasureGauge(message.Gauge, cache)),
@@ -40,21 +40,9 @@ public static unsafe partial class OtlpProtobuf
     private static void WriteMetric(ref ProtoWriter writer, Metric message)
     {
         writer.Length();
-        if (message.Name.Length != 0)
-        {
-            writer.Tag(0x0A);
-            writer.String(message.Name);
-        }
-        if (message.Description.Length != 0)
-        {
-            writer.Tag(0x12);
-            writer.String(message.Description);
-        }
-        if (message.Unit.Length != 0)
-        {
-            writer.Tag(0x1A);
-            writer.String(message.Unit);
-        }
+        writer.StringField(0x0A, message.Name);
+        writer.StringField(0x12, message.Description);
+        writer.StringField(0x1A, message.Unit);
         switch (message.DataCase)
         {
             case Metric.DataOneofCase.Gauge:
@@ -87,23 +75,12 @@ public static unsafe partial class OtlpProtobuf
     private static void WriteGauge(ref ProtoWriter writer, Gauge message) =>
         WriteListMessage(ref writer, message.DataPoints, &WriteNumberDataPoint);
 
-    // Sum, Histogram and ExponentialHistogram all carry aggregation_temporality as field 2.
-    private static int TemporalityField(AggregationTemporality value) =>
-        value == AggregationTemporality.Unspecified ? 0 : 1 + ProtoWriter.Int32Size((int)value);
-
-    private static void WriteTemporality(ref ProtoWriter writer, AggregationTemporality value)
-    {
-        if (value == AggregationTemporality.Unspecified) return;
-        writer.Tag(0x10);
-        writer.Int32((int)value);
-    }
-
     private static int MeasureSum(Sum message, SizeCache cache)
     {
         var slot = cache.Reserve();
         var size = MeasureRepeated(message.DataPoints, cache, &MeasureNumberDataPoint);
-        size += TemporalityField(message.AggregationTemporality);
-        if (message.IsMonotonic) size += 2;
+        size += EnumSize((int)message.AggregationTemporality);
+        size += BoolSize(message.IsMonotonic);
         return cache.Set(slot, size);
     }
 
@@ -111,19 +88,15 @@ public static unsafe partial class OtlpProtobuf
     {
         writer.Length();
         WriteRepeated(ref writer, 0x0A, message.DataPoints, &WriteNumberDataPoint);
-        WriteTemporality(ref writer, message.AggregationTemporality);
-        if (message.IsMonotonic)
-        {
-            writer.Tag(0x18);
-            writer.Bool(true);
-        }
+        writer.EnumField(0x10, (int)message.AggregationTemporality);
+        writer.BoolField(0x18, message.IsMonotonic);
     }
 
     private static int MeasureHistogram(Histogram message, SizeCache cache)
     {
         var slot = cache.Reserve();
         var size = MeasureRepeated(message.DataPoints, cache, &MeasureHistogramDataPoint);
-        size += TemporalityField(message.AggregationTemporality);
+        size += EnumSize((int)message.AggregationTemporality);
         return cache.Set(slot, size);
     }
 
@@ -131,14 +104,14 @@ public static unsafe partial class OtlpProtobuf
     {
         writer.Length();
         WriteRepeated(ref writer, 0x0A, message.DataPoints, &WriteHistogramDataPoint);
-        WriteTemporality(ref writer, message.AggregationTemporality);
+        writer.EnumField(0x10, (int)message.AggregationTemporality);
     }
 
     private static int MeasureExponentialHistogram(ExponentialHistogram message, SizeCache cache)
     {
         var slot = cache.Reserve();
         var size = MeasureRepeated(message.DataPoints, cache, &MeasureExponentialHistogramDataPoint);
-        size += TemporalityField(message.AggregationTemporality);
+        size += EnumSize((int)message.AggregationTemporality);
         return cache.Set(slot, size);
     }
 
@@ -146,7 +119,7 @@ public static unsafe partial class OtlpProtobuf
     {
         writer.Length();
         WriteRepeated(ref writer, 0x0A, message.DataPoints, &WriteExponentialHistogramDataPoint);
-        WriteTemporality(ref writer, message.AggregationTemporality);
+        writer.EnumField(0x10, (int)message.AggregationTemporality);
     }
 
     private static int MeasureSummary(Summary message, SizeCache cache) =>
@@ -159,60 +132,40 @@ public static unsafe partial class OtlpProtobuf
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.StartTimeUnixNano != 0) size += 9;
-        if (message.TimeUnixNano != 0) size += 9;
+        size += Fixed64Size(message.StartTimeUnixNano);
+        size += Fixed64Size(message.TimeUnixNano);
         if (message.ValueCase != NumberDataPoint.ValueOneofCase.None) size += 9;
         size += MeasureRepeated(message.Exemplars, cache, &MeasureExemplar);
         size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
-        if (message.Flags != 0) size += 1 + ProtoWriter.VarintSize(message.Flags);
+        size += UInt32Size(message.Flags);
         return cache.Set(slot, size);
     }
 
     private static void WriteNumberDataPoint(ref ProtoWriter writer, NumberDataPoint message)
     {
         writer.Length();
-        if (message.StartTimeUnixNano != 0)
-        {
-            writer.Tag(0x11);
-            writer.Fixed64(message.StartTimeUnixNano);
-        }
-        if (message.TimeUnixNano != 0)
-        {
-            writer.Tag(0x19);
-            writer.Fixed64(message.TimeUnixNano);
-        }
-        if (message.ValueCase == NumberDataPoint.ValueOneofCase.AsDouble)
-        {
-            writer.Tag(0x21);
-            writer.Double(message.AsDouble);
-        }
+        writer.Fixed64Field(0x11, message.StartTimeUnixNano);
+        writer.Fixed64Field(0x19, message.TimeUnixNano);
+        writer.OptionalDoubleField(0x21, message.ValueCase == NumberDataPoint.ValueOneofCase.AsDouble, message.AsDouble);
         WriteRepeated(ref writer, 0x2A, message.Exemplars, &WriteExemplar);
-        if (message.ValueCase == NumberDataPoint.ValueOneofCase.AsInt)
-        {
-            writer.Tag(0x31);
-            writer.Fixed64((ulong)message.AsInt);
-        }
+        writer.OptionalFixed64Field(0x31, message.ValueCase == NumberDataPoint.ValueOneofCase.AsInt, (ulong)message.AsInt);
         WriteRepeated(ref writer, 0x3A, message.Attributes, &WriteKeyValue);
-        if (message.Flags != 0)
-        {
-            writer.Tag(0x40);
-            writer.Varint(message.Flags);
-        }
+        writer.UInt32Field(0x40, message.Flags);
     }
 
     private static int MeasureHistogramDataPoint(HistogramDataPoint message, SizeCache cache)
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.StartTimeUnixNano != 0) size += 9;
-        if (message.TimeUnixNano != 0) size += 9;
-        if (message.Count != 0) size += 9;
+        size += Fixed64Size(message.StartTimeUnixNano);
+        size += Fixed64Size(message.TimeUnixNano);
+        size += Fixed64Size(message.Count);
         if (message.HasSum) size += 9;
         size += PackedFixed64Field(message.BucketCounts.Count);
         size += PackedFixed64Field(message.ExplicitBounds.Count);
         size += MeasureRepeated(message.Exemplars, cache, &MeasureExemplar);
         size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
-        if (message.Flags != 0) size += 1 + ProtoWriter.VarintSize(message.Flags);
+        size += UInt32Size(message.Flags);
         if (message.HasMin) size += 9;
         if (message.HasMax) size += 9;
         return cache.Set(slot, size);
@@ -221,64 +174,36 @@ public static unsafe partial class OtlpProtobuf
     private static void WriteHistogramDataPoint(ref ProtoWriter writer, HistogramDataPoint message)
     {
         writer.Length();
-        if (message.StartTimeUnixNano != 0)
-        {
-            writer.Tag(0x11);
-            writer.Fixed64(message.StartTimeUnixNano);
-        }
-        if (message.TimeUnixNano != 0)
-        {
-            writer.Tag(0x19);
-            writer.Fixed64(message.TimeUnixNano);
-        }
-        if (message.Count != 0)
-        {
-            writer.Tag(0x21);
-            writer.Fixed64(message.Count);
-        }
-        if (message.HasSum)
-        {
-            writer.Tag(0x29);
-            writer.Double(message.Sum);
-        }
+        writer.Fixed64Field(0x11, message.StartTimeUnixNano);
+        writer.Fixed64Field(0x19, message.TimeUnixNano);
+        writer.Fixed64Field(0x21, message.Count);
+        writer.OptionalDoubleField(0x29, message.HasSum, message.Sum);
         WritePackedFixed64(ref writer, 0x32, message.BucketCounts);
         WritePackedDouble(ref writer, 0x3A, message.ExplicitBounds);
         WriteRepeated(ref writer, 0x42, message.Exemplars, &WriteExemplar);
         WriteRepeated(ref writer, 0x4A, message.Attributes, &WriteKeyValue);
-        if (message.Flags != 0)
-        {
-            writer.Tag(0x50);
-            writer.Varint(message.Flags);
-        }
-        if (message.HasMin)
-        {
-            writer.Tag(0x59);
-            writer.Double(message.Min);
-        }
-        if (message.HasMax)
-        {
-            writer.Tag(0x61);
-            writer.Double(message.Max);
-        }
+        writer.UInt32Field(0x50, message.Flags);
+        writer.OptionalDoubleField(0x59, message.HasMin, message.Min);
+        writer.OptionalDoubleField(0x61, message.HasMax, message.Max);
     }
 
     private static int MeasureExponentialHistogramDataPoint(ExponentialHistogramDataPoint message, SizeCache cache)
     {
         var slot = cache.Reserve();
         var size = MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
-        if (message.StartTimeUnixNano != 0) size += 9;
-        if (message.TimeUnixNano != 0) size += 9;
-        if (message.Count != 0) size += 9;
+        size += Fixed64Size(message.StartTimeUnixNano);
+        size += Fixed64Size(message.TimeUnixNano);
+        size += Fixed64Size(message.Count);
         if (message.HasSum) size += 9;
-        if (message.Scale != 0) size += 1 + ProtoWriter.VarintSize((uint)ProtoWriter.ZigZag(message.Scale));
-        if (message.ZeroCount != 0) size += 9;
+        size += SInt32Size(message.Scale);
+        size += Fixed64Size(message.ZeroCount);
         if (message.Positive is { } positive) size += 1 + Delimited(MeasureBuckets(positive, cache));
         if (message.Negative is { } negative) size += 1 + Delimited(MeasureBuckets(negative, cache));
-        if (message.Flags != 0) size += 1 + ProtoWriter.VarintSize(message.Flags);
+        size += UInt32Size(message.Flags);
         size += MeasureRepeated(message.Exemplars, cache, &MeasureExemplar);
         if (message.HasMin) size += 9;
         if (message.HasMax) size += 9;
-        if (message.ZeroThreshold != 0) size += 9;
+        size += DoubleSize(message.ZeroThreshold);
         return cache.Set(slot, size);
     }
 
@@ -286,36 +211,12 @@ public static unsafe partial class OtlpProtobuf
     {
         writer.Length();
         WriteRepeated(ref writer, 0x0A, message.Attributes, &WriteKeyValue);
-        if (message.StartTimeUnixNano != 0)
-        {
-            writer.Tag(0x11);
-            writer.Fixed64(message.StartTimeUnixNano);
-        }
-        if (message.TimeUnixNano != 0)
-        {
-            writer.Tag(0x19);
-            writer.Fixed64(message.TimeUnixNano);
-        }
-        if (message.Count != 0)
-        {
-            writer.Tag(0x21);
-            writer.Fixed64(message.Count);
-        }
-        if (message.HasSum)
-        {
-            writer.Tag(0x29);
-            writer.Double(message.Sum);
-        }
-        if (message.Scale != 0)
-        {
-            writer.Tag(0x30);
-            writer.Varint((uint)ProtoWriter.ZigZag(message.Scale));
-        }
-        if (message.ZeroCount != 0)
-        {
-            writer.Tag(0x39);
-            writer.Fixed64(message.ZeroCount);
-        }
+        writer.Fixed64Field(0x11, message.StartTimeUnixNano);
+        writer.Fixed64Field(0x19, message.TimeUnixNano);
+        writer.Fixed64Field(0x21, message.Count);
+        writer.OptionalDoubleField(0x29, message.HasSum, message.Sum);
+        writer.SInt32Field(0x30, message.Scale);
+        writer.Fixed64Field(0x39, message.ZeroCount);
         if (message.Positive is { } positive)
         {
             writer.Tag(0x42);
@@ -326,34 +227,18 @@ public static unsafe partial class OtlpProtobuf
             writer.Tag(0x4A);
             WriteBuckets(ref writer, negative);
         }
-        if (message.Flags != 0)
-        {
-            writer.Tag(0x50);
-            writer.Varint(message.Flags);
-        }
+        writer.UInt32Field(0x50, message.Flags);
         WriteRepeated(ref writer, 0x5A, message.Exemplars, &WriteExemplar);
-        if (message.HasMin)
-        {
-            writer.Tag(0x61);
-            writer.Double(message.Min);
-        }
-        if (message.HasMax)
-        {
-            writer.Tag(0x69);
-            writer.Double(message.Max);
-        }
-        if (message.ZeroThreshold != 0)
-        {
-            writer.Tag(0x71);
-            writer.Double(message.ZeroThreshold);
-        }
+        writer.OptionalDoubleField(0x61, message.HasMin, message.Min);
+        writer.OptionalDoubleField(0x69, message.HasMax, message.Max);
+        writer.DoubleField(0x71, message.ZeroThreshold);
     }
 
     private static int MeasureBuckets(ExponentialHistogramDataPoint.Types.Buckets message, SizeCache cache)
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.Offset != 0) size += 1 + ProtoWriter.VarintSize((uint)ProtoWriter.ZigZag(message.Offset));
+        size += SInt32Size(message.Offset);
         var counts = message.BucketCounts;
         if (counts.Count != 0)
         {
@@ -368,11 +253,7 @@ public static unsafe partial class OtlpProtobuf
     private static void WriteBuckets(ref ProtoWriter writer, ExponentialHistogramDataPoint.Types.Buckets message)
     {
         writer.Length();
-        if (message.Offset != 0)
-        {
-            writer.Tag(0x08);
-            writer.Varint((uint)ProtoWriter.ZigZag(message.Offset));
-        }
+        writer.SInt32Field(0x08, message.Offset);
         var counts = message.BucketCounts;
         if (counts.Count != 0)
         {
@@ -386,80 +267,52 @@ public static unsafe partial class OtlpProtobuf
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.StartTimeUnixNano != 0) size += 9;
-        if (message.TimeUnixNano != 0) size += 9;
-        if (message.Count != 0) size += 9;
-        if (message.Sum != 0) size += 9;
+        size += Fixed64Size(message.StartTimeUnixNano);
+        size += Fixed64Size(message.TimeUnixNano);
+        size += Fixed64Size(message.Count);
+        size += DoubleSize(message.Sum);
         size += MeasureRepeated(message.QuantileValues, cache, &MeasureValueAtQuantile);
         size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
-        if (message.Flags != 0) size += 1 + ProtoWriter.VarintSize(message.Flags);
+        size += UInt32Size(message.Flags);
         return cache.Set(slot, size);
     }
 
     private static void WriteSummaryDataPoint(ref ProtoWriter writer, SummaryDataPoint message)
     {
         writer.Length();
-        if (message.StartTimeUnixNano != 0)
-        {
-            writer.Tag(0x11);
-            writer.Fixed64(message.StartTimeUnixNano);
-        }
-        if (message.TimeUnixNano != 0)
-        {
-            writer.Tag(0x19);
-            writer.Fixed64(message.TimeUnixNano);
-        }
-        if (message.Count != 0)
-        {
-            writer.Tag(0x21);
-            writer.Fixed64(message.Count);
-        }
-        if (message.Sum != 0)
-        {
-            writer.Tag(0x29);
-            writer.Double(message.Sum);
-        }
+        writer.Fixed64Field(0x11, message.StartTimeUnixNano);
+        writer.Fixed64Field(0x19, message.TimeUnixNano);
+        writer.Fixed64Field(0x21, message.Count);
+        writer.DoubleField(0x29, message.Sum);
         WriteRepeated(ref writer, 0x32, message.QuantileValues, &WriteValueAtQuantile);
         WriteRepeated(ref writer, 0x3A, message.Attributes, &WriteKeyValue);
-        if (message.Flags != 0)
-        {
-            writer.Tag(0x40);
-            writer.Varint(message.Flags);
-        }
+        writer.UInt32Field(0x40, message.Flags);
     }
 
     private static int MeasureValueAtQuantile(SummaryDataPoint.Types.ValueAtQuantile message, SizeCache cache)
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.Quantile != 0) size += 9;
-        if (message.Value != 0) size += 9;
+        size += DoubleSize(message.Quantile);
+        size += DoubleSize(message.Value);
         return cache.Set(slot, size);
     }
 
     private static void WriteValueAtQuantile(ref ProtoWriter writer, SummaryDataPoint.Types.ValueAtQuantile message)
     {
         writer.Length();
-        if (message.Quantile != 0)
-        {
-            writer.Tag(0x09);
-            writer.Double(message.Quantile);
-        }
-        if (message.Value != 0)
-        {
-            writer.Tag(0x11);
-            writer.Double(message.Value);
-        }
+        writer.DoubleField(0x09, message.Quantile);
+        writer.DoubleField(0x11, message.Value);
     }
 
     private static int MeasureExemplar(Exemplar message, SizeCache cache)
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.TimeUnixNano != 0) size += 9;
+        size += Fixed64Size(message.TimeUnixNano);
         if (message.ValueCase != Exemplar.ValueOneofCase.None) size += 9;
-        if (message.SpanId.Length != 0) size += BytesField(message.SpanId);
-        if (message.TraceId.Length != 0) size += BytesField(message.TraceId);
+        size += BytesSize(message.SpanId);
+        size += BytesSize(message.TraceId);
         size += MeasureRepeated(message.FilteredAttributes, cache, &MeasureKeyValue);
         return cache.Set(slot, size);
     }
@@ -467,31 +320,11 @@ public static unsafe partial class OtlpProtobuf
     private static void WriteExemplar(ref ProtoWriter writer, Exemplar message)
     {
         writer.Length();
-        if (message.TimeUnixNano != 0)
-        {
-            writer.Tag(0x11);
-            writer.Fixed64(message.TimeUnixNano);
-        }
-        if (message.ValueCase == Exemplar.ValueOneofCase.AsDouble)
-        {
-            writer.Tag(0x19);
-            writer.Double(message.AsDouble);
-        }
-        if (message.SpanId.Length != 0)
-        {
-            writer.Tag(0x22);
-            writer.Bytes(message.SpanId);
-        }
-        if (message.TraceId.Length != 0)
-        {
-            writer.Tag(0x2A);
-            writer.Bytes(message.TraceId);
-        }
-        if (message.ValueCase == Exemplar.ValueOneofCase.AsInt)
-        {
-            writer.Tag(0x31);
-            writer.Fixed64((ulong)message.AsInt);
-        }
+        writer.Fixed64Field(0x11, message.TimeUnixNano);
+        writer.OptionalDoubleField(0x19, message.ValueCase == Exemplar.ValueOneofCase.AsDouble, message.AsDouble);
+        writer.BytesField(0x22, message.SpanId);
+        writer.BytesField(0x2A, message.TraceId);
+        writer.OptionalFixed64Field(0x31, message.ValueCase == Exemplar.ValueOneofCase.AsInt, (ulong)message.AsInt);
         WriteRepeated(ref writer, 0x3A, message.FilteredAttributes, &WriteKeyValue);
     }
 }

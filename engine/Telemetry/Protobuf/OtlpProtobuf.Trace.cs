@@ -21,196 +21,108 @@ public static unsafe partial class OtlpProtobuf
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.TraceId.Length != 0) size += BytesField(message.TraceId);
-        if (message.SpanId.Length != 0) size += BytesField(message.SpanId);
-        if (message.TraceState.Length != 0) size += StringField(message.TraceState, cache);
-        if (message.ParentSpanId.Length != 0) size += BytesField(message.ParentSpanId);
-        if (message.Name.Length != 0) size += StringField(message.Name, cache);
-        if (message.Kind != Span.Types.SpanKind.Unspecified) size += 1 + ProtoWriter.Int32Size((int)message.Kind);
-        if (message.StartTimeUnixNano != 0) size += 9;
-        if (message.EndTimeUnixNano != 0) size += 9;
+        size += BytesSize(message.TraceId);
+        size += BytesSize(message.SpanId);
+        size += StringSize(message.TraceState, cache);
+        size += BytesSize(message.ParentSpanId);
+        size += StringSize(message.Name, cache);
+        size += EnumSize((int)message.Kind);
+        size += Fixed64Size(message.StartTimeUnixNano);
+        size += Fixed64Size(message.EndTimeUnixNano);
         size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
-        if (message.DroppedAttributesCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedAttributesCount);
+        size += UInt32Size(message.DroppedAttributesCount);
         size += MeasureRepeated(message.Events, cache, &MeasureEvent);
-        if (message.DroppedEventsCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedEventsCount);
+        size += UInt32Size(message.DroppedEventsCount);
         size += MeasureRepeated(message.Links, cache, &MeasureLink);
-        if (message.DroppedLinksCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedLinksCount);
+        size += UInt32Size(message.DroppedLinksCount);
         if (message.Status is { } status) size += 1 + Delimited(MeasureStatus(status, cache));
-        if (message.Flags != 0) size += 2 + 4;
+        if (message.Flags != 0) size += 2 + 4; // field 16: two-byte tag
         return cache.Set(slot, size);
     }
 
     private static void WriteSpan(ref ProtoWriter writer, Span message)
     {
         writer.Length();
-        if (message.TraceId.Length != 0)
-        {
-            writer.Tag(0x0A);
-            writer.Bytes(message.TraceId);
-        }
-        if (message.SpanId.Length != 0)
-        {
-            writer.Tag(0x12);
-            writer.Bytes(message.SpanId);
-        }
-        if (message.TraceState.Length != 0)
-        {
-            writer.Tag(0x1A);
-            writer.String(message.TraceState);
-        }
-        if (message.ParentSpanId.Length != 0)
-        {
-            writer.Tag(0x22);
-            writer.Bytes(message.ParentSpanId);
-        }
-        if (message.Name.Length != 0)
-        {
-            writer.Tag(0x2A);
-            writer.String(message.Name);
-        }
-        if (message.Kind != Span.Types.SpanKind.Unspecified)
-        {
-            writer.Tag(0x30);
-            writer.Int32((int)message.Kind);
-        }
-        if (message.StartTimeUnixNano != 0)
-        {
-            writer.Tag(0x39);
-            writer.Fixed64(message.StartTimeUnixNano);
-        }
-        if (message.EndTimeUnixNano != 0)
-        {
-            writer.Tag(0x41);
-            writer.Fixed64(message.EndTimeUnixNano);
-        }
+        writer.BytesField(0x0A, message.TraceId);
+        writer.BytesField(0x12, message.SpanId);
+        writer.StringField(0x1A, message.TraceState);
+        writer.BytesField(0x22, message.ParentSpanId);
+        writer.StringField(0x2A, message.Name);
+        writer.EnumField(0x30, (int)message.Kind);
+        writer.Fixed64Field(0x39, message.StartTimeUnixNano);
+        writer.Fixed64Field(0x41, message.EndTimeUnixNano);
         WriteRepeated(ref writer, 0x4A, message.Attributes, &WriteKeyValue);
-        if (message.DroppedAttributesCount != 0)
-        {
-            writer.Tag(0x50);
-            writer.Varint(message.DroppedAttributesCount);
-        }
+        writer.UInt32Field(0x50, message.DroppedAttributesCount);
         WriteRepeated(ref writer, 0x5A, message.Events, &WriteEvent);
-        if (message.DroppedEventsCount != 0)
-        {
-            writer.Tag(0x60);
-            writer.Varint(message.DroppedEventsCount);
-        }
+        writer.UInt32Field(0x60, message.DroppedEventsCount);
         WriteRepeated(ref writer, 0x6A, message.Links, &WriteLink);
-        if (message.DroppedLinksCount != 0)
-        {
-            writer.Tag(0x70);
-            writer.Varint(message.DroppedLinksCount);
-        }
+        writer.UInt32Field(0x70, message.DroppedLinksCount);
         if (message.Status is { } status)
         {
             writer.Tag(0x7A);
             WriteStatus(ref writer, status);
         }
-        if (message.Flags != 0)
-        {
-            // Field 16 needs a two-byte tag.
-            writer.Tag(0x85, 0x01);
-            writer.Fixed32(message.Flags);
-        }
+        // Field 16 needs a two-byte tag.
+        writer.Fixed32Field(0x85, 0x01, message.Flags);
     }
 
     private static int MeasureEvent(Span.Types.Event message, SizeCache cache)
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.TimeUnixNano != 0) size += 9;
-        if (message.Name.Length != 0) size += StringField(message.Name, cache);
+        size += Fixed64Size(message.TimeUnixNano);
+        size += StringSize(message.Name, cache);
         size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
-        if (message.DroppedAttributesCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedAttributesCount);
+        size += UInt32Size(message.DroppedAttributesCount);
         return cache.Set(slot, size);
     }
 
     private static void WriteEvent(ref ProtoWriter writer, Span.Types.Event message)
     {
         writer.Length();
-        if (message.TimeUnixNano != 0)
-        {
-            writer.Tag(0x09);
-            writer.Fixed64(message.TimeUnixNano);
-        }
-        if (message.Name.Length != 0)
-        {
-            writer.Tag(0x12);
-            writer.String(message.Name);
-        }
+        writer.Fixed64Field(0x09, message.TimeUnixNano);
+        writer.StringField(0x12, message.Name);
         WriteRepeated(ref writer, 0x1A, message.Attributes, &WriteKeyValue);
-        if (message.DroppedAttributesCount != 0)
-        {
-            writer.Tag(0x20);
-            writer.Varint(message.DroppedAttributesCount);
-        }
+        writer.UInt32Field(0x20, message.DroppedAttributesCount);
     }
 
     private static int MeasureLink(Span.Types.Link message, SizeCache cache)
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.TraceId.Length != 0) size += BytesField(message.TraceId);
-        if (message.SpanId.Length != 0) size += BytesField(message.SpanId);
-        if (message.TraceState.Length != 0) size += StringField(message.TraceState, cache);
+        size += BytesSize(message.TraceId);
+        size += BytesSize(message.SpanId);
+        size += StringSize(message.TraceState, cache);
         size += MeasureRepeated(message.Attributes, cache, &MeasureKeyValue);
-        if (message.DroppedAttributesCount != 0) size += 1 + ProtoWriter.VarintSize(message.DroppedAttributesCount);
-        if (message.Flags != 0) size += 1 + 4;
+        size += UInt32Size(message.DroppedAttributesCount);
+        size += Fixed32Size(message.Flags);
         return cache.Set(slot, size);
     }
 
     private static void WriteLink(ref ProtoWriter writer, Span.Types.Link message)
     {
         writer.Length();
-        if (message.TraceId.Length != 0)
-        {
-            writer.Tag(0x0A);
-            writer.Bytes(message.TraceId);
-        }
-        if (message.SpanId.Length != 0)
-        {
-            writer.Tag(0x12);
-            writer.Bytes(message.SpanId);
-        }
-        if (message.TraceState.Length != 0)
-        {
-            writer.Tag(0x1A);
-            writer.String(message.TraceState);
-        }
+        writer.BytesField(0x0A, message.TraceId);
+        writer.BytesField(0x12, message.SpanId);
+        writer.StringField(0x1A, message.TraceState);
         WriteRepeated(ref writer, 0x22, message.Attributes, &WriteKeyValue);
-        if (message.DroppedAttributesCount != 0)
-        {
-            writer.Tag(0x28);
-            writer.Varint(message.DroppedAttributesCount);
-        }
-        if (message.Flags != 0)
-        {
-            writer.Tag(0x35);
-            writer.Fixed32(message.Flags);
-        }
+        writer.UInt32Field(0x28, message.DroppedAttributesCount);
+        writer.Fixed32Field(0x35, message.Flags);
     }
 
     private static int MeasureStatus(Status message, SizeCache cache)
     {
         var slot = cache.Reserve();
         var size = 0;
-        if (message.Message.Length != 0) size += StringField(message.Message, cache);
-        if (message.Code != Status.Types.StatusCode.Unset) size += 1 + ProtoWriter.Int32Size((int)message.Code);
+        size += StringSize(message.Message, cache);
+        size += EnumSize((int)message.Code);
         return cache.Set(slot, size);
     }
 
     private static void WriteStatus(ref ProtoWriter writer, Status message)
     {
         writer.Length();
-        if (message.Message.Length != 0)
-        {
-            writer.Tag(0x12);
-            writer.String(message.Message);
-        }
-        if (message.Code != Status.Types.StatusCode.Unset)
-        {
-            writer.Tag(0x18);
-            writer.Int32((int)message.Code);
-        }
+        writer.StringField(0x12, message.Message);
+        writer.EnumField(0x18, (int)message.Code);
     }
 }

@@ -114,4 +114,108 @@ internal ref struct ProtoWriter
         span.CopyTo(_buffer[_position..]);
         _position += span.Length;
     }
+
+    // Proto3 fields with implicit presence, one-byte tag: nothing is written for the default value (zero, empty).
+    // Doubles compare numerically, as Google.Protobuf's generated code does: -0.0 is omitted like 0.0, NaN is written.
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Fixed64Field(byte tag, ulong value)
+    {
+        if (value == 0) return;
+        Tag(tag);
+        Fixed64(value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Fixed32Field(byte tag, uint value)
+    {
+        if (value == 0) return;
+        Tag(tag);
+        Fixed32(value);
+    }
+
+    /// <summary>A fixed32 field with a two-byte tag (field numbers 16-2047).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Fixed32Field(byte first, byte second, uint value)
+    {
+        if (value == 0) return;
+        Tag(first, second);
+        Fixed32(value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void DoubleField(byte tag, double value)
+    {
+        if (value == 0) return;
+        Tag(tag);
+        Double(value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void UInt32Field(byte tag, uint value)
+    {
+        if (value == 0) return;
+        Tag(tag);
+        Varint(value);
+    }
+
+    /// <summary>An int32 or enum field: negatives take ten bytes (<see cref="Int32"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void EnumField(byte tag, int value)
+    {
+        if (value == 0) return;
+        Tag(tag);
+        Int32(value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SInt32Field(byte tag, int value)
+    {
+        if (value == 0) return;
+        Tag(tag);
+        Varint((uint)ZigZag(value));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void BoolField(byte tag, bool value)
+    {
+        if (!value) return;
+        Tag(tag);
+        Bool(true);
+    }
+
+    /// <summary>A string field; its byte count is taken from the cache only when it is written (non-empty), as measured.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void StringField(byte tag, string value)
+    {
+        if (value.Length == 0) return;
+        Tag(tag);
+        String(value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void BytesField(byte tag, ByteString value)
+    {
+        if (value.Length == 0) return;
+        Tag(tag);
+        Bytes(value);
+    }
+
+    // Fields with explicit presence (proto3 optional, oneof members): written whenever present, even at the default.
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void OptionalDoubleField(byte tag, bool present, double value)
+    {
+        if (!present) return;
+        Tag(tag);
+        Double(value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void OptionalFixed64Field(byte tag, bool present, ulong value)
+    {
+        if (!present) return;
+        Tag(tag);
+        Fixed64(value);
+    }
 }
