@@ -46,18 +46,26 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
     /// <summary>The request as protobuf or JSON in a pooled buffer.</summary>
     private PooledBufferWriter Encode(T request)
     {
-        using var measured = OtlpProtobuf.Measure(request);
-        // The protobuf size is also the starting capacity for JSON, which is larger and grows the buffer as needed.
-        var encoded = new PooledBufferWriter(measured.Size + 64);
+        PooledBufferWriter? encoded = null;
         try
         {
-            if (_encoding == OtlpHttpEncoding.Json) OtlpJson.Write(request, encoded);
-            else measured.WriteTo(encoded);
+            if (_encoding == OtlpHttpEncoding.Json)
+            {
+                // JSON grows its buffer as it writes: measuring the protobuf size first would only cost a tree walk.
+                encoded = new PooledBufferWriter(64 * 1024);
+                OtlpJson.Write(request, encoded);
+            }
+            else
+            {
+                using var measured = OtlpProtobuf.Measure(request);
+                encoded = new PooledBufferWriter(measured.Size);
+                measured.WriteTo(encoded);
+            }
             return encoded;
         }
         catch
         {
-            encoded.Dispose();
+            encoded?.Dispose();
             throw;
         }
     }
