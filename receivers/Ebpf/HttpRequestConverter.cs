@@ -166,8 +166,7 @@ internal sealed class HttpRequestConverter(MonotonicClock clock, RouteTemplates 
     private string? PeerAddress(ReadOnlySpan<byte> bytes)
     {
         if (bytes.IsEmpty) return null;
-        Span<byte> padded = stackalloc byte[16];
-        padded.Clear();
+        Span<byte> padded = stackalloc byte[16]; // zeroed: an IPv4 address keys as its 4 bytes and 12 zeros
         bytes.CopyTo(padded);
         var id = (bytes.Length, BinaryPrimitives.ReadUInt128LittleEndian(padded));
         if (_peers.TryGetValue(id, out var text)) return text;
