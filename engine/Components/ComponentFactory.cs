@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.Engine.Components;
 
@@ -53,7 +53,7 @@ public abstract class ProcessorFactory<TConfig> : ComponentFactory<TConfig>, IPr
     public IProcessor<T> CreateProcessor<T>(ComponentCreateSettings settings, ComponentConfig config, ITelemetryConsumer<T> next)
         where T : class, IMessage<T>, new()
     {
-        var signal = SignalData<T>.Ops.Signal;
+        var signal = OtlpSignal<T>.Instance.Signal;
         if (!Stability.ContainsKey(signal))
             throw new NotSupportedException($"processor \"{settings.Id}\" does not support {signal.ToConfigName()}");
         return Create(settings, (TConfig)config, next);

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.Engine.Components;
 
@@ -34,9 +34,9 @@ public interface IReceiverFactory : IComponentFactory
 }
 
 public sealed record ReceiverConsumers(
-    ITelemetryConsumer<OtelAi.Proto.Collector.Trace.V1.ExportTraceServiceRequest>? Traces,
-    ITelemetryConsumer<OtelAi.Proto.Collector.Metrics.V1.ExportMetricsServiceRequest>? Metrics,
-    ITelemetryConsumer<OtelAi.Proto.Collector.Logs.V1.ExportLogsServiceRequest>? Logs);
+    ITelemetryConsumer<OtelAi.Otlp.Proto.Collector.Trace.V1.ExportTraceServiceRequest>? Traces,
+    ITelemetryConsumer<OtelAi.Otlp.Proto.Collector.Metrics.V1.ExportMetricsServiceRequest>? Metrics,
+    ITelemetryConsumer<OtelAi.Otlp.Proto.Collector.Logs.V1.ExportLogsServiceRequest>? Logs);
 
 /// <summary>A processor instance per pipeline, as in otelcol.</summary>
 public interface IProcessorFactory : IComponentFactory

@@ -1,3 +1,4 @@
+using OtelAi.Otlp;
 using Google.Protobuf;
 
 namespace OtelAi.Engine.Consumers;

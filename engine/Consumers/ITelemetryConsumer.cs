@@ -1,3 +1,4 @@
+using OtelAi.Otlp;
 namespace OtelAi.Engine.Consumers;
 
 /// <summary>
@@ -11,29 +12,4 @@ public interface ITelemetryConsumer<in T> where T : class
     bool MutatesData => false;
 
     ValueTask ConsumeAsync(T data, CancellationToken cancellationToken);
-}
-
-/// <summary>Data that will never be accepted (malformed, rejected by the backend): not to be retried.</summary>
-public sealed class PermanentDataException : Exception
-{
-    public PermanentDataException(string message, Exception? inner = null) : base(message, inner) { }
-}
-
-/// <summary>
-/// Data refused for now (memory limit, full queue, backend unavailable). Receivers answer
-/// 429 / RESOURCE_EXHAUSTED when <see cref="ResourceExhausted"/> is set, else 503 / UNAVAILABLE,
-/// with <see cref="RetryAfter"/> as Retry-After / RetryInfo when known.
-/// </summary>
-public sealed class RetryableDataException : Exception
-{
-    public RetryableDataException(string message, TimeSpan? retryAfter = null, bool resourceExhausted = false, Exception? inner = null)
-        : base(message, inner)
-    {
-        RetryAfter = retryAfter;
-        ResourceExhausted = resourceExhausted;
-    }
-
-    public TimeSpan? RetryAfter { get; }
-
-    public bool ResourceExhausted { get; }
 }

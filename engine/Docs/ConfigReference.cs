@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.Engine.Docs;
 

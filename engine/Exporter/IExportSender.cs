@@ -1,3 +1,4 @@
+using OtelAi.Otlp;
 namespace OtelAi.Engine.Exporter;
 
 /// <summary>

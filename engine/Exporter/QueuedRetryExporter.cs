@@ -1,3 +1,4 @@
+using OtelAi.Otlp.Protobuf;
 using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -5,7 +6,7 @@ using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Extensions.Storage;
 using OtelAi.Engine.SelfTelemetry;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.Engine.Exporter;
 
@@ -21,7 +22,7 @@ public sealed class QueuedRetryExporter<T> : IExporter<T> where T : class, IMess
     private readonly ExporterHelperOptions _options;
     private readonly IExportSender<T> _sender;
     private readonly ExporterMetrics _metrics;
-    private readonly SignalData<T> _ops = SignalData<T>.Ops;
+    private readonly OtlpSignal<T> _ops = OtlpSignal<T>.Instance;
     private readonly CancellationTokenSource _stopSending = new();
     private readonly Func<TimeSpan, CancellationToken, Task> _delay;
     private IRequestQueue<T>? _queue;

@@ -1,10 +1,11 @@
+using OtelAi.Otlp.Protobuf;
 using System.Buffers.Binary;
 using System.Threading.Channels;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Extensions.Storage;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.Engine.Exporter;
 
@@ -274,7 +275,7 @@ internal sealed class PersistentRequestQueue<T> : IRequestQueue<T> where T : cla
             try
             {
                 // The pipeline's parser: files written by earlier versions may still hold unknown fields.
-                request = SignalData<T>.Ops.Parser.ParseFrom(item.Value);
+                request = OtlpSignal<T>.Instance.Parser.ParseFrom(item.Value);
             }
             catch (InvalidProtocolBufferException ex)
             {

@@ -1,5 +1,5 @@
 using OtelAi.Engine.Components;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.Engine.SelfTelemetry;
 

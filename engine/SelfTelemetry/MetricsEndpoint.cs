@@ -1,3 +1,4 @@
+using OtelAi.Otlp.Hosting;
 using Microsoft.AspNetCore.Http;
 using OtelAi.Engine.Service;
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.SelfTelemetry;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.Exporters.DebugOutput;
 
@@ -26,7 +26,7 @@ internal sealed class DebugExporter<T> : IExporter<T> where T : class, IMessage<
         _logger = settings.Logger;
         _directOutput = directOutput ?? Console.Out;
         _sampler = new LogSampler(config.SamplingInitial, config.SamplingThereafter, time ?? TimeProvider.System);
-        _metrics = new ExporterMetrics(settings.Metrics, settings.Id, SignalData<T>.Ops.Signal);
+        _metrics = new ExporterMetrics(settings.Metrics, settings.Id, OtlpSignal<T>.Instance.Signal);
     }
 
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
@@ -63,7 +63,7 @@ internal sealed class DebugExporter<T> : IExporter<T> where T : class, IMessage<
                 if (!string.IsNullOrEmpty(body)) _directOutput.Write(body);
             }
         }
-        _metrics.Sent(SignalData<T>.Ops.CountItems(data));
+        _metrics.Sent(OtlpSignal<T>.Instance.CountItems(data));
         return ValueTask.CompletedTask;
     }
 }

@@ -2,15 +2,15 @@ using System.Globalization;
 using System.Text;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Logs.V1;
-using OtelAi.Proto.Metrics.V1;
-using OtelAi.Proto.Resource.V1;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Logs.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Resource.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 
 namespace OtelAi.Exporters.DebugOutput;
 
@@ -20,9 +20,9 @@ internal static class DebugText
     /// <summary>basic: <c>Traces {"resource spans": 1, "spans": 2}</c>.</summary>
     public static string Summary(IMessage data) => data switch
     {
-        ExportTraceServiceRequest t => $"Traces {{\"resource spans\": {t.ResourceSpans.Count}, \"spans\": {SignalData<ExportTraceServiceRequest>.Ops.CountItems(t)}}}",
-        ExportMetricsServiceRequest m => $"Metrics {{\"resource metrics\": {m.ResourceMetrics.Count}, \"metrics\": {m.ResourceMetrics.Sum(r => r.ScopeMetrics.Sum(s => s.Metrics.Count))}, \"data points\": {SignalData<ExportMetricsServiceRequest>.Ops.CountItems(m)}}}",
-        ExportLogsServiceRequest l => $"Logs {{\"resource logs\": {l.ResourceLogs.Count}, \"log records\": {SignalData<ExportLogsServiceRequest>.Ops.CountItems(l)}}}",
+        ExportTraceServiceRequest t => $"Traces {{\"resource spans\": {t.ResourceSpans.Count}, \"spans\": {OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(t)}}}",
+        ExportMetricsServiceRequest m => $"Metrics {{\"resource metrics\": {m.ResourceMetrics.Count}, \"metrics\": {m.ResourceMetrics.Sum(r => r.ScopeMetrics.Sum(s => s.Metrics.Count))}, \"data points\": {OtlpSignal<ExportMetricsServiceRequest>.Instance.CountItems(m)}}}",
+        ExportLogsServiceRequest l => $"Logs {{\"resource logs\": {l.ResourceLogs.Count}, \"log records\": {OtlpSignal<ExportLogsServiceRequest>.Instance.CountItems(l)}}}",
         _ => throw new NotSupportedException(data.GetType().Name),
     };
 

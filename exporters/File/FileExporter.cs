@@ -1,11 +1,12 @@
+using OtelAi.Otlp.Protobuf;
 using System.Buffers;
 using System.Buffers.Binary;
 using Google.Protobuf;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.SelfTelemetry;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Engine.Telemetry.Json;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Json;
 
 namespace OtelAi.Exporters.FileOutput;
 
@@ -23,7 +24,7 @@ internal sealed class FileExporter<T> : IExporter<T> where T : class, IMessage<T
         _settings = settings;
         _config = config;
         _time = time;
-        _metrics = new ExporterMetrics(settings.Metrics, settings.Id, SignalData<T>.Ops.Signal);
+        _metrics = new ExporterMetrics(settings.Metrics, settings.Id, OtlpSignal<T>.Instance.Signal);
     }
 
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
@@ -41,7 +42,7 @@ internal sealed class FileExporter<T> : IExporter<T> where T : class, IMessage<T
     public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
     {
         var writer = _writer ?? throw new InvalidOperationException($"{_settings.Id} is not started");
-        var items = SignalData<T>.Ops.CountItems(data);
+        var items = OtlpSignal<T>.Instance.CountItems(data);
         try
         {
             FileRecordEncoder.Write(data, _config.Format, writer);

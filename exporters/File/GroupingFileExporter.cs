@@ -4,11 +4,11 @@ using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.SelfTelemetry;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Resource.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Resource.V1;
 
 namespace OtelAi.Exporters.FileOutput;
 
@@ -34,7 +34,7 @@ internal sealed class GroupingFileExporter<T> : IExporter<T> where T : class, IM
     {
         _settings = settings;
         _config = config;
-        _metrics = new ExporterMetrics(settings.Metrics, settings.Id, SignalData<T>.Ops.Signal);
+        _metrics = new ExporterMetrics(settings.Metrics, settings.Id, OtlpSignal<T>.Instance.Signal);
         var star = config.Path.IndexOf('*');
         _prefix = Path.GetFullPath(config.Path[..star]);
         if (config.Path[..star].EndsWith('/') && !_prefix.EndsWith('/')) _prefix += "/";
@@ -62,7 +62,7 @@ internal sealed class GroupingFileExporter<T> : IExporter<T> where T : class, IM
 
     public async ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
     {
-        var ops = SignalData<T>.Ops;
+        var ops = OtlpSignal<T>.Instance;
         var total = ops.CountItems(data);
         var groups = ResourceGroups.Split(data, _config.GroupBy.ResourceAttribute);
         var grouped = groups.Sum(g => ops.CountItems(g.Value));
@@ -136,9 +136,9 @@ internal static class ResourceGroups
 {
     public static Dictionary<string, T> Split<T>(T data, string attribute) where T : class, IMessage<T>, new() => data switch
     {
-        ExportTraceServiceRequest t => (Dictionary<string, T>)(object)Group<ExportTraceServiceRequest, Proto.Trace.V1.ResourceSpans>(t.ResourceSpans, r => r.Resource, g => g.ResourceSpans, attribute),
-        ExportMetricsServiceRequest m => (Dictionary<string, T>)(object)Group<ExportMetricsServiceRequest, Proto.Metrics.V1.ResourceMetrics>(m.ResourceMetrics, r => r.Resource, g => g.ResourceMetrics, attribute),
-        ExportLogsServiceRequest l => (Dictionary<string, T>)(object)Group<ExportLogsServiceRequest, Proto.Logs.V1.ResourceLogs>(l.ResourceLogs, r => r.Resource, g => g.ResourceLogs, attribute),
+        ExportTraceServiceRequest t => (Dictionary<string, T>)(object)Group<ExportTraceServiceRequest, OtelAi.Otlp.Proto.Trace.V1.ResourceSpans>(t.ResourceSpans, r => r.Resource, g => g.ResourceSpans, attribute),
+        ExportMetricsServiceRequest m => (Dictionary<string, T>)(object)Group<ExportMetricsServiceRequest, OtelAi.Otlp.Proto.Metrics.V1.ResourceMetrics>(m.ResourceMetrics, r => r.Resource, g => g.ResourceMetrics, attribute),
+        ExportLogsServiceRequest l => (Dictionary<string, T>)(object)Group<ExportLogsServiceRequest, OtelAi.Otlp.Proto.Logs.V1.ResourceLogs>(l.ResourceLogs, r => r.Resource, g => g.ResourceLogs, attribute),
         _ => throw new NotSupportedException(typeof(T).Name),
     };
 
@@ -150,7 +150,7 @@ internal static class ResourceGroups
         foreach (var entry in resources)
         {
             var value = resourceOf(entry)?.Attributes.Get(attribute);
-            if (value?.ValueCase != Proto.Common.V1.AnyValue.ValueOneofCase.StringValue) continue;
+            if (value?.ValueCase != OtelAi.Otlp.Proto.Common.V1.AnyValue.ValueOneofCase.StringValue) continue;
             if (!groups.TryGetValue(value.StringValue, out var request)) groups[value.StringValue] = request = new TRequest();
             listOf(request).Add(entry);
         }

@@ -1,11 +1,12 @@
+using OtelAi.Otlp.Protobuf;
 using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using Google.Protobuf;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Exporter;
-using OtelAi.Engine.Grpc;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp.Grpc;
+using OtelAi.Otlp;
 
 namespace OtelAi.Exporters.Otlp;
 
@@ -25,13 +26,13 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
     private readonly bool _gzip;
     private readonly TimeSpan _timeout;
     private readonly KeyValuePair<string, string>[] _headers;
-    private readonly OtlpSignalInfo _signal = OtlpSignalInfo.For(SignalData<T>.Ops.Signal);
+    private readonly OtlpSignal<T> _signal = OtlpSignal<T>.Instance;
 
     public OtlpGrpcSender(OtlpExporterConfig config)
     {
         if (!GrpcEndpoint.TryParse(config.Endpoint, config.Tls.Insecure, out var endpoint, out var error))
             throw new ArgumentException($"endpoint: {error}");
-        _uri = new Uri(endpoint.BaseUri, _signal.GrpcPath);
+        _uri = new Uri(endpoint.BaseUri, _signal.GrpcMethodPath);
         _gzip = config.Compression == "gzip";
         _timeout = config.Timeout;
         _headers = config.Headers.ToArray();
@@ -96,7 +97,7 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
             return new SendResult(0, "the server answered OK with a malformed response message");
         try
         {
-            (long Rejected, string Message) partial;
+            ExportPartialSuccess partial;
             if (frame.Compressed)
             {
                 var encoding = response.Headers.TryGetValues("grpc-encoding", out var values) ? values.FirstOrDefault() : null;
@@ -110,7 +111,7 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
             {
                 partial = _signal.ParseProtoResponse(frame.Payload.ToArray());
             }
-            return partial.Rejected > 0 || partial.Message.Length > 0 ? new SendResult(partial.Rejected, partial.Message) : SendResult.Success;
+            return partial.RejectedItems > 0 || partial.Message.Length > 0 ? new SendResult(partial.RejectedItems, partial.Message) : SendResult.Success;
         }
         catch (Exception ex) when (ex is InvalidProtocolBufferException or InvalidDataException or DecompressedSizeExceededException)
         {

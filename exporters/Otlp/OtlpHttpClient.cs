@@ -1,3 +1,4 @@
+using OtelAi.Otlp;
 using System.Net;
 using System.Net.Http.Headers;
 using OtelAi.Engine.Components;

@@ -1,6 +1,6 @@
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Exporter;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Exporters.Otlp;
 
 namespace OtelAi.Exporters.OtlpHttp;
@@ -59,7 +59,7 @@ public sealed record OtlpHttpExporterConfig : ComponentConfig
             _ => LogsEndpoint,
         };
         if (!string.IsNullOrEmpty(specific)) return specific;
-        return Endpoint.EndsWith('/') ? Endpoint + OtlpSignalInfo.For(signal).HttpPath : Endpoint + "/" + OtlpSignalInfo.For(signal).HttpPath;
+        return Endpoint.EndsWith('/') ? Endpoint + OtlpSignal.For(signal).HttpPath : Endpoint + "/" + OtlpSignal.For(signal).HttpPath;
     }
 
     public override IEnumerable<ConfigError> Validate()

@@ -2,7 +2,7 @@ using Google.Protobuf;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Exporter;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.Exporters.OtlpHttp;
 

@@ -1,3 +1,4 @@
+using OtelAi.Otlp.Protobuf;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -5,9 +6,9 @@ using System.Text.Json;
 using Google.Protobuf;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Exporter;
-using OtelAi.Engine.Grpc;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Engine.Telemetry.Json;
+using OtelAi.Otlp.Grpc;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Json;
 using OtelAi.Exporters.Otlp;
 
 namespace OtelAi.Exporters.OtlpHttp;
@@ -28,11 +29,11 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
     private readonly OtlpHttpEncoding _encoding;
     private readonly ContentCoding _compression;
     private readonly KeyValuePair<string, string>[] _headers;
-    private readonly OtlpSignalInfo _signal = OtlpSignalInfo.For(SignalData<T>.Ops.Signal);
+    private readonly OtlpSignal<T> _signal = OtlpSignal<T>.Instance;
 
     public OtlpHttpSender(OtlpHttpExporterConfig config)
     {
-        var signal = SignalData<T>.Ops.Signal;
+        var signal = OtlpSignal<T>.Instance.Signal;
         var url = config.SignalUrl(signal);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new ArgumentException($"no usable URL for {signal.ToConfigName()}: \"{url}\" (set endpoint or {signal.ToConfigName()}_endpoint)");
@@ -131,7 +132,7 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
             }
             else if (mediaType?.Equals("application/x-protobuf", StringComparison.OrdinalIgnoreCase) == true)
             {
-                var status = Proto.Rpc.Status.Parser.ParseFrom(body);
+                var status = OtelAi.Otlp.Proto.Rpc.Status.Parser.ParseFrom(body);
                 if (status.Message.Length > 0) return ": " + status.Message;
             }
         }

@@ -3,13 +3,13 @@ using System.Text.RegularExpressions;
 using Google.Protobuf.Collections;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors.Common;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Metrics.V1;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 
 namespace OtelAi.Processors.AiAttributes;
 
@@ -35,7 +35,7 @@ public sealed class AiAttributesProcessorFactory : ProcessorFactory<AiAttributes
     protected override IProcessor<T> Create<T>(ComponentCreateSettings settings, AiAttributesConfig config, ITelemetryConsumer<T> next)
     {
         var store = StoreFor(settings.Id);
-        object processor = SignalData<T>.Ops.Signal == Signal.Metrics
+        object processor = OtlpSignal<T>.Instance.Signal == Signal.Metrics
             ? new GpuMetricsRecorder(config.GpuMemUsed, store, (ITelemetryConsumer<ExportMetricsServiceRequest>)next)
             : new InPlaceProcessor<ExportTraceServiceRequest>(new SpanEnricher(config, store), (ITelemetryConsumer<ExportTraceServiceRequest>)next);
         return (IProcessor<T>)processor;
@@ -305,7 +305,7 @@ internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
 
     private void Mirror(Span span, ResourceSpans rs)
     {
-        var resource = (rs.Resource ??= new OtelAi.Proto.Resource.V1.Resource()).Attributes;
+        var resource = (rs.Resource ??= new OtelAi.Otlp.Proto.Resource.V1.Resource()).Attributes;
         var targets = _targets;
         for (var i = 0; i < targets.Length; i++)
         {

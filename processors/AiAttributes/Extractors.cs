@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 
 namespace OtelAi.Processors.AiAttributes;
 

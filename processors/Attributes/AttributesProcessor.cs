@@ -2,13 +2,13 @@ using Google.Protobuf;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors.Common;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
 
 namespace OtelAi.Processors.AttributesProcessor;
 
@@ -50,7 +50,7 @@ public sealed class AttributesProcessorFactory : ProcessorFactory<AttributesConf
 
     protected override IProcessor<T> Create<T>(ComponentCreateSettings settings, AttributesConfig config, ITelemetryConsumer<T> next)
     {
-        var signal = SignalData<T>.Ops.Signal;
+        var signal = OtlpSignal<T>.Instance.Signal;
         var target = signal switch { Signal.Traces => MatchTarget.Spans, Signal.Logs => MatchTarget.Logs, _ => MatchTarget.Metrics };
         var errors = IncludeExclude.Validate(config.Include, config.Exclude, target).ToList();
         if (errors.Count > 0)

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.SelfTelemetry;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.Processors.Batch;
 
@@ -15,7 +15,7 @@ namespace OtelAi.Processors.Batch;
 /// </summary>
 public sealed class BatchProcessor<T> : IProcessor<T> where T : class, IMessage<T>, new()
 {
-    private static readonly SignalData<T> Ops = SignalData<T>.Ops;
+    private static readonly OtlpSignal<T> Ops = OtlpSignal<T>.Instance;
 
     private readonly BatchConfig _config;
     private readonly ITelemetryConsumer<T> _next;

@@ -1,6 +1,6 @@
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors.Common;
 
 namespace OtelAi.Processors.Batch;

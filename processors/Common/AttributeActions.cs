@@ -6,8 +6,8 @@ using System.Text.RegularExpressions;
 using Google.Protobuf.Collections;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Common.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Common.V1;
 
 namespace OtelAi.Processors.Common;
 

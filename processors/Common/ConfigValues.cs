@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using OtelAi.Engine.Config;
-using OtelAi.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Common.V1;
 
 namespace OtelAi.Processors.Common;
 

@@ -5,15 +5,15 @@ using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.SelfTelemetry;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors.Common;
 using OtelAi.Processors.Ottl;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Metrics.V1;
-using OtelAi.Proto.Resource.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Resource.V1;
 
 namespace OtelAi.Processors.Filter;
 
@@ -51,7 +51,7 @@ internal sealed class FilterProcessor<T>(
     private static readonly Resource EmptyResource = new();
     private static readonly InstrumentationScope EmptyScope = new();
 
-    private readonly SignalData<T> _ops = SignalData<T>.Ops;
+    private readonly OtlpSignal<T> _ops = OtlpSignal<T>.Instance;
 
     public bool MutatesData => true;
 

@@ -3,7 +3,7 @@ using Google.Protobuf;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.SelfTelemetry;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors.Common;
 
 namespace OtelAi.Processors.MemoryLimiter;
@@ -38,7 +38,7 @@ public sealed class MemoryLimiterProcessorFactory(IMemoryProbe? probe = null) : 
 /// <summary>Refuses data with a retryable resource-exhausted error while the shared limiter says so.</summary>
 public sealed class MemoryLimiterProcessor<T> : IProcessor<T> where T : class, IMessage<T>, new()
 {
-    private static readonly SignalData<T> Ops = SignalData<T>.Ops;
+    private static readonly OtlpSignal<T> Ops = OtlpSignal<T>.Instance;
 
     private readonly SharedMemoryLimiter _limiter;
     private readonly ITelemetryConsumer<T> _next;

@@ -1,5 +1,5 @@
 using Google.Protobuf.Collections;
-using OtelAi.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Common.V1;
 
 namespace OtelAi.Processors.Ottl;
 
@@ -158,7 +158,7 @@ internal sealed class Compiler
                 var k = key(ctx);
                 result = result.Type switch
                 {
-                    OttlType.Map when k.Type == OttlType.String => OttlValue.FromAny(OtelAi.Engine.Telemetry.Attributes.Get(result.Map, k.String)),
+                    OttlType.Map when k.Type == OttlType.String => OttlValue.FromAny(OtelAi.Otlp.Attributes.Get(result.Map, k.String)),
                     OttlType.List when k.Type == OttlType.Int => k.Int >= 0 && k.Int < result.List.Count
                         ? OttlValue.FromAny(result.List[(int)k.Int])
                         : throw new OttlRuntimeException($"index {k.Int} out of bounds (list length {result.List.Count})"),
@@ -194,7 +194,7 @@ internal sealed class Compiler
         {
             var result = new RepeatedField<KeyValue>();
             foreach (var (key, value) in entries)
-                OtelAi.Engine.Telemetry.Attributes.Upsert(result, key, value(ctx).ToAny());
+                OtelAi.Otlp.Attributes.Upsert(result, key, value(ctx).ToAny());
             return OttlValue.Of(result);
         };
     }

@@ -68,7 +68,7 @@ internal static class Operators
         if (a.Count != b.Count) return false;
         foreach (var kv in a)
         {
-            var other = OtelAi.Engine.Telemetry.Attributes.Get(b, kv.Key);
+            var other = OtelAi.Otlp.Attributes.Get(b, kv.Key);
             if (other is null || !Equals(kv.Value, other)) return false;
         }
         return true;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.Processors.Ottl;
 

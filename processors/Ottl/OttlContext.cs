@@ -1,9 +1,9 @@
 using Google.Protobuf.Collections;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Logs.V1;
-using OtelAi.Proto.Metrics.V1;
-using OtelAi.Proto.Resource.V1;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Logs.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Resource.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 
 namespace OtelAi.Processors.Ottl;
 

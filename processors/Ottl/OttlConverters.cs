@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Common.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Common.V1;
 
 namespace OtelAi.Processors.Ottl;
 

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Google.Protobuf.Collections;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Common.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Common.V1;
 
 namespace OtelAi.Processors.Ottl;
 

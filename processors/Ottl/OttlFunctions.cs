@@ -1,5 +1,5 @@
 using Google.Protobuf.Collections;
-using OtelAi.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Common.V1;
 
 namespace OtelAi.Processors.Ottl;
 

@@ -1,9 +1,9 @@
 using Google.Protobuf;
 using Google.Protobuf.Collections;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Metrics.V1;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 
 namespace OtelAi.Processors.Ottl;
 
@@ -300,7 +300,7 @@ internal static class Paths
         "body.string" => new Field(ctx => OttlValue.Of(ctx.Log.Body.AsString()),
             (OttlContext ctx, in OttlValue v) => (ctx.Log.Body ??= new AnyValue()).StringValue = Expect(v, OttlType.String, "body.string").String),
         "attributes" => AttributesField(ctx => ctx.Log.Attributes),
-        "severity_number" => Int(ctx => (long)ctx.Log.SeverityNumber, (ctx, v) => ctx.Log.SeverityNumber = (OtelAi.Proto.Logs.V1.SeverityNumber)v),
+        "severity_number" => Int(ctx => (long)ctx.Log.SeverityNumber, (ctx, v) => ctx.Log.SeverityNumber = (OtelAi.Otlp.Proto.Logs.V1.SeverityNumber)v),
         "severity_text" => Str(ctx => ctx.Log.SeverityText, (ctx, v) => ctx.Log.SeverityText = v),
         "time_unix_nano" => Nanos(ctx => ctx.Log.TimeUnixNano, (ctx, v) => ctx.Log.TimeUnixNano = v),
         "observed_time_unix_nano" => Nanos(ctx => ctx.Log.ObservedTimeUnixNano, (ctx, v) => ctx.Log.ObservedTimeUnixNano = v),

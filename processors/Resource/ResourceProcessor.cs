@@ -1,11 +1,11 @@
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors.Common;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 
 namespace OtelAi.Processors.ResourceProcessor;
 
@@ -43,18 +43,18 @@ internal sealed class ResourceMutator(AttributeActions actions)
     public void Mutate(ExportTraceServiceRequest data)
     {
         var client = ClientContext.Current;
-        foreach (var rs in data.ResourceSpans) actions.Apply((rs.Resource ??= new OtelAi.Proto.Resource.V1.Resource()).Attributes, client);
+        foreach (var rs in data.ResourceSpans) actions.Apply((rs.Resource ??= new OtelAi.Otlp.Proto.Resource.V1.Resource()).Attributes, client);
     }
 
     public void Mutate(ExportLogsServiceRequest data)
     {
         var client = ClientContext.Current;
-        foreach (var rl in data.ResourceLogs) actions.Apply((rl.Resource ??= new OtelAi.Proto.Resource.V1.Resource()).Attributes, client);
+        foreach (var rl in data.ResourceLogs) actions.Apply((rl.Resource ??= new OtelAi.Otlp.Proto.Resource.V1.Resource()).Attributes, client);
     }
 
     public void Mutate(ExportMetricsServiceRequest data)
     {
         var client = ClientContext.Current;
-        foreach (var rm in data.ResourceMetrics) actions.Apply((rm.Resource ??= new OtelAi.Proto.Resource.V1.Resource()).Attributes, client);
+        foreach (var rm in data.ResourceMetrics) actions.Apply((rm.Resource ??= new OtelAi.Otlp.Proto.Resource.V1.Resource()).Attributes, client);
     }
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Config;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors.Ottl;
 
 namespace OtelAi.Processors.Transform;

@@ -2,7 +2,7 @@ using Google.Protobuf;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors.Common;
 using OtelAi.Processors.Ottl;
 
@@ -23,7 +23,7 @@ public sealed class TransformProcessorFactory : ProcessorFactory<TransformConfig
     protected override IProcessor<T> Create<T>(ComponentCreateSettings settings, TransformConfig config, ITelemetryConsumer<T> next)
     {
         var errors = new List<ConfigError>();
-        var groups = config.Compile(SignalData<T>.Ops.Signal, settings.Logger, errors);
+        var groups = config.Compile(OtlpSignal<T>.Instance.Signal, settings.Logger, errors);
         if (errors.Count > 0)
             throw new ArgumentException($"processor \"{settings.Id}\": " + string.Join("; ", errors.Select(e => $"{e.Path}: {e.Message}")));
         return new InPlaceProcessor<T>(new StatementRunner<T>(groups), next);

@@ -2,10 +2,10 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Metrics.V1;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 
 namespace OtelAi.Receivers.Ebpf;
 

@@ -1,9 +1,9 @@
 using Google.Protobuf;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Logs.V1;
-using OtelAi.Proto.Metrics.V1;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Logs.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 
 namespace OtelAi.Receivers.Ebpf;
 

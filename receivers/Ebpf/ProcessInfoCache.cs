@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp;
 
 namespace OtelAi.Receivers.Ebpf;
 

@@ -1,9 +1,9 @@
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Grpc;
+using OtelAi.Otlp.Grpc;
 using OtelAi.Engine.SelfTelemetry;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.Receivers.Otlp;
 
@@ -22,7 +22,7 @@ internal readonly record struct ExportOutcome(GrpcStatus Status, int Rejected, s
 /// </summary>
 internal sealed class ExportHandler<TRequest> where TRequest : class, IMessage<TRequest>, new()
 {
-    private static readonly SignalData<TRequest> Ops = SignalData<TRequest>.Ops;
+    private static readonly OtlpSignal<TRequest> Ops = OtlpSignal<TRequest>.Instance;
     private readonly ITelemetryConsumer<TRequest> _consumer;
     private readonly ReceiverMetrics _metrics;
     private readonly ILogger _logger;

@@ -1,3 +1,4 @@
+using OtelAi.Otlp.Hosting;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;

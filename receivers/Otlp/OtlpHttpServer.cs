@@ -8,11 +8,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
-using OtelAi.Engine.Grpc;
-using OtelAi.Engine.Telemetry.Json;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Grpc;
+using OtelAi.Otlp.Json;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 
 namespace OtelAi.Receivers.Otlp;
 

@@ -6,11 +6,11 @@ using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Extensions.Storage;
 using OtelAi.Engine.SelfTelemetry;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Engine.Telemetry.Json;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Json;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 
 namespace OtelAi.Receivers.OtlpJsonFile;
 
@@ -310,7 +310,7 @@ internal sealed class OtlpJsonFileReceiver : IComponent
     private async Task DeliverAsync<T>(TrackedFile file, long lineNumber, ReadOnlySequence<byte> line, ITelemetryConsumer<T> consumer, CancellationToken ct)
         where T : class, Google.Protobuf.IMessage<T>, new()
     {
-        var ops = SignalData<T>.Ops;
+        var ops = OtlpSignal<T>.Instance;
         var delay = FirstRetryDelay;
         while (true)
         {

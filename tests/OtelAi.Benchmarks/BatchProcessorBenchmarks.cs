@@ -1,9 +1,9 @@
 using BenchmarkDotNet.Attributes;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors.Batch;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Benchmarks;
@@ -77,7 +77,7 @@ public class BatchProcessorBenchmarks
 
         public ValueTask ConsumeAsync(ExportTraceServiceRequest data, CancellationToken cancellationToken)
         {
-            var total = Interlocked.Add(ref _spans, SignalData<ExportTraceServiceRequest>.Ops.CountItems(data));
+            var total = Interlocked.Add(ref _spans, OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(data));
             if (total >= Volatile.Read(ref _target)) _reached.TrySetResult();
             return ValueTask.CompletedTask;
         }

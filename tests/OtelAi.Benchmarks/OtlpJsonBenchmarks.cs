@@ -1,8 +1,8 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
 using Google.Protobuf;
-using OtelAi.Engine.Telemetry.Json;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Json;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Benchmarks;

@@ -4,8 +4,8 @@ using BenchmarkDotNet.Attributes;
 using Google.Protobuf;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Grpc;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Grpc;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.Receivers.Otlp;
 using OtelAi.TestSupport;
 

@@ -1,11 +1,12 @@
+using OtelAi.Otlp.Protobuf;
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
 using Google.Protobuf;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Metrics.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Benchmarks;

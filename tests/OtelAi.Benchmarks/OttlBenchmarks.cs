@@ -3,9 +3,9 @@ using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Processors.Ottl;
 using OtelAi.Processors.Transform;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Benchmarks;

@@ -5,8 +5,9 @@ using OtelAi.Engine;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Engine.Exporter;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Benchmarks;
@@ -16,17 +17,19 @@ namespace OtelAi.Benchmarks;
 /// processors → fan-out to 2 exporters that only count batches: pure plumbing (chaining, fan-out, async hops); the
 /// payload is passed by reference. <see cref="Topology.SharedReceiverMutating"/>: the receiver feeds 2 pipelines whose
 /// processors declare they mutate, so the fan-out clones the batch once: the cost of isolating pipelines.
+/// <see cref="Topology.QueueAndReader"/>: <c>exporters: [otlp, debug]</c>'s shape, an exporter with a memory sending
+/// queue (which keeps the batch but never changes it) beside a read-only exporter: neither needs a copy.
 /// </summary>
 [MemoryDiagnoser]
 public class PipelineBenchmarks
 {
-    public enum Topology { OnePipeline, SharedReceiverMutating }
+    public enum Topology { OnePipeline, SharedReceiverMutating, QueueAndReader }
 
     private Collector _collector = null!;
     private ITelemetryConsumer<ExportTraceServiceRequest> _entry = null!;
     private ExportTraceServiceRequest _batch = null!;
 
-    [Params(Topology.OnePipeline, Topology.SharedReceiverMutating)]
+    [Params(Topology.OnePipeline, Topology.SharedReceiverMutating, Topology.QueueAndReader)]
     public Topology Shape { get; set; }
 
     [Params(100)]
@@ -38,13 +41,16 @@ public class PipelineBenchmarks
         var receivers = new EntryCapturingReceiverFactory();
         var registry = new ComponentRegistry()
             .Add(receivers).Add(new PassThroughProcessorFactory("passthrough", mutates: false))
-            .Add(new PassThroughProcessorFactory("mutating", mutates: true)).Add(new CountingExporterFactory());
+            .Add(new PassThroughProcessorFactory("mutating", mutates: true)).Add(new CountingExporterFactory()).Add(new QueuedExporterFactory());
         var builder = new CollectorBuilder(registry)
             .WithTelemetry(new TelemetryConfig { Metrics = new TelemetryMetricsConfig { Level = "none" } })
             .AddReceiver("bench").AddExporter("count/1").AddExporter("count/2");
         if (Shape == Topology.OnePipeline)
             builder.AddProcessor("passthrough/1").AddProcessor("passthrough/2")
                 .AddPipeline("traces", receivers: ["bench"], processors: ["passthrough/1", "passthrough/2"], exporters: ["count/1", "count/2"]);
+        else if (Shape == Topology.QueueAndReader)
+            builder.AddExporter("queued")
+                .AddPipeline("traces", receivers: ["bench"], exporters: ["queued", "count/1"]);
         else
             builder.AddProcessor("mutating")
                 .AddPipeline("traces/1", receivers: ["bench"], processors: ["mutating"], exporters: ["count/1"])
@@ -123,5 +129,17 @@ internal sealed class CountingExporterFactory() : BenchmarkFactory("count", Comp
 
         public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
         public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
+
+/// <summary>The exporter helper with a memory sending queue in front of a sender that accepts at once.</summary>
+internal sealed class QueuedExporterFactory() : BenchmarkFactory("queued", ComponentKind.Exporter), IExporterFactory
+{
+    public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new() =>
+        new QueuedRetryExporter<T>(settings, new ExporterHelperOptions(TimeSpan.Zero, new RetryConfig(), new QueueConfig { QueueSize = 1_000_000 }), new AcceptingSender<T>());
+
+    private sealed class AcceptingSender<T> : IExportSender<T> where T : class
+    {
+        public ValueTask<SendResult> SendAsync(T request, CancellationToken cancellationToken) => ValueTask.FromResult(SendResult.Success);
     }
 }

@@ -1,6 +1,6 @@
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.Config.Tests;
 

@@ -2,12 +2,12 @@ using System.Collections.Concurrent;
 using OtelAi.Engine.Components;
 using Google.Protobuf;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Resource.V1;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Resource.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 using OtelAi.Receivers.Ebpf;
 
 namespace OtelAi.Ebpf.Tests;
@@ -26,7 +26,7 @@ internal sealed class CollectingConsumer<T>(bool keep) : ITelemetryConsumer<T> w
 
     public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
     {
-        Interlocked.Add(ref _items, SignalData<T>.Ops.CountItems(data));
+        Interlocked.Add(ref _items, OtlpSignal<T>.Instance.CountItems(data));
         if (keep) Received.Enqueue(data);
         return ValueTask.CompletedTask;
     }

@@ -1,12 +1,12 @@
 using System.Net;
 using System.Text;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Engine.Telemetry.Json;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Metrics.V1;
-using OtelAi.Proto.Resource.V1;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Json;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Resource.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Ebpf.Tests;

@@ -1,5 +1,5 @@
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Resource.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Resource.V1;
 using OtelAi.Receivers.Ebpf;
 
 namespace OtelAi.Ebpf.Tests;

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using OtelAi.Engine.Config;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Receivers.Ebpf;
 
 namespace OtelAi.Ebpf.Tests;
@@ -129,7 +129,7 @@ public sealed class EventLayoutTests
 
         var (metrics, points) = batch.TakeMetrics()!.Value;
         Assert.Equal(5, points);
-        Assert.Equal(5, SignalData<Proto.Collector.Metrics.V1.ExportMetricsServiceRequest>.Ops.CountItems(metrics));
+        Assert.Equal(5, OtlpSignal<OtelAi.Otlp.Proto.Collector.Metrics.V1.ExportMetricsServiceRequest>.Instance.CountItems(metrics));
         var byProcess = metrics.ResourceMetrics.ToDictionary(rm => rm.Resource.Attributes.Get("process.pid")?.IntValue ?? 0, rm => Assert.Single(rm.ScopeMetrics).Metrics);
         Assert.Equal([1L, 3, 5], byProcess[self].Single(m => m.Name == "rd").Gauge.DataPoints.Select(p => p.AsInt));
         Assert.Equal([2L], byProcess[self].Single(m => m.Name == "wr").Gauge.DataPoints.Select(p => p.AsInt));

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Receivers.Ebpf;
 using OtelAi.TestSupport;
 
@@ -65,7 +65,7 @@ public sealed class RecordReplayTests : IDisposable
         Assert.Equal(40_000, spans[0].Attributes.Get("network.peer.port")!.IntValue);
         Assert.Equal("/metrics", spans[1].Attributes.Get("url.path")!.StringValue);
         Assert.Equal("fd00::7", spans[1].Attributes.Get("network.peer.address")!.StringValue);
-        Assert.Equal(Proto.Trace.V1.Status.Types.StatusCode.Error, spans[1].Status.Code);
+        Assert.Equal(OtelAi.Otlp.Proto.Trace.V1.Status.Types.StatusCode.Error, spans[1].Status.Code);
         Assert.Equal(3, receiver.Settings.Metrics.Read("otelai_receiver_ebpf_lost_events", ("receiver", "ebpf")));
         Assert.Equal(1, receiver.Settings.Metrics.Read("otelai_receiver_ebpf_short_records", ("receiver", "ebpf")));
 

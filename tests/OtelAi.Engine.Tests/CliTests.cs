@@ -1,7 +1,7 @@
 using System.Net;
 using OtelAi.Cli;
-using OtelAi.Engine.Telemetry.Json;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Json;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Engine.Tests;

@@ -1,5 +1,6 @@
+using OtelAi.Otlp;
 using OtelAi.Engine.Consumers;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Engine.Tests;

@@ -1,8 +1,8 @@
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Service;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Engine.Tests;
@@ -159,8 +159,8 @@ public sealed class GraphTests
             ServiceExtensions = [ComponentId.Parse("health_check")],
             Pipelines = new Dictionary<PipelineId, PipelineConfig>
             {
-                [new PipelineId(Telemetry.Signal.Traces)] = new() { Receivers = [ComponentId.Parse("testrecv")], Processors = [ComponentId.Parse("batch")], Exporters = [ComponentId.Parse("collect"), ComponentId.Parse("otlp")] },
-                [new PipelineId(Telemetry.Signal.Logs, "empty")] = new() { Receivers = [ComponentId.Parse("collect")] },
+                [new PipelineId(OtelAi.Otlp.Signal.Traces)] = new() { Receivers = [ComponentId.Parse("testrecv")], Processors = [ComponentId.Parse("batch")], Exporters = [ComponentId.Parse("collect"), ComponentId.Parse("otlp")] },
+                [new PipelineId(OtelAi.Otlp.Signal.Logs, "empty")] = new() { Receivers = [ComponentId.Parse("collect")] },
             },
             Source = new ConfigSourceMap(new Dictionary<string, SourceLocation>
             {

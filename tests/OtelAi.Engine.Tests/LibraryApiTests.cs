@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
-using OtelAi.Engine.Telemetry.Json;
+using OtelAi.Otlp.Json;
 using OtelAi.Exporters.FileOutput;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.Receivers.OtlpJsonFile;
 using OtelAi.TestSupport;
 

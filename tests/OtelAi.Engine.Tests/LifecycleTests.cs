@@ -1,6 +1,7 @@
+using OtelAi.Otlp;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Engine.Tests;

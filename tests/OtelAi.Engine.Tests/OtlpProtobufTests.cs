@@ -1,15 +1,16 @@
+using OtelAi.Otlp.Protobuf;
 using System.Buffers;
 using System.Collections;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Logs.V1;
-using OtelAi.Proto.Metrics.V1;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Logs.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 using OtelAi.TestSupport;
 using Xunit;
 
@@ -102,7 +103,7 @@ public sealed class OtlpProtobufTests
         Assert.Equal(request.ToByteArray(), writer.WrittenSpan.ToArray());
         Assert.Equal(request.CalculateSize(), size);
 
-        var status = new Proto.Rpc.Status { Code = 8, Message = "queue is full" };
+        var status = new OtelAi.Otlp.Proto.Rpc.Status { Code = 8, Message = "queue is full" };
         var statusWriter = new ArrayBufferWriter<byte>();
         OtlpProtobuf.Serialize(status, statusWriter);
         Assert.Equal(status.ToByteArray(), statusWriter.WrittenSpan.ToArray());

@@ -1,7 +1,7 @@
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Engine.Tests;
@@ -17,13 +17,13 @@ public sealed class SignalSplitTests
     public void Traces_split_across_resources_and_scopes_keep_every_span_in_order(int maxItems)
     {
         var data = SampleData.Traces(10, "a", seed: 1);
-        SignalData<ExportTraceServiceRequest>.Ops.MoveAllTo(SampleData.Traces(13, "b", seed: 2), data);
+        OtlpSignal<ExportTraceServiceRequest>.Instance.MoveAllTo(SampleData.Traces(13, "b", seed: 2), data);
         data.ResourceSpans[1].ScopeSpans.Add(SampleData.Traces(4, "b", seed: 3).ResourceSpans[0].ScopeSpans[0]);
         var expected = Spans(data.Clone());
 
-        var chunks = SplitAll(SignalData<ExportTraceServiceRequest>.Ops, data, maxItems);
+        var chunks = SplitAll(OtlpSignal<ExportTraceServiceRequest>.Instance, data, maxItems);
 
-        Assert.All(chunks, c => Assert.InRange(SignalData<ExportTraceServiceRequest>.Ops.CountItems(c), 1, maxItems));
+        Assert.All(chunks, c => Assert.InRange(OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(c), 1, maxItems));
         Assert.Equal(expected, chunks.SelectMany(Spans));
         Assert.All(chunks.SelectMany(c => c.ResourceSpans), rs => Assert.NotNull(rs.Resource));
     }
@@ -36,9 +36,9 @@ public sealed class SignalSplitTests
         var data = SampleData.Logs(17);
         var expected = data.Clone().ResourceLogs.SelectMany(r => r.ScopeLogs).SelectMany(s => s.LogRecords).ToList();
 
-        var chunks = SplitAll(SignalData<ExportLogsServiceRequest>.Ops, data, maxItems);
+        var chunks = SplitAll(OtlpSignal<ExportLogsServiceRequest>.Instance, data, maxItems);
 
-        Assert.All(chunks, c => Assert.InRange(SignalData<ExportLogsServiceRequest>.Ops.CountItems(c), 1, maxItems));
+        Assert.All(chunks, c => Assert.InRange(OtlpSignal<ExportLogsServiceRequest>.Instance.CountItems(c), 1, maxItems));
         Assert.Equal(expected, chunks.SelectMany(c => c.ResourceLogs).SelectMany(r => r.ScopeLogs).SelectMany(s => s.LogRecords));
     }
 
@@ -48,23 +48,23 @@ public sealed class SignalSplitTests
     public void Metrics_split_inside_a_metric_keep_every_point(int maxItems)
     {
         var data = SampleData.Metrics(30);
-        var total = SignalData<ExportMetricsServiceRequest>.Ops.CountItems(data);
+        var total = OtlpSignal<ExportMetricsServiceRequest>.Instance.CountItems(data);
 
-        var chunks = SplitAll(SignalData<ExportMetricsServiceRequest>.Ops, data, maxItems);
+        var chunks = SplitAll(OtlpSignal<ExportMetricsServiceRequest>.Instance, data, maxItems);
 
-        Assert.All(chunks, c => Assert.InRange(SignalData<ExportMetricsServiceRequest>.Ops.CountItems(c), 1, maxItems));
-        Assert.Equal(total, chunks.Sum(SignalData<ExportMetricsServiceRequest>.Ops.CountItems));
+        Assert.All(chunks, c => Assert.InRange(OtlpSignal<ExportMetricsServiceRequest>.Instance.CountItems(c), 1, maxItems));
+        Assert.Equal(total, chunks.Sum(OtlpSignal<ExportMetricsServiceRequest>.Instance.CountItems));
         var names = chunks.SelectMany(c => c.ResourceMetrics).SelectMany(r => r.ScopeMetrics).SelectMany(s => s.Metrics).Select(m => m.Name).Distinct();
         Assert.Equal(["gpu.memory.used", "requests", "latency"], names);
     }
 
-    private static List<T> SplitAll<T>(SignalData<T> ops, T data, int maxItems) where T : class, Google.Protobuf.IMessage<T>, new()
+    private static List<T> SplitAll<T>(OtlpSignal<T> ops, T data, int maxItems) where T : class, Google.Protobuf.IMessage<T>, new()
     {
         var chunks = new List<T>();
         while (ops.CountItems(data) > 0) chunks.Add(ops.SplitOff(data, maxItems));
         return chunks;
     }
 
-    private static IEnumerable<Proto.Trace.V1.Span> Spans(ExportTraceServiceRequest data) =>
+    private static IEnumerable<OtelAi.Otlp.Proto.Trace.V1.Span> Spans(ExportTraceServiceRequest data) =>
         data.ResourceSpans.SelectMany(r => r.ScopeSpans).SelectMany(s => s.Spans);
 }

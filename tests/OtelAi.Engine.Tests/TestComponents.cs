@@ -4,11 +4,11 @@ using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.SelfTelemetry;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Common.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
 
 namespace OtelAi.Engine.Tests;
 
@@ -155,15 +155,15 @@ public sealed class TestReceiver(LifecycleLog log, string name, TestConfig confi
 
     private async Task SendAsync<T>(ITelemetryConsumer<T> consumer, T data) where T : class, IMessage<T>, new()
     {
-        var items = SignalData<T>.Ops.CountItems(data);
+        var items = OtlpSignal<T>.Instance.CountItems(data);
         try
         {
             await consumer.ConsumeAsync(data, CancellationToken.None);
-            metrics.Accepted(SignalData<T>.Ops.Signal, items);
+            metrics.Accepted(OtlpSignal<T>.Instance.Signal, items);
         }
         catch
         {
-            metrics.Refused(SignalData<T>.Ops.Signal, items);
+            metrics.Refused(OtlpSignal<T>.Instance.Signal, items);
             throw;
         }
     }
@@ -233,7 +233,7 @@ public sealed class CollectingExporterFactory(LifecycleLog log) : TestFactory("c
     public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new() =>
         ((TestConfig)config).FailCreate is { } message
             ? throw new ArgumentException(message)
-            : new CollectingExporter<T>(log, $"exporter/{settings.Id}/{SignalData<T>.Ops.Signal.ToConfigName()}", (TestConfig)config);
+            : new CollectingExporter<T>(log, $"exporter/{settings.Id}/{OtlpSignal<T>.Instance.Signal.ToConfigName()}", (TestConfig)config);
 }
 
 public sealed class CollectingExporter<T>(LifecycleLog log, string name, TestConfig config)
@@ -245,7 +245,7 @@ public sealed class CollectingExporter<T>(LifecycleLog log, string name, TestCon
 
     public IReadOnlyList<T> Exported => _exported.ToArray();
 
-    public int ItemCount => _exported.Sum(SignalData<T>.Ops.CountItems);
+    public int ItemCount => _exported.Sum(OtlpSignal<T>.Instance.CountItems);
 
     public override async Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
     {
@@ -301,24 +301,24 @@ public sealed class SpanCountConnector(ITelemetryConsumer<ExportMetricsServiceRe
 {
     public ValueTask ConsumeAsync(ExportTraceServiceRequest data, CancellationToken cancellationToken)
     {
-        var spans = SignalData<ExportTraceServiceRequest>.Ops.CountItems(data);
+        var spans = OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(data);
         var metrics = new ExportMetricsServiceRequest
         {
             ResourceMetrics =
             {
-                new Proto.Metrics.V1.ResourceMetrics
+                new OtelAi.Otlp.Proto.Metrics.V1.ResourceMetrics
                 {
-                    Resource = data.ResourceSpans.Count > 0 ? data.ResourceSpans[0].Resource.Clone() : new Proto.Resource.V1.Resource(),
+                    Resource = data.ResourceSpans.Count > 0 ? data.ResourceSpans[0].Resource.Clone() : new OtelAi.Otlp.Proto.Resource.V1.Resource(),
                     ScopeMetrics =
                     {
-                        new Proto.Metrics.V1.ScopeMetrics
+                        new OtelAi.Otlp.Proto.Metrics.V1.ScopeMetrics
                         {
                             Metrics =
                             {
-                                new Proto.Metrics.V1.Metric
+                                new OtelAi.Otlp.Proto.Metrics.V1.Metric
                                 {
                                     Name = "span.count",
-                                    Gauge = new Proto.Metrics.V1.Gauge { DataPoints = { new Proto.Metrics.V1.NumberDataPoint { AsInt = spans } } },
+                                    Gauge = new OtelAi.Otlp.Proto.Metrics.V1.Gauge { DataPoints = { new OtelAi.Otlp.Proto.Metrics.V1.NumberDataPoint { AsInt = spans } } },
                                 },
                             },
                         },

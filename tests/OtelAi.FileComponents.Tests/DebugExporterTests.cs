@@ -2,9 +2,9 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
 using OtelAi.Exporters.DebugOutput;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.FileComponents.Tests;

@@ -2,11 +2,11 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using Google.Protobuf;
 using OtelAi.Engine.Components;
-using OtelAi.Engine.Telemetry.Json;
+using OtelAi.Otlp.Json;
 using OtelAi.Exporters.FileOutput;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.FileComponents.Tests;

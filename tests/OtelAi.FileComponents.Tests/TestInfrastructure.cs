@@ -1,3 +1,4 @@
+using OtelAi.Otlp;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.LoadGen;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Google.Protobuf;
-using OtelAi.Engine.Grpc;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp.Grpc;
+using OtelAi.Otlp;
 
 namespace OtelAi.LoadGen;
 

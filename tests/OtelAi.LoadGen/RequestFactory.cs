@@ -1,13 +1,13 @@
 using Google.Protobuf;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Logs.V1;
-using OtelAi.Proto.Metrics.V1;
-using OtelAi.Proto.Resource.V1;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Logs.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Resource.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 
 namespace OtelAi.LoadGen;
 

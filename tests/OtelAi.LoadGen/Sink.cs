@@ -4,7 +4,7 @@ using OtelAi.Engine;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Receivers;
 
 namespace OtelAi.LoadGen;
@@ -95,7 +95,7 @@ internal static class Sink
 
             public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
             {
-                Interlocked.Add(ref owner._items, SignalData<T>.Ops.CountItems(data));
+                Interlocked.Add(ref owner._items, OtlpSignal<T>.Instance.CountItems(data));
                 return ValueTask.CompletedTask;
             }
         }

@@ -1,10 +1,11 @@
+using OtelAi.Otlp;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Exporter;
 using OtelAi.Engine.SelfTelemetry;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.OtlpExporter.Tests;

@@ -1,3 +1,4 @@
+using OtelAi.Otlp;
 using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -6,9 +7,9 @@ using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Exporter;
 using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Exporters.Otlp;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.OtlpExporter.Tests;

@@ -1,3 +1,4 @@
+using OtelAi.Otlp;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Compression;
@@ -12,11 +13,11 @@ using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Exporter;
 using OtelAi.Engine.SelfTelemetry;
-using OtelAi.Engine.Telemetry.Json;
+using OtelAi.Otlp.Json;
 using OtelAi.Exporters.OtlpHttp;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.OtlpExporter.Tests;
@@ -183,7 +184,7 @@ public sealed class OtlpHttpExporterTests
     [Fact]
     public async Task Status_400_is_dropped_counted_not_retried_and_its_message_logged()
     {
-        var status = new Proto.Rpc.Status { Code = 3, Message = "span 7 has an invalid trace id" };
+        var status = new OtelAi.Otlp.Proto.Rpc.Status { Code = 3, Message = "span 7 has an invalid trace id" };
         await using var backend = await Backend.StartAsync(new Reply(400, "application/x-protobuf", status.ToByteArray()));
         var config = Config(backend.Url) with { SendingQueue = new QueueConfig { NumConsumers = 1 } };
         var (exporter, metrics, log) = await StartAsync<ExportTraceServiceRequest>(config);
@@ -275,7 +276,7 @@ public sealed class OtlpHttpExporterTests
         var errors = new OtlpHttpExporterConfig { Endpoint = "localhost:4318", Compression = "zstd", LogsEndpoint = "ftp://x" }.Validate().Select(e => e.Path).ToList();
         Assert.Equal(["endpoint", "logs_endpoint", "compression"], errors);
         Assert.Contains(new OtlpHttpExporterConfig().Validate(), e => e.Message.Contains("at least one of endpoint"));
-        Assert.Equal("http://h:4318/v1/metrics", new OtlpHttpExporterConfig { Endpoint = "http://h:4318" }.SignalUrl(Engine.Telemetry.Signal.Metrics));
+        Assert.Equal("http://h:4318/v1/metrics", new OtlpHttpExporterConfig { Endpoint = "http://h:4318" }.SignalUrl(OtelAi.Otlp.Signal.Metrics));
         Assert.Equal(TimeSpan.FromSeconds(30), new OtlpHttpExporterConfig().Timeout);
     }
 }

@@ -1,3 +1,4 @@
+using OtelAi.Otlp;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Google.Protobuf;
@@ -8,9 +9,9 @@ using OtelAi.Engine.Exporter;
 using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Exporters.Otlp;
 using OtelAi.Exporters.OtlpHttp;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.Receivers.Otlp;
 using OtelAi.TestSupport;
 

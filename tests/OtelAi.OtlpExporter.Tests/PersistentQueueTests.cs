@@ -6,7 +6,7 @@ using OtelAi.Engine.Exporter;
 using OtelAi.Engine.Extensions.FileStorage;
 using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Exporters.Otlp;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.OtlpExporter.Tests;

@@ -1,5 +1,6 @@
+using OtelAi.Otlp;
 using OtelAi.TestSupport;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.Engine.Consumers;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;

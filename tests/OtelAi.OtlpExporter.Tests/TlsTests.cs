@@ -1,3 +1,4 @@
+using OtelAi.Otlp;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
@@ -7,7 +8,7 @@ using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Exporter;
 using OtelAi.Exporters.Otlp;
 using OtelAi.Exporters.OtlpHttp;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.Receivers.Otlp;
 using OtelAi.TestSupport;
 

@@ -8,9 +8,9 @@ using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Trace.V1;
-using Status = OtelAi.Proto.Trace.V1.Status;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
+using Status = OtelAi.Otlp.Proto.Trace.V1.Status;
 
 namespace OtelAi.OtlpReceiver.Tests;
 
@@ -204,14 +204,14 @@ public sealed class DotnetSdkInteropTests
         var records = harness.Logs.Received.SelectMany(r => r.ResourceLogs).SelectMany(rl => rl.ScopeLogs)
             .Where(sl => sl.Scope.Name == "Inference.Gateway").SelectMany(sl => sl.LogRecords).ToList();
         Assert.Equal(2, records.Count);
-        var warning = records.Single(r => r.SeverityNumber == Proto.Logs.V1.SeverityNumber.Warn);
+        var warning = records.Single(r => r.SeverityNumber == OtelAi.Otlp.Proto.Logs.V1.SeverityNumber.Warn);
         Assert.Equal("model {Model} answered in {LatencyMs} ms", warning.Body.StringValue);
         AssertAttribute(warning.Attributes, "Model", "llama-3");
         Assert.Equal(412, Find(warning.Attributes, "LatencyMs").IntValue);
         Assert.Equal(traceId.ToHexString(), Convert.ToHexStringLower(warning.TraceId.Span));
         Assert.Equal(spanId.ToHexString(), Convert.ToHexStringLower(warning.SpanId.Span));
         Assert.NotEqual(0UL, warning.TimeUnixNano);
-        var info = records.Single(r => r.SeverityNumber == Proto.Logs.V1.SeverityNumber.Info);
+        var info = records.Single(r => r.SeverityNumber == OtelAi.Otlp.Proto.Logs.V1.SeverityNumber.Info);
         Assert.Equal("plain message", info.Body.StringValue);
         Assert.True(info.TraceId.IsEmpty);
         var transport = protocol == OtlpExportProtocol.Grpc ? "grpc" : "http";

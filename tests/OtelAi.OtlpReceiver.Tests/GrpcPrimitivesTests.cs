@@ -1,10 +1,11 @@
+using OtelAi.Otlp;
 using System.Buffers;
 using System.IO.Compression;
 using System.IO.Pipelines;
 using Google.Protobuf;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Grpc;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Grpc;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.OtlpReceiver.Tests;
@@ -250,7 +251,7 @@ public sealed class GrpcPrimitivesTests
         Assert.NotNull(bin);
         Assert.DoesNotContain('=', bin);
 
-        var proto = OtelAi.Proto.Rpc.Status.Parser.ParseFrom(Convert.FromBase64String(Pad(bin!)));
+        var proto = OtelAi.Otlp.Proto.Rpc.Status.Parser.ParseFrom(Convert.FromBase64String(Pad(bin!)));
         Assert.Equal(14, proto.Code);
         Assert.Equal("type.googleapis.com/google.rpc.RetryInfo", Assert.Single(proto.Details).TypeUrl);
 

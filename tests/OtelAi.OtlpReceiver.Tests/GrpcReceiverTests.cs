@@ -1,10 +1,11 @@
+using OtelAi.Otlp;
 using System.Net;
 using Google.Protobuf;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Grpc;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Grpc;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.TestSupport;
 using static OtelAi.OtlpReceiver.Tests.WireClients;
 

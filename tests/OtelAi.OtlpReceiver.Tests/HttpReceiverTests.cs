@@ -1,16 +1,17 @@
+using OtelAi.Otlp;
 using System.Net;
 using System.Text;
 using Google.Protobuf;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Grpc;
-using OtelAi.Engine.Telemetry.Json;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Grpc;
+using OtelAi.Otlp.Json;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.Receivers.Otlp;
 using OtelAi.TestSupport;
 using static OtelAi.OtlpReceiver.Tests.WireClients;
-using RpcStatus = OtelAi.Proto.Rpc.Status;
+using RpcStatus = OtelAi.Otlp.Proto.Rpc.Status;
 
 namespace OtelAi.OtlpReceiver.Tests;
 

@@ -1,7 +1,7 @@
 using OtelAi.TestSupport;
 using System.Diagnostics;
 using System.Text.Json;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 using static OtelAi.OtlpReceiver.Tests.DotnetSdkInteropTests;
 
 namespace OtelAi.OtlpReceiver.Tests;
@@ -109,7 +109,7 @@ public sealed class JsSdkInteropTests
         var records = resourceLogs.SelectMany(rl => rl.ScopeLogs).Where(s => s.Scope.Name == "interop.js.logger").SelectMany(s => s.LogRecords).ToList();
         Assert.Equal(2, records.Count);
         var warn = records.Single(r => r.SeverityText == "WARN");
-        Assert.Equal(Proto.Logs.V1.SeverityNumber.Warn, warn.SeverityNumber);
+        Assert.Equal(OtelAi.Otlp.Proto.Logs.V1.SeverityNumber.Warn, warn.SeverityNumber);
         Assert.Equal("model llama-3 answered slowly", warn.Body.StringValue);
         Assert.Equal(412, Find(warn.Attributes, "latency.ms").IntValue);
         AssertAttribute(warn.Attributes, "model", "llama-3");

@@ -3,10 +3,10 @@ using Google.Protobuf;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.SelfTelemetry;
-using OtelAi.Engine.Telemetry;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.Receivers.Otlp;
 using OtelAi.TestSupport;
 
@@ -24,7 +24,7 @@ internal sealed class CollectingConsumer<T> : ITelemetryConsumer<T> where T : cl
 
     public IReadOnlyList<ClientInfo> Clients => _received.Select(r => r.Client).ToList();
 
-    public int ItemCount => _received.Sum(r => SignalData<T>.Ops.CountItems(r.Data));
+    public int ItemCount => _received.Sum(r => OtlpSignal<T>.Instance.CountItems(r.Data));
 
     /// <summary>When set, each request waits this long (honouring cancellation) before being accepted.</summary>
     public TimeSpan? Delay { get; set; }
@@ -40,7 +40,7 @@ internal sealed class CollectingConsumer<T> : ITelemetryConsumer<T> where T : cl
     public T Merged()
     {
         var all = new T();
-        foreach (var (data, _) in _received) SignalData<T>.Ops.MoveAllTo(data.Clone(), all);
+        foreach (var (data, _) in _received) OtlpSignal<T>.Instance.MoveAllTo(data.Clone(), all);
         return all;
     }
 

@@ -3,7 +3,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
-using OtelAi.Engine.Grpc;
+using OtelAi.Otlp.Grpc;
 using OtelAi.Receivers.Otlp;
 using OtelAi.TestSupport;
 using static OtelAi.OtlpReceiver.Tests.WireClients;

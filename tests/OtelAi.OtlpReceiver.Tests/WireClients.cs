@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using Google.Protobuf;
-using OtelAi.Engine.Grpc;
+using OtelAi.Otlp.Grpc;
 
 namespace OtelAi.OtlpReceiver.Tests;
 

@@ -2,14 +2,14 @@ using Google.Protobuf;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors;
 using OtelAi.Processors.Filter;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Metrics.V1;
-using OtelAi.Proto.Resource.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Resource.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Ottl.Tests;
@@ -41,8 +41,8 @@ public class FilterProcessorTests
         var spans = data.ResourceSpans[0].ScopeSpans[0].Spans;
         spans[0].Attributes.Add(SampleData.Attr("container.name", "app_container_1"));
         spans[1].Name = "app_3";
-        spans[2].Events.Add(new OtelAi.Proto.Trace.V1.Span.Types.Event { Name = "grpc.call", Attributes = { SampleData.Attr("x", 1L) } });
-        spans[2].Events.Add(new OtelAi.Proto.Trace.V1.Span.Types.Event { Name = "plain", Attributes = { SampleData.Attr("grpc", true) } });
+        spans[2].Events.Add(new OtelAi.Otlp.Proto.Trace.V1.Span.Types.Event { Name = "grpc.call", Attributes = { SampleData.Attr("x", 1L) } });
+        spans[2].Events.Add(new OtelAi.Otlp.Proto.Trace.V1.Span.Types.Event { Name = "plain", Attributes = { SampleData.Attr("grpc", true) } });
         var localhost = SampleData.Traces(2, seed: 7).ResourceSpans[0];
         localhost.Resource.Attributes.Add(SampleData.Attr("host.name", "localhost"));
         localhost.Resource.Attributes.RemoveAt(1);
@@ -111,8 +111,8 @@ public class FilterProcessorTests
         var data = SampleData.Logs(3);
         var records = data.ResourceLogs[0].ScopeLogs[0].LogRecords;
         records[0].Body = new AnyValue { StringValue = "user password=123" };
-        records[1].SeverityNumber = OtelAi.Proto.Logs.V1.SeverityNumber.Debug;
-        records[2].SeverityNumber = OtelAi.Proto.Logs.V1.SeverityNumber.Warn;
+        records[1].SeverityNumber = OtelAi.Otlp.Proto.Logs.V1.SeverityNumber.Debug;
+        records[2].SeverityNumber = OtelAi.Otlp.Proto.Logs.V1.SeverityNumber.Warn;
         const string yaml = """
             logs:
               log_record:

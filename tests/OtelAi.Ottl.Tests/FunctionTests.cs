@@ -1,6 +1,6 @@
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors.Ottl;
-using OtelAi.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Common.V1;
 using static OtelAi.Ottl.Tests.OttlTestContext;
 
 namespace OtelAi.Ottl.Tests;

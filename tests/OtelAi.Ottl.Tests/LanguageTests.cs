@@ -1,5 +1,5 @@
 using OtelAi.Processors.Ottl;
-using OtelAi.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Common.V1;
 using static OtelAi.Ottl.Tests.OttlTestContext;
 
 namespace OtelAi.Ottl.Tests;
@@ -202,17 +202,17 @@ public class LanguageTests
     [Fact]
     public void Context_inference_picks_the_most_specific_context_named()
     {
-        Assert.Equal(OttlContextKind.DataPoint, OttlLanguage.InferContext(Engine.Telemetry.Signal.Metrics,
+        Assert.Equal(OttlContextKind.DataPoint, OttlLanguage.InferContext(OtelAi.Otlp.Signal.Metrics,
             ["set(metric.description, \"test passed\") where datapoint.attributes[\"test\"] == \"pass\""], []));
-        Assert.Equal(OttlContextKind.Metric, OttlLanguage.InferContext(Engine.Telemetry.Signal.Metrics,
+        Assert.Equal(OttlContextKind.Metric, OttlLanguage.InferContext(OtelAi.Otlp.Signal.Metrics,
             ["set(resource.attributes[\"test\"], \"passed\")", "set(metric.description, \"test passed\")"], []));
-        Assert.Equal(OttlContextKind.Resource, OttlLanguage.InferContext(Engine.Telemetry.Signal.Traces,
+        Assert.Equal(OttlContextKind.Resource, OttlLanguage.InferContext(OtelAi.Otlp.Signal.Traces,
             ["set(resource.attributes[\"a\"], \"b\")"], []));
-        Assert.Equal(OttlContextKind.SpanEvent, OttlLanguage.InferContext(Engine.Telemetry.Signal.Traces,
+        Assert.Equal(OttlContextKind.SpanEvent, OttlLanguage.InferContext(OtelAi.Otlp.Signal.Traces,
             ["set(spanevent.attributes[\"a\"], span.name)"], []));
-        var missing = Assert.Throws<OttlCompileException>(() => OttlLanguage.InferContext(Engine.Telemetry.Signal.Logs, ["set(attributes[\"a\"], 1)"], []));
+        var missing = Assert.Throws<OttlCompileException>(() => OttlLanguage.InferContext(OtelAi.Otlp.Signal.Logs, ["set(attributes[\"a\"], 1)"], []));
         Assert.Contains("missing context name", missing.Message);
-        var wrong = Assert.Throws<OttlCompileException>(() => OttlLanguage.InferContext(Engine.Telemetry.Signal.Logs, ["set(span.attributes[\"a\"], 1)"], []));
+        var wrong = Assert.Throws<OttlCompileException>(() => OttlLanguage.InferContext(OtelAi.Otlp.Signal.Logs, ["set(span.attributes[\"a\"], 1)"], []));
         Assert.Contains("not allowed in logs statements", wrong.Message);
     }
 

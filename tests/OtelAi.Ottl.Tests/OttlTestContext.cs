@@ -1,8 +1,8 @@
 using OtelAi.Processors.Ottl;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Ottl.Tests;
@@ -26,8 +26,8 @@ internal static class OttlTestContext
         var metric = rm.ScopeMetrics[0].Metrics[metricIndex];
         object point = metric.DataCase switch
         {
-            OtelAi.Proto.Metrics.V1.Metric.DataOneofCase.Gauge => metric.Gauge.DataPoints[0],
-            OtelAi.Proto.Metrics.V1.Metric.DataOneofCase.Sum => metric.Sum.DataPoints[0],
+            OtelAi.Otlp.Proto.Metrics.V1.Metric.DataOneofCase.Gauge => metric.Gauge.DataPoints[0],
+            OtelAi.Otlp.Proto.Metrics.V1.Metric.DataOneofCase.Sum => metric.Sum.DataPoints[0],
             _ => metric.Histogram.DataPoints[0],
         };
         return (data, new OttlContext { Resource = rm.Resource, Scope = rm.ScopeMetrics[0].Scope, Metric = metric, DataPoint = point });
@@ -51,7 +51,7 @@ internal static class OttlTestContext
     {
         context.ResetCache(kind);
         Run(context, $"set(cache[\"result\"], {expression})", kind);
-        return OtelAi.Engine.Telemetry.Attributes.Get(context.Cache(kind), "result");
+        return OtelAi.Otlp.Attributes.Get(context.Cache(kind), "result");
     }
 }
 

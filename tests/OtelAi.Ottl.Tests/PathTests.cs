@@ -1,9 +1,9 @@
 using Google.Protobuf;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors.Ottl;
-using OtelAi.Proto.Common.V1;
-using OtelAi.Proto.Metrics.V1;
-using OtelAi.Proto.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
 using static OtelAi.Ottl.Tests.OttlTestContext;
 
 namespace OtelAi.Ottl.Tests;
@@ -88,8 +88,8 @@ public class PathTests
 
         var span = context.Span;
         Assert.Equal("renamed", span.Name);
-        Assert.Equal(OtelAi.Proto.Trace.V1.Span.Types.SpanKind.Client, span.Kind);
-        Assert.Equal(OtelAi.Proto.Trace.V1.Status.Types.StatusCode.Ok, span.Status.Code);
+        Assert.Equal(OtelAi.Otlp.Proto.Trace.V1.Span.Types.SpanKind.Client, span.Kind);
+        Assert.Equal(OtelAi.Otlp.Proto.Trace.V1.Status.Types.StatusCode.Ok, span.Status.Code);
         Assert.Equal("fine", span.Status.Message);
         Assert.Equal("a=b", span.TraceState);
         Assert.Equal(5UL, span.StartTimeUnixNano);
@@ -289,7 +289,7 @@ public class PathTests
         Run(context, "set(span_id.string, \"0102030405060708\")", kind);
         Run(context, "set(flags, 0)", kind);
         Run(context, "set(dropped_attributes_count, 1)", kind);
-        Assert.Equal(OtelAi.Proto.Logs.V1.SeverityNumber.Warn, log.SeverityNumber);
+        Assert.Equal(OtelAi.Otlp.Proto.Logs.V1.SeverityNumber.Warn, log.SeverityNumber);
         Assert.Equal(("WARN", "inference.done", 3_000_000_000UL, 4UL, 0u, 1u),
             (log.SeverityText, log.EventName, log.TimeUnixNano, log.ObservedTimeUnixNano, log.Flags, log.DroppedAttributesCount));
         Assert.Equal("0102030405060708090a0b0c0d0e0f10", Convert.ToHexStringLower(log.TraceId.ToByteArray()));

@@ -2,15 +2,15 @@ using Google.Protobuf;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors;
 using OtelAi.Receivers;
 using OtelAi.Exporters;
 using OtelAi.Processors.Transform;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
-using OtelAi.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Ottl.Tests;
@@ -154,7 +154,7 @@ public class TransformProcessorTests
         var records = logs.ResourceLogs[0].ScopeLogs[0].LogRecords;
         records[0].Body = new AnyValue { StringValue = "{\"name\": \"log\", \"attr1\": \"foo\", \"attr2\": \"bar\", \"nested\": {\"attr3\": \"example\"}}" };
         records[1].Body = new AnyValue { StringValue = "[2023-09-22 07:38:22,570] INFO [Something]: some interesting log" };
-        records[1].SeverityNumber = OtelAi.Proto.Logs.V1.SeverityNumber.Unspecified;
+        records[1].SeverityNumber = OtelAi.Otlp.Proto.Logs.V1.SeverityNumber.Unspecified;
         const string yaml = """
             error_mode: propagate
             log_statements:
@@ -185,7 +185,7 @@ public class TransformProcessorTests
         Assert.Equal("example", parsed.Attributes.Get("nested.attr3")!.StringValue);
         var plain = result.ResourceLogs[0].ScopeLogs[0].LogRecords[1];
         Assert.Null(plain.Attributes.Get("attr1"));
-        Assert.Equal(OtelAi.Proto.Logs.V1.SeverityNumber.Info, plain.SeverityNumber);
+        Assert.Equal(OtelAi.Otlp.Proto.Logs.V1.SeverityNumber.Info, plain.SeverityNumber);
         // The group condition (body is a map with "object") matched nothing, so bodies stay.
         Assert.StartsWith("{", parsed.Body.StringValue);
         var labels = result.ResourceLogs[0].Resource.Attributes.Get("kubernetes.labels")!.KvlistValue.Values;
@@ -217,8 +217,8 @@ public class TransformProcessorTests
         {
             var attributes = metric.DataCase switch
             {
-                OtelAi.Proto.Metrics.V1.Metric.DataOneofCase.Gauge => metric.Gauge.DataPoints.Select(p => p.Attributes),
-                OtelAi.Proto.Metrics.V1.Metric.DataOneofCase.Sum => metric.Sum.DataPoints.Select(p => p.Attributes),
+                OtelAi.Otlp.Proto.Metrics.V1.Metric.DataOneofCase.Gauge => metric.Gauge.DataPoints.Select(p => p.Attributes),
+                OtelAi.Otlp.Proto.Metrics.V1.Metric.DataOneofCase.Sum => metric.Sum.DataPoints.Select(p => p.Attributes),
                 _ => metric.Histogram.DataPoints.Select(p => p.Attributes),
             };
             Assert.All(attributes, a => Assert.Equal(metric.Name, a.Get("metric")!.StringValue));

@@ -1,11 +1,11 @@
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors.Batch;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using static OtelAi.TestSupport.SampleData;
 
 namespace OtelAi.Processors.Tests;
@@ -22,7 +22,7 @@ public sealed class BatchProcessorTests
         return (processor, sink, settings);
     }
 
-    private static int Spans(ExportTraceServiceRequest data) => SignalData<ExportTraceServiceRequest>.Ops.CountItems(data);
+    private static int Spans(ExportTraceServiceRequest data) => OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(data);
 
     private static ClientInfo Tenant(string tenant) =>
         new("127.0.0.1", new Dictionary<string, IReadOnlyList<string>> { ["tenant"] = [tenant], ["other"] = ["x"] });
@@ -140,7 +140,7 @@ public sealed class BatchProcessorTests
 
         await processor.ShutdownAsync(CancellationToken.None);
 
-        Assert.Equal(10, sink.Received.Sum(r => SignalData<ExportLogsServiceRequest>.Ops.CountItems(r.Data)));
+        Assert.Equal(10, sink.Received.Sum(r => OtlpSignal<ExportLogsServiceRequest>.Instance.CountItems(r.Data)));
         await Assert.ThrowsAsync<RetryableDataException>(() => processor.ConsumeAsync(Logs(1), CancellationToken.None).AsTask());
     }
 
@@ -151,7 +151,7 @@ public sealed class BatchProcessorTests
         await processor.ConsumeAsync(Metrics(9), CancellationToken.None);
         await processor.ShutdownAsync(CancellationToken.None);
 
-        Assert.Equal([4, 4, 1], sink.Received.Select(r => SignalData<ExportMetricsServiceRequest>.Ops.CountItems(r.Data)));
+        Assert.Equal([4, 4, 1], sink.Received.Select(r => OtlpSignal<ExportMetricsServiceRequest>.Instance.CountItems(r.Data)));
     }
 
     [Fact]

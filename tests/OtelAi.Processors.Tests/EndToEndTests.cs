@@ -13,10 +13,10 @@ using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Exporters;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.Receivers;
 using OtelAi.TestSupport;
 
@@ -173,7 +173,7 @@ public sealed class EndToEndTests
     private static async Task WaitForSpansAsync(Sink<ExportTraceServiceRequest> sink, int spans)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (sink.Received.Sum(r => SignalData<ExportTraceServiceRequest>.Ops.CountItems(r.Data)) < spans)
+        while (sink.Received.Sum(r => OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(r.Data)) < spans)
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {spans} spans");
             await Task.Delay(20);
@@ -271,7 +271,7 @@ public sealed class EndToEndTests
 
         // Everything accepted was delivered; refused data was not.
         await WaitForSpansAsync(capture.Traces, accepted * 2000);
-        Assert.Equal(accepted * 2000, capture.Traces.Received.Sum(r => SignalData<ExportTraceServiceRequest>.Ops.CountItems(r.Data)));
+        Assert.Equal(accepted * 2000, capture.Traces.Received.Sum(r => OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(r.Data)));
 
         // The flood stops and the backlog is gone: the engine accepts again by itself.
         capture.Traces.Clear();

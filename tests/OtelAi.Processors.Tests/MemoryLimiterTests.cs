@@ -1,8 +1,9 @@
+using OtelAi.Otlp;
 using Microsoft.Extensions.Logging.Abstractions;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
 using OtelAi.Processors.MemoryLimiter;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using static OtelAi.TestSupport.SampleData;
 
 namespace OtelAi.Processors.Tests;
@@ -151,8 +152,8 @@ public sealed class MemoryLimiterTests
         var factory = new MemoryLimiterProcessorFactory(new FakeProbe());
         var config = Config("check_interval: 1s\nlimit_mib: 100");
         var traces = (MemoryLimiterProcessor<ExportTraceServiceRequest>)factory.CreateProcessor(TestHost.Settings("memory_limiter"), config, new Sink<ExportTraceServiceRequest>());
-        var logs = (MemoryLimiterProcessor<OtelAi.Proto.Collector.Logs.V1.ExportLogsServiceRequest>)factory.CreateProcessor(
-            TestHost.Settings("memory_limiter"), config, new Sink<OtelAi.Proto.Collector.Logs.V1.ExportLogsServiceRequest>());
+        var logs = (MemoryLimiterProcessor<OtelAi.Otlp.Proto.Collector.Logs.V1.ExportLogsServiceRequest>)factory.CreateProcessor(
+            TestHost.Settings("memory_limiter"), config, new Sink<OtelAi.Otlp.Proto.Collector.Logs.V1.ExportLogsServiceRequest>());
         var other = (MemoryLimiterProcessor<ExportTraceServiceRequest>)factory.CreateProcessor(TestHost.Settings("memory_limiter/2"), config, new Sink<ExportTraceServiceRequest>());
 
         Assert.Same(traces.Limiter, logs.Limiter);

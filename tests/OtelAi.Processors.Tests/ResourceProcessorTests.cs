@@ -1,10 +1,10 @@
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 using OtelAi.Processors.ResourceProcessor;
-using OtelAi.Proto.Collector.Logs.V1;
-using OtelAi.Proto.Collector.Metrics.V1;
-using OtelAi.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using static OtelAi.TestSupport.SampleData;
 
 namespace OtelAi.Processors.Tests;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Extensions.Storage;
-using OtelAi.Engine.Telemetry;
+using OtelAi.Otlp;
 
 namespace OtelAi.Engine.Extensions.FileStorage;
 

@@ -1,0 +1,152 @@
+using OtelAi.Otlp.Protobuf;
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using Google.Protobuf;
+using OtelAi.Otlp;
+
+namespace OtelAi.Otlp.Grpc;
+
+/// <summary>What <see cref="GrpcFraming.TryReadFrame"/> found at the start of a buffer.</summary>
+public enum GrpcFrameResult
+{
+    /// <summary>A whole frame was read.</summary>
+    Complete,
+
+    /// <summary>More bytes are needed.</summary>
+    Incomplete,
+
+    /// <summary>The frame's declared length exceeds the limit; its payload was not buffered.</summary>
+    TooLarge,
+}
+
+/// <summary>One length-prefixed message: the compressed flag and the payload bytes (a slice of the input buffer).</summary>
+public readonly record struct GrpcFrame(bool Compressed, ReadOnlySequence<byte> Payload);
+
+/// <summary>
+/// gRPC message framing: each message is a 1-byte compressed flag, a 4-byte big-endian length and the payload.
+/// Readers slice the input without copying; writers put the prefix and the payload into the caller's buffer.
+/// </summary>
+public static class GrpcFraming
+{
+    public const int PrefixLength = 5;
+
+    /// <summary>
+    /// Reads one frame from the start of <paramref name="buffer"/>. On <see cref="GrpcFrameResult.Complete"/>,
+    /// <paramref name="buffer"/> is advanced past the frame. <paramref name="declaredLength"/> is set once the prefix is complete.
+    /// </summary>
+    public static GrpcFrameResult TryReadFrame(ref ReadOnlySequence<byte> buffer, int maxMessageSize, out GrpcFrame frame, out long declaredLength)
+    {
+        frame = default;
+        declaredLength = -1;
+        if (buffer.Length < PrefixLength) return GrpcFrameResult.Incomplete;
+
+        Span<byte> prefix = stackalloc byte[PrefixLength];
+        buffer.Slice(0, PrefixLength).CopyTo(prefix);
+        declaredLength = BinaryPrimitives.ReadUInt32BigEndian(prefix[1..]);
+        if (declaredLength > maxMessageSize) return GrpcFrameResult.TooLarge;
+        if (buffer.Length < PrefixLength + declaredLength) return GrpcFrameResult.Incomplete;
+
+        frame = new GrpcFrame(prefix[0] != 0, buffer.Slice(PrefixLength, declaredLength));
+        buffer = buffer.Slice(PrefixLength + declaredLength);
+        return GrpcFrameResult.Complete;
+    }
+
+    /// <summary>
+    /// Reads the next frame from a request or response body. On <see cref="GrpcReadStatus.Message"/> the payload stays
+    /// in the pipe's buffer: the caller must call <c>reader.AdvanceTo(result.Frame.Payload.End)</c> once it is done with it.
+    /// Other outcomes have already advanced the reader.
+    /// </summary>
+    public static async ValueTask<GrpcReadResult> ReadFrameAsync(PipeReader reader, int maxMessageSize, CancellationToken cancellationToken)
+    {
+        var minimum = PrefixLength;
+        while (true)
+        {
+            var read = await reader.ReadAtLeastAsync(minimum, cancellationToken);
+            var buffer = read.Buffer;
+            var outcome = TryReadFrame(ref buffer, maxMessageSize, out var frame, out var declared);
+            switch (outcome)
+            {
+                case GrpcFrameResult.Complete:
+                    return new GrpcReadResult(GrpcReadStatus.Message, frame, declared);
+                case GrpcFrameResult.TooLarge:
+                    reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                    return new GrpcReadResult(GrpcReadStatus.TooLarge, default, declared);
+            }
+
+            if (read.IsCompleted || read.IsCanceled)
+            {
+                var empty = read.Buffer.IsEmpty;
+                reader.AdvanceTo(read.Buffer.End);
+                return new GrpcReadResult(empty ? GrpcReadStatus.EndOfStream : GrpcReadStatus.Truncated, default, declared);
+            }
+
+            // Examined everything: the next read waits for the rest of the frame in one go.
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            minimum = declared < 0 ? PrefixLength : checked(PrefixLength + (int)declared);
+        }
+    }
+
+    /// <summary>Writes prefix and payload.</summary>
+    public static void WriteFrame(IBufferWriter<byte> writer, ReadOnlySpan<byte> payload, bool compressed)
+    {
+        var prefix = writer.GetSpan(PrefixLength);
+        prefix[0] = compressed ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteUInt32BigEndian(prefix[1..], (uint)payload.Length);
+        writer.Advance(PrefixLength);
+        writer.Write(payload);
+    }
+
+    /// <summary>Writes an uncompressed frame holding <paramref name="message"/>, serialised straight into the writer.</summary>
+    public static void WriteMessage(IBufferWriter<byte> writer, IMessage message)
+    {
+        using var measured = OtlpProtobuf.Measure(message);
+        WriteMessage(writer, measured);
+    }
+
+    /// <summary>Writes an uncompressed frame holding a message already measured (by a caller that needed its size too).</summary>
+    public static void WriteMessage(IBufferWriter<byte> writer, in MeasuredMessage message)
+    {
+        // One contiguous span: some writers (Kestrel's) reject the zero-length Advance a streaming serialiser may issue first.
+        var size = message.Size;
+        var span = writer.GetSpan(PrefixLength + size);
+        span[0] = 0;
+        BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)size);
+        message.WriteTo(span.Slice(PrefixLength, size));
+        writer.Advance(PrefixLength + size);
+    }
+
+    /// <summary>Writes a gzip-compressed frame holding <paramref name="message"/>.</summary>
+    public static void WriteCompressedMessage(IBufferWriter<byte> writer, IMessage message)
+    {
+        using var measured = OtlpProtobuf.Measure(message);
+        WriteCompressedMessage(writer, measured);
+    }
+
+    /// <summary>Writes a gzip-compressed frame holding a message already measured.</summary>
+    public static void WriteCompressedMessage(IBufferWriter<byte> writer, in MeasuredMessage message)
+    {
+        using var plain = new PooledBufferWriter(message.Size);
+        message.WriteTo(plain);
+        using var compressed = new PooledBufferWriter(plain.WrittenCount / 2 + 64);
+        MessageCompression.Compress(plain.WrittenSpan, ContentCoding.Gzip, compressed);
+        WriteFrame(writer, compressed.WrittenSpan, compressed: true);
+    }
+}
+
+public enum GrpcReadStatus
+{
+    /// <summary>A frame was read; advance the reader past it after use.</summary>
+    Message,
+
+    /// <summary>The body ended cleanly between frames.</summary>
+    EndOfStream,
+
+    /// <summary>The body ended inside a frame.</summary>
+    Truncated,
+
+    /// <summary>The declared length exceeds the limit (<see cref="GrpcReadResult.DeclaredLength"/> says how large).</summary>
+    TooLarge,
+}
+
+public readonly record struct GrpcReadResult(GrpcReadStatus Status, GrpcFrame Frame, long DeclaredLength);

@@ -1,0 +1,165 @@
+using System.Buffers;
+using System.IO.Compression;
+
+namespace OtelAi.Otlp.Grpc;
+
+/// <summary>Body/message codings we serve: gRPC uses gzip, OTLP/HTTP gzip and deflate (zlib format, as HTTP defines it).</summary>
+public enum ContentCoding
+{
+    Identity,
+    Gzip,
+    Deflate,
+}
+
+/// <summary>The decompressed size would exceed the allowed maximum (a decompression bomb or simply too much data).</summary>
+public sealed class DecompressedSizeExceededException(long limit)
+    : Exception($"decompressed size exceeds the limit of {limit} bytes")
+{
+    public long Limit { get; } = limit;
+}
+
+/// <summary>
+/// Whole-message compression over pooled buffers. Decompression stops as soon as the output would exceed the limit,
+/// so a small bomb never inflates into memory.
+/// </summary>
+public static class MessageCompression
+{
+    /// <summary>Parses a coding name (grpc-encoding / Content-Encoding, case-insensitive); empty or missing is identity.</summary>
+    public static bool TryParse(string? name, out ContentCoding coding)
+    {
+        coding = ContentCoding.Identity;
+        if (string.IsNullOrWhiteSpace(name)) return true;
+        var trimmed = name.Trim();
+        if (trimmed.Equals("identity", StringComparison.OrdinalIgnoreCase)) return true;
+        if (trimmed.Equals("gzip", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("x-gzip", StringComparison.OrdinalIgnoreCase))
+        {
+            coding = ContentCoding.Gzip;
+            return true;
+        }
+        if (trimmed.Equals("deflate", StringComparison.OrdinalIgnoreCase))
+        {
+            coding = ContentCoding.Deflate;
+            return true;
+        }
+        return false;
+    }
+
+    public static void Compress(ReadOnlySpan<byte> input, ContentCoding coding, IBufferWriter<byte> output)
+    {
+        using var sink = new BufferWriterStream(output);
+        using (var compressor = CreateStream(sink, coding, CompressionMode.Compress))
+            compressor.Write(input);
+    }
+
+    /// <summary>
+    /// Decompresses <paramref name="input"/> into <paramref name="output"/>.
+    /// Throws <see cref="DecompressedSizeExceededException"/> past <paramref name="maxSize"/> bytes and
+    /// <see cref="InvalidDataException"/> for corrupt or truncated data.
+    /// </summary>
+    public static void Decompress(ReadOnlySequence<byte> input, ContentCoding coding, long maxSize, PooledBufferWriter output)
+    {
+        if (coding == ContentCoding.Identity) throw new ArgumentException("identity needs no decompression", nameof(coding));
+        using var source = new SequenceReadStream(input);
+        using var decompressor = CreateStream(source, coding, CompressionMode.Decompress);
+        var start = output.WrittenCount;
+        while (true)
+        {
+            var span = output.GetSpan(16 * 1024);
+            var read = decompressor.Read(span);
+            if (read == 0) break;
+            output.Advance(read);
+            if (output.WrittenCount - start > maxSize) throw new DecompressedSizeExceededException(maxSize);
+        }
+        // GZipStream and ZLibStream end quietly on truncated input; the trailers tell whether the stream was whole.
+        if (!TrailerMatches(input, coding, output.WrittenSpan[start..]))
+            throw new InvalidDataException($"{coding.ToString().ToLowerInvariant()} data is truncated or corrupt");
+    }
+
+    // gzip ends with the uncompressed size mod 2^32 of its last member (at most the total when several members are
+    // concatenated); zlib ends with the big-endian Adler-32 of the whole output.
+    private static bool TrailerMatches(ReadOnlySequence<byte> input, ContentCoding coding, ReadOnlySpan<byte> produced)
+    {
+        if (input.Length < 4) return false;
+        Span<byte> trailer = stackalloc byte[4];
+        input.Slice(input.Length - 4).CopyTo(trailer);
+        if (coding == ContentCoding.Gzip)
+            return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer) <= (ulong)produced.Length;
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(trailer) == Adler32(produced);
+    }
+
+    private static uint Adler32(ReadOnlySpan<byte> data)
+    {
+        const uint Mod = 65521;
+        uint a = 1, b = 0;
+        while (data.Length > 0)
+        {
+            // 5552 bytes is the largest run whose sums cannot overflow 32 bits before the modulo.
+            var chunk = data[..Math.Min(5552, data.Length)];
+            foreach (var x in chunk)
+            {
+                a += x;
+                b += a;
+            }
+            a %= Mod;
+            b %= Mod;
+            data = data[chunk.Length..];
+        }
+        return b << 16 | a;
+    }
+
+    private static Stream CreateStream(Stream inner, ContentCoding coding, CompressionMode mode) => coding switch
+    {
+        ContentCoding.Gzip => mode == CompressionMode.Compress
+            ? new GZipStream(inner, CompressionLevel.Fastest, leaveOpen: true)
+            : new GZipStream(inner, mode, leaveOpen: true),
+        ContentCoding.Deflate => mode == CompressionMode.Compress
+            ? new ZLibStream(inner, CompressionLevel.Fastest, leaveOpen: true)
+            : new ZLibStream(inner, mode, leaveOpen: true),
+        _ => throw new ArgumentOutOfRangeException(nameof(coding)),
+    };
+
+    /// <summary>Read-only stream over a ReadOnlySequence (no copy of the input).</summary>
+    private sealed class SequenceReadStream(ReadOnlySequence<byte> sequence) : Stream
+    {
+        private ReadOnlySequence<byte> _remaining = sequence;
+        private long _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => _position + _remaining.Length;
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = (int)Math.Min(buffer.Length, _remaining.Length);
+            _remaining.Slice(0, n).CopyTo(buffer);
+            _remaining = _remaining.Slice(n);
+            _position += n;
+            return n;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>Write-only stream into an IBufferWriter.</summary>
+    private sealed class BufferWriterStream(IBufferWriter<byte> writer) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Write(ReadOnlySpan<byte> buffer) => writer.Write(buffer);
+        public override void Write(byte[] buffer, int offset, int count) => writer.Write(buffer.AsSpan(offset, count));
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,56 @@
+using Google.Protobuf.Collections;
+using OtelAi.Otlp.Proto.Metrics.V1;
+
+namespace OtelAi.Otlp;
+
+/// <summary>Data point counting and splitting for one metric, whatever its type.</summary>
+public static class MetricPoints
+{
+    public static int Count(Metric metric) => metric.DataCase switch
+    {
+        Metric.DataOneofCase.Gauge => metric.Gauge.DataPoints.Count,
+        Metric.DataOneofCase.Sum => metric.Sum.DataPoints.Count,
+        Metric.DataOneofCase.Histogram => metric.Histogram.DataPoints.Count,
+        Metric.DataOneofCase.ExponentialHistogram => metric.ExponentialHistogram.DataPoints.Count,
+        Metric.DataOneofCase.Summary => metric.Summary.DataPoints.Count,
+        _ => 0,
+    };
+
+    /// <summary>Moves the first <paramref name="count"/> points into a new metric with the same identity.</summary>
+    public static Metric SplitOff(Metric metric, int count)
+    {
+        var head = new Metric { Name = metric.Name, Description = metric.Description, Unit = metric.Unit };
+        head.Metadata.Add(metric.Metadata);
+        switch (metric.DataCase)
+        {
+            case Metric.DataOneofCase.Gauge:
+                head.Gauge = new Gauge();
+                Move(metric.Gauge.DataPoints, head.Gauge.DataPoints, count);
+                break;
+            case Metric.DataOneofCase.Sum:
+                head.Sum = new Sum { AggregationTemporality = metric.Sum.AggregationTemporality, IsMonotonic = metric.Sum.IsMonotonic };
+                Move(metric.Sum.DataPoints, head.Sum.DataPoints, count);
+                break;
+            case Metric.DataOneofCase.Histogram:
+                head.Histogram = new Histogram { AggregationTemporality = metric.Histogram.AggregationTemporality };
+                Move(metric.Histogram.DataPoints, head.Histogram.DataPoints, count);
+                break;
+            case Metric.DataOneofCase.ExponentialHistogram:
+                head.ExponentialHistogram = new ExponentialHistogram { AggregationTemporality = metric.ExponentialHistogram.AggregationTemporality };
+                Move(metric.ExponentialHistogram.DataPoints, head.ExponentialHistogram.DataPoints, count);
+                break;
+            case Metric.DataOneofCase.Summary:
+                head.Summary = new Summary();
+                Move(metric.Summary.DataPoints, head.Summary.DataPoints, count);
+                break;
+        }
+        return head;
+    }
+
+    private static void Move<TPoint>(RepeatedField<TPoint> from, RepeatedField<TPoint> to, int count)
+    {
+        count = Math.Min(count, from.Count);
+        for (var i = 0; i < count; i++) to.Add(from[i]);
+        ResourceSplitter.RemoveFirst(from, count);
+    }
+}
