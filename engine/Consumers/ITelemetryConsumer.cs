@@ -1,4 +1,5 @@
 using OtelAi.Otlp;
+
 namespace OtelAi.Engine.Consumers;
 
 /// <summary>
@@ -8,8 +9,11 @@ namespace OtelAi.Engine.Consumers;
 /// </summary>
 public interface ITelemetryConsumer<in T> where T : class
 {
-    /// <summary>True when the consumer changes the data; fan-out clones for all but the last such consumer.</summary>
-    bool MutatesData => false;
+    /// <summary>
+    /// Whether the consumer changes or keeps the data it accepts; fan-out decides from it who gets a copy. A consumer
+    /// that says nothing is taken to keep the data unchanged (<see cref="ConsumerCapabilities.Retains"/>).
+    /// </summary>
+    ConsumerCapabilities Capabilities => ConsumerCapabilities.Retains;
 
     ValueTask ConsumeAsync(T data, CancellationToken cancellationToken);
 }

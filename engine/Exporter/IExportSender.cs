@@ -1,4 +1,5 @@
 using OtelAi.Otlp;
+
 namespace OtelAi.Engine.Exporter;
 
 /// <summary>

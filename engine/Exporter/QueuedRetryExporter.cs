@@ -44,8 +44,12 @@ public sealed class QueuedRetryExporter<T> : IExporter<T> where T : class, IMess
         _metrics = new ExporterMetrics(settings.Metrics, settings.Id, _ops.Signal);
     }
 
-    /// <summary>A memory queue keeps the caller's object after ConsumeAsync returns, so it needs its own copy under fan-out.</summary>
-    public bool MutatesData => _options.Queue is { Enabled: true, Storage: null };
+    /// <summary>
+    /// A memory queue keeps the caller's object after ConsumeAsync returns and only reads it, so under fan-out it
+    /// shares the data with other readers but never with a consumer that changes it. A persistent queue stores the
+    /// bytes during the call, and without a queue the request is sent during the call: both only read.
+    /// </summary>
+    public ConsumerCapabilities Capabilities => _options.Queue is { Enabled: true, Storage: null } ? ConsumerCapabilities.Retains : ConsumerCapabilities.ReadOnly;
 
     internal long QueueSize => _queue?.Size ?? 0;
 

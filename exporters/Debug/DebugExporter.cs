@@ -37,6 +37,9 @@ internal sealed class DebugExporter<T> : IExporter<T> where T : class, IMessage<
         return Task.CompletedTask;
     }
 
+    /// <summary>Writes the data out during the call and keeps none of it.</summary>
+    public ConsumerCapabilities Capabilities => ConsumerCapabilities.ReadOnly;
+
     public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
     {
         var summary = DebugText.Summary(data);

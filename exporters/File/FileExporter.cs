@@ -39,6 +39,9 @@ internal sealed class FileExporter<T> : IExporter<T> where T : class, IMessage<T
         if (writer is not null) await writer.ReleaseAsync();
     }
 
+    /// <summary>Writes the data out during the call and keeps none of it.</summary>
+    public ConsumerCapabilities Capabilities => ConsumerCapabilities.ReadOnly;
+
     public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
     {
         var writer = _writer ?? throw new InvalidOperationException($"{_settings.Id} is not started");

@@ -60,6 +60,9 @@ internal sealed class GroupingFileExporter<T> : IExporter<T> where T : class, IM
         foreach (var writer in open) await writer.ReleaseAsync();
     }
 
+    /// <summary>Writes the data out during the call and keeps none of it.</summary>
+    public ConsumerCapabilities Capabilities => ConsumerCapabilities.ReadOnly;
+
     public async ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
     {
         var ops = OtlpSignal<T>.Instance;

@@ -62,7 +62,7 @@ internal sealed class GpuMetricsRecorder : IProcessor<ExportMetricsServiceReques
         _next = next;
     }
 
-    public bool MutatesData => _next.MutatesData;
+    public ConsumerCapabilities Capabilities => _next.Capabilities;
 
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
 

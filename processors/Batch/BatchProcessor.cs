@@ -47,7 +47,8 @@ public sealed class BatchProcessor<T> : IProcessor<T> where T : class, IMessage<
                 "Number of distinct metadata value combinations being processed", () => _byMetadata.Count, label);
     }
 
-    public bool MutatesData => true;
+    /// <summary>Pending data is merged into (and split off) the batch being built, and kept until it is sent.</summary>
+    public ConsumerCapabilities Capabilities => new(MutatesData: true, RetainsData: true);
 
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -19,7 +19,7 @@ public interface IPayloadMutator<in T>
 public sealed class InPlaceProcessor<T>(IPayloadMutator<T> mutator, ITelemetryConsumer<T> next) : IProcessor<T>
     where T : class
 {
-    public bool MutatesData => true;
+    public ConsumerCapabilities Capabilities => ConsumerCapabilities.Mutates;
 
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
 

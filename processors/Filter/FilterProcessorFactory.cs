@@ -53,7 +53,7 @@ internal sealed class FilterProcessor<T>(
 
     private readonly OtlpSignal<T> _ops = OtlpSignal<T>.Instance;
 
-    public bool MutatesData => true;
+    public ConsumerCapabilities Capabilities => ConsumerCapabilities.Mutates;
 
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
 

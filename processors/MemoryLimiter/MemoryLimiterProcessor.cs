@@ -57,7 +57,7 @@ public sealed class MemoryLimiterProcessor<T> : IProcessor<T> where T : class, I
 
     public SharedMemoryLimiter Limiter => _limiter;
 
-    public bool MutatesData => _next.MutatesData;
+    public ConsumerCapabilities Capabilities => _next.Capabilities;
 
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
     {

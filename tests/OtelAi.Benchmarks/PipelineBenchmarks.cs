@@ -104,7 +104,7 @@ internal sealed class PassThroughProcessorFactory(string type, bool mutates) : B
 
     private sealed class PassThroughProcessor<T>(ITelemetryConsumer<T> next, bool mutates) : IProcessor<T> where T : class
     {
-        public bool MutatesData => mutates;
+        public ConsumerCapabilities Capabilities => mutates ? ConsumerCapabilities.Mutates : ConsumerCapabilities.ReadOnly;
 
         public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken) => next.ConsumeAsync(data, cancellationToken);
         public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;

@@ -7,10 +7,10 @@ namespace OtelAi.Engine.Tests;
 
 public sealed class FanOutTests
 {
-    private sealed class Keeper(bool mutates) : ITelemetryConsumer<ExportTraceServiceRequest>
+    private sealed class Keeper(bool mutates, bool retains = true) : ITelemetryConsumer<ExportTraceServiceRequest>
     {
         public List<ExportTraceServiceRequest> Kept { get; } = [];
-        public bool MutatesData => mutates;
+        public ConsumerCapabilities Capabilities => new(mutates, retains);
 
         public ValueTask ConsumeAsync(ExportTraceServiceRequest data, CancellationToken cancellationToken)
         {
@@ -45,6 +45,50 @@ public sealed class FanOutTests
 
         Assert.NotSame(sent, first.Kept[0]);
         Assert.Same(sent, last.Kept[0]);
+    }
+
+    [Fact]
+    public async Task A_retaining_queue_and_a_reader_share_the_original_without_a_copy()
+    {
+        // exporters: [otlp, debug]: a memory sending queue keeps the batch, debug reads it; nobody changes it.
+        var queue = new Keeper(mutates: false, retains: true);
+        var reader = new Keeper(mutates: false, retains: false);
+        var sent = SampleData.Traces(2);
+
+        var fanOut = new FanOutConsumer<ExportTraceServiceRequest>([queue, reader]);
+        await fanOut.ConsumeAsync(sent, CancellationToken.None);
+
+        Assert.Same(sent, Assert.Single(queue.Kept));
+        Assert.Same(sent, Assert.Single(reader.Kept));
+        Assert.Equal(new ConsumerCapabilities(MutatesData: false, RetainsData: true), fanOut.Capabilities);
+    }
+
+    [Fact]
+    public async Task A_reader_that_does_not_retain_shares_the_original_with_the_last_mutating_consumer()
+    {
+        var reader = new Keeper(mutates: false, retains: false);
+        var mutating = new Keeper(mutates: true);
+        var sent = SampleData.Traces(2);
+        var original = sent.Clone();
+        ExportTraceServiceRequest? seenByReader = null;
+        var recordingReader = new Recording(reader, data => seenByReader = data.Clone());
+
+        await new FanOutConsumer<ExportTraceServiceRequest>([mutating, recordingReader]).ConsumeAsync(sent, CancellationToken.None);
+
+        // The reader ran before the mutating consumer got the original, so it saw the data unchanged.
+        Assert.Equal(original, seenByReader);
+        Assert.Same(sent, mutating.Kept[0]);
+    }
+
+    private sealed class Recording(Keeper inner, Action<ExportTraceServiceRequest> onConsume) : ITelemetryConsumer<ExportTraceServiceRequest>
+    {
+        public ConsumerCapabilities Capabilities => inner.Capabilities;
+
+        public ValueTask ConsumeAsync(ExportTraceServiceRequest data, CancellationToken cancellationToken)
+        {
+            onConsume(data);
+            return inner.ConsumeAsync(data, cancellationToken);
+        }
     }
 
     [Fact]

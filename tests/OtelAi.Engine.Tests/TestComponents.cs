@@ -183,7 +183,7 @@ public sealed class TagProcessorFactory(LifecycleLog log) : TestFactory("tag", C
 public sealed class TagProcessor<T>(LifecycleLog log, string name, string tag, TestConfig config, ITelemetryConsumer<T> next)
     : TestComponent(log, name, config), IProcessor<T> where T : class, IMessage<T>, new()
 {
-    public bool MutatesData => true;
+    public ConsumerCapabilities Capabilities => ConsumerCapabilities.Mutates;
 
     public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
     {

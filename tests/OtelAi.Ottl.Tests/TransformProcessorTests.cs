@@ -23,7 +23,7 @@ public class TransformProcessorTests
         var next = new CollectingConsumer<T>();
         var factory = new TransformProcessorFactory();
         var processor = factory.CreateProcessor(ComponentCreateSettings.ForTests(new ComponentId("transform"), ComponentKind.Processor), config, next);
-        Assert.True(processor.MutatesData);
+        Assert.True(processor.Capabilities.MutatesData);
         await processor.StartAsync(null!, CancellationToken.None);
         await processor.ConsumeAsync(data, CancellationToken.None);
         await processor.ShutdownAsync(CancellationToken.None);

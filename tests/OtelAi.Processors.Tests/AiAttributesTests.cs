@@ -202,7 +202,7 @@ public sealed class AiAttributesTests
         var factory = new AiAttributesProcessorFactory();
         var metricsSink = new Sink<ExportMetricsServiceRequest>();
         var metrics = factory.CreateProcessor(TestHost.Settings("aiattributes"), ConfigText.Bind<AiAttributesConfig>(""), metricsSink);
-        Assert.False(metrics.MutatesData);
+        Assert.False(metrics.Capabilities.MutatesData);
 
         var dcgm = GpuGauge("DCGM_FI_DEV_FB_USED", "", "node-1", ("0", 1000), ("1", 234));
         var nvml = GpuGauge("gpu.memory.used", "By", "node-2", ("0", 3L * 1024 * 1024 * 1024));

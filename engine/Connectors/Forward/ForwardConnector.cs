@@ -38,7 +38,7 @@ public sealed class ForwardConnectorFactory : IConnectorFactory
 internal sealed class ForwardConnector<T>(ITelemetryConsumer<T> next) : IExporter<T> where T : class
 {
     // The downstream pipelines get the very payload this connector receives, so it mutates whenever they do.
-    public bool MutatesData => next.MutatesData;
+    public ConsumerCapabilities Capabilities => next.Capabilities;
 
     public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken) => next.ConsumeAsync(data, cancellationToken);
 
