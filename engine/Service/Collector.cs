@@ -48,6 +48,8 @@ public sealed partial class Collector : IAsyncDisposable
     private readonly bool _ownsLoggerFactory;
     private readonly ILogger _logger;
     private readonly IReadOnlyList<BuiltComponent> _components;
+    // State the components share (memory limiters, GPU stores): this collector's alone, dropped when it stops.
+    private readonly SharedComponents _shared = new();
     private readonly ServiceHost _host;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -81,7 +83,7 @@ public sealed partial class Collector : IAsyncDisposable
         foreach (var warning in Warnings) _logger.LogWarning("config: {Warning}", warning);
         try
         {
-            _components = GraphBuilder.Build(plan, _loggerFactory, Metrics);
+            _components = GraphBuilder.Build(plan, _loggerFactory, Metrics, _shared);
         }
         catch (ComponentCreateException)
         {
@@ -183,6 +185,7 @@ public sealed partial class Collector : IAsyncDisposable
             if (_state == CollectorState.Created)
             {
                 SetState(CollectorState.Stopped);
+                await _shared.DisposeAsync();
                 DisposeLogging();
                 _stopped.TrySetResult();
                 return;
@@ -231,6 +234,7 @@ public sealed partial class Collector : IAsyncDisposable
             }
         }
         _startedCount = 0;
+        await _shared.DisposeAsync();
         if (_metricsEndpoint is not null)
         {
             await _metricsEndpoint.DisposeAsync();

@@ -25,22 +25,24 @@ internal sealed class GraphBuilder
     private readonly GraphPlan _plan;
     private readonly ILoggerFactory _loggers;
     private readonly MetricRegistry _metrics;
+    private readonly SharedComponents _shared;
     private readonly Dictionary<(ComponentId, Signal), object> _exporters = new();
     private readonly Dictionary<(ComponentId, Signal, Signal), object> _connectors = new();
     private readonly Dictionary<PipelineId, object> _pipelineEntries = new();
     private readonly List<BuiltComponent> _order = [];
 
-    private GraphBuilder(GraphPlan plan, ILoggerFactory loggers, MetricRegistry metrics)
+    private GraphBuilder(GraphPlan plan, ILoggerFactory loggers, MetricRegistry metrics, SharedComponents shared)
     {
         _plan = plan;
         _loggers = loggers;
         _metrics = metrics;
+        _shared = shared;
     }
 
     /// <summary>Every component of the plan, in start order (extensions, exporters, connectors and processors downstream first, receivers).</summary>
-    public static IReadOnlyList<BuiltComponent> Build(GraphPlan plan, ILoggerFactory loggers, MetricRegistry metrics)
+    public static IReadOnlyList<BuiltComponent> Build(GraphPlan plan, ILoggerFactory loggers, MetricRegistry metrics, SharedComponents shared)
     {
-        var builder = new GraphBuilder(plan, loggers, metrics);
+        var builder = new GraphBuilder(plan, loggers, metrics, shared);
         foreach (var spec in plan.Extensions)
             builder._order.Add(new BuiltComponent(spec,
                 Create(spec.Describe(), () => ((IExtensionFactory)spec.Factory).CreateExtension(builder.Settings(spec), spec.Config)), spec.Describe()));
@@ -167,7 +169,7 @@ internal sealed class GraphBuilder
     }
 
     private ComponentCreateSettings Settings(ComponentSpec spec) =>
-        new(spec.Id, spec.Kind, _loggers.CreateLogger(LogCategory(spec.Kind, spec.Id)), _metrics, BuildInfo.Current);
+        new(spec.Id, spec.Kind, _loggers.CreateLogger(LogCategory(spec.Kind, spec.Id)), _metrics, BuildInfo.Current) { Shared = _shared };
 
     /// <summary>Logger category of a component: <c>kind/id</c>, e.g. <c>exporter/otlp/backup</c>.</summary>
     public static string LogCategory(ComponentKind kind, ComponentId id) => $"{kind.ToString().ToLowerInvariant()}/{id}";

@@ -14,5 +14,5 @@ public sealed class OtlpExporterFactory : ExporterFactory<OtlpExporterConfig>
     public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = AllSignals(StabilityLevel.Stable);
 
     protected override IExporter<T> Create<T>(ComponentCreateSettings settings, OtlpExporterConfig config) =>
-        new QueuedRetryExporter<T>(settings, config.HelperOptions, new OtlpGrpcSender<T>(config));
+        new ExporterHelper<T>(settings, config.HelperOptions, new OtlpGrpcSender<T>(config));
 }

@@ -14,5 +14,5 @@ public sealed class OtlpHttpExporterFactory : ExporterFactory<OtlpHttpExporterCo
     public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = AllSignals(StabilityLevel.Stable);
 
     protected override IExporter<T> Create<T>(ComponentCreateSettings settings, OtlpHttpExporterConfig config) =>
-        new QueuedRetryExporter<T>(settings, config.HelperOptions, new OtlpHttpSender<T>(config));
+        new ExporterHelper<T>(settings, config.HelperOptions, new OtlpHttpSender<T>(config));
 }

@@ -15,12 +15,10 @@ namespace OtelAi.Processors.AiAttributes;
 
 /// <summary>
 /// The aiattributes processor: enriches spans in trace pipelines; records GPU memory gauges in metrics pipelines
-/// into a store shared by every pipeline with the same processor id.
+/// into a store shared by every pipeline of the collector with the same processor id.
 /// </summary>
 public sealed class AiAttributesProcessorFactory : ProcessorFactory<AiAttributesConfig>
 {
-    private readonly ConcurrentDictionary<ComponentId, GpuMemoryStore> _stores = new();
-
     public override string Type => "aiattributes";
 
     public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>
@@ -29,12 +27,9 @@ public sealed class AiAttributesProcessorFactory : ProcessorFactory<AiAttributes
         [Signal.Metrics] = StabilityLevel.Alpha,
     };
 
-    /// <summary>The GPU memory store of a processor id (created on first use).</summary>
-    public GpuMemoryStore StoreFor(ComponentId id) => _stores.GetOrAdd(id, _ => new GpuMemoryStore());
-
     protected override IProcessor<T> Create<T>(ComponentCreateSettings settings, AiAttributesConfig config, ITelemetryConsumer<T> next)
     {
-        var store = StoreFor(settings.Id);
+        var store = settings.Shared.GetOrAdd(settings.Id, () => new GpuMemoryStore());
         object processor = OtlpSignal<T>.Instance.Signal == Signal.Metrics
             ? new GpuMetricsRecorder(config.GpuMemUsed, store, (ITelemetryConsumer<ExportMetricsServiceRequest>)next)
             : new InPlaceProcessor<ExportTraceServiceRequest>(new SpanEnricher(config, store), (ITelemetryConsumer<ExportTraceServiceRequest>)next);

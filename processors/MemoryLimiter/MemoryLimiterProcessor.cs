@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Google.Protobuf;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
@@ -9,14 +8,12 @@ using OtelAi.Processors.Common;
 namespace OtelAi.Processors.MemoryLimiter;
 
 /// <summary>
-/// One <see cref="SharedMemoryLimiter"/> per processor id, shared by every pipeline that lists it (as in otelcol).
-/// <see cref="Probe"/> is what a memory_limiter created by this factory measures; tests swap it.
+/// One <see cref="SharedMemoryLimiter"/> per processor id in a collector, shared by every pipeline that lists it
+/// (as in otelcol) and owned by that collector. <see cref="Probe"/> is what a memory_limiter created by this factory
+/// measures; tests swap it.
 /// </summary>
 public sealed class MemoryLimiterProcessorFactory(IMemoryProbe? probe = null) : ProcessorFactory<MemoryLimiterConfig>
 {
-    // Keyed by config too: a reloaded config with new limits under the same id gets a new limiter.
-    private readonly ConcurrentDictionary<(ComponentId, MemoryLimiterConfig), SharedMemoryLimiter> _limiters = new();
-
     public IMemoryProbe Probe { get; } = probe ?? GcHeapProbe.Instance;
 
     public override string Type => "memory_limiter";
@@ -30,7 +27,7 @@ public sealed class MemoryLimiterProcessorFactory(IMemoryProbe? probe = null) : 
 
     protected override IProcessor<T> Create<T>(ComponentCreateSettings settings, MemoryLimiterConfig config, ITelemetryConsumer<T> next)
     {
-        var limiter = _limiters.GetOrAdd((settings.Id, config), _ => new SharedMemoryLimiter(config, Probe, settings.Logger));
+        var limiter = settings.Shared.GetOrAdd(settings.Id, () => new SharedMemoryLimiter(config, Probe, settings.Logger));
         return new MemoryLimiterProcessor<T>(settings, limiter, next);
     }
 }

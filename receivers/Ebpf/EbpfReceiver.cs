@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
+using OtelAi.Engine.Receiver;
 using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Otlp;
 
@@ -16,7 +17,7 @@ internal sealed class EbpfReceiver : IComponent
     private readonly ComponentCreateSettings _settings;
     private readonly EbpfReceiverConfig _config;
     private readonly ReceiverConsumers _consumers;
-    private readonly ReceiverMetrics _metrics;
+    private readonly ReceiverHelper _helper;
     private readonly Counter _lostEvents;
     private readonly Counter _shortRecords;
     private readonly Counter _records;
@@ -32,7 +33,7 @@ internal sealed class EbpfReceiver : IComponent
         _settings = settings;
         _config = config;
         _consumers = consumers;
-        _metrics = new ReceiverMetrics(settings.Metrics, settings.Id, "ebpf");
+        _helper = new ReceiverHelper(settings, "ebpf");
         var receiver = ("receiver", settings.Id.ToString());
         _lostEvents = settings.Metrics.Counter("otelai_receiver_ebpf_lost_events", "Records the kernel could not write to a full perf ring (PERF_RECORD_LOST).", receiver);
         _shortRecords = settings.Metrics.Counter("otelai_receiver_ebpf_short_records", "Records shorter than the event layout, skipped.", receiver);
@@ -133,24 +134,17 @@ internal sealed class EbpfReceiver : IComponent
         if (batch.TakeLogs() is var (logs, records)) await SendAsync(_consumers.Logs, logs, Signal.Logs, records);
     }
 
-    private async Task SendAsync<T>(Engine.Consumers.ITelemetryConsumer<T>? consumer, T data, Signal signal, int items) where T : class
+    private async Task SendAsync<T>(Engine.Consumers.ITelemetryConsumer<T>? consumer, T data, Signal signal, int items) where T : class, Google.Protobuf.IMessage<T>, new()
     {
         if (consumer is null)
         {
-            _metrics.Refused(signal, items); // decoded into a signal no pipeline of this receiver carries
+            _helper.Refused(signal, items); // decoded into a signal no pipeline of this receiver carries
             return;
         }
-        try
-        {
-            await consumer.ConsumeAsync(data, CancellationToken.None);
-            _metrics.Accepted(signal, items);
-        }
-        catch (Exception e)
-        {
-            // The kernel cannot be asked to resend: the refusal is counted and logged, and reading goes on.
-            _metrics.Refused(signal, items);
-            _settings.Logger.LogWarning(e, "ebpf receiver {Id}: the pipeline refused {Items} {Signal} items", _settings.Id, items, signal);
-        }
+        var result = await _helper.ConsumeAsync(consumer, data, client: null, CancellationToken.None);
+        // The kernel cannot be asked to resend: a refusal is counted and logged, and reading goes on.
+        if (result.Refusal is { } e)
+            _settings.Logger.LogWarning(e, "ebpf receiver {Id}: the pipeline refused {Items} {Signal} items", _settings.Id, result.Items, signal);
     }
 
     private async Task ScanProcessesAsync()

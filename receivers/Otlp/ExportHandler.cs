@@ -2,7 +2,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Consumers;
 using OtelAi.Otlp.Grpc;
-using OtelAi.Engine.SelfTelemetry;
+using OtelAi.Engine.Receiver;
 using OtelAi.Otlp;
 
 namespace OtelAi.Receivers.Otlp;
@@ -18,19 +18,20 @@ internal readonly record struct ExportOutcome(GrpcStatus Status, int Rejected, s
 
 /// <summary>
 /// Hands one decoded request of one signal to the pipeline, for one transport: drops invalid items (partial success),
-/// sets the client context, counts accepted/refused items and turns the consumer's refusal into a status.
+/// passes the rest through the receiver helper (client context, accepted/refused counts) and turns the consumer's
+/// refusal into a status.
 /// </summary>
 internal sealed class ExportHandler<TRequest> where TRequest : class, IMessage<TRequest>, new()
 {
     private static readonly OtlpSignal<TRequest> Ops = OtlpSignal<TRequest>.Instance;
     private readonly ITelemetryConsumer<TRequest> _consumer;
-    private readonly ReceiverMetrics _metrics;
+    private readonly ReceiverHelper _helper;
     private readonly ILogger _logger;
 
-    public ExportHandler(ITelemetryConsumer<TRequest> consumer, ReceiverMetrics metrics, ILogger logger)
+    public ExportHandler(ITelemetryConsumer<TRequest> consumer, ReceiverHelper helper, ILogger logger)
     {
         _consumer = consumer;
-        _metrics = metrics;
+        _helper = helper;
         _logger = logger;
     }
 
@@ -42,27 +43,16 @@ internal sealed class ExportHandler<TRequest> where TRequest : class, IMessage<T
     public async ValueTask<ExportOutcome> ExportAsync(TRequest request, ClientInfo client, CancellationToken cancellationToken, CancellationToken deadline)
     {
         var rejected = Signal.RemoveInvalid(request, out var problem);
-        if (rejected > 0) _metrics.Refused(Ops.Signal, rejected);
-
-        var items = Ops.CountItems(request);
-        if (items == 0 && Ops.ResourceCount(request) == 0)
+        if (rejected > 0) _helper.Refused(Ops.Signal, rejected);
+        if (Ops.ResourceCount(request) == 0)
             return new ExportOutcome(GrpcStatus.Ok, rejected, problem);
 
-        ClientContext.Set(client);
-        try
-        {
-            await _consumer.ConsumeAsync(request, cancellationToken);
-        }
-        catch (Exception error)
-        {
-            _metrics.Refused(Ops.Signal, items);
-            var status = GrpcStatus.FromException(error, deadline.IsCancellationRequested);
-            if (status.Code == GrpcStatusCode.Unknown)
-                _logger.LogWarning(error, "pipeline failed on {Items} {Signal} items", items, Ops.Signal.ToConfigName());
-            return new ExportOutcome(status, rejected, problem);
-        }
-        _metrics.Accepted(Ops.Signal, items);
-        return new ExportOutcome(GrpcStatus.Ok, rejected, problem);
+        var result = await _helper.ConsumeAsync(_consumer, request, client, cancellationToken);
+        if (result.Refusal is not { } error) return new ExportOutcome(GrpcStatus.Ok, rejected, problem);
+        var status = GrpcStatus.FromException(error, deadline.IsCancellationRequested);
+        if (status.Code == GrpcStatusCode.Unknown)
+            _logger.LogWarning(error, "pipeline failed on {Items} {Signal} items", result.Items, Ops.Signal.ToConfigName());
+        return new ExportOutcome(status, rejected, problem);
     }
 
     /// <summary>The OTLP response for a successful outcome: empty, or carrying partial_success.</summary>

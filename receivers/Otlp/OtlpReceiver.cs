@@ -1,7 +1,7 @@
+using OtelAi.Engine.Receiver;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
-using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Otlp.Proto.Collector.Logs.V1;
 using OtelAi.Otlp.Proto.Collector.Metrics.V1;
 using OtelAi.Otlp.Proto.Collector.Trace.V1;
@@ -27,21 +27,21 @@ internal sealed class OtlpReceiver : IComponent
     {
         if (_config.Protocols.Grpc is { } grpc)
         {
-            var metrics = new ReceiverMetrics(_settings.Metrics, _settings.Id, "grpc");
+            var metrics = new ReceiverHelper(_settings, "grpc");
             var server = new OtlpGrpcServer(grpc, Handler(_consumers.Traces, metrics), Handler(_consumers.Metrics, metrics), Handler(_consumers.Logs, metrics), _settings.Logger);
             await StartServer(server.Build(), "gRPC", grpc.Endpoint, cancellationToken);
         }
         if (_config.Protocols.Http is { } http)
         {
-            var metrics = new ReceiverMetrics(_settings.Metrics, _settings.Id, "http");
+            var metrics = new ReceiverHelper(_settings, "http");
             var server = new OtlpHttpServer(http, Handler(_consumers.Traces, metrics), Handler(_consumers.Metrics, metrics), Handler(_consumers.Logs, metrics), _settings.Logger);
             await StartServer(server.Build(), "HTTP", http.Endpoint, cancellationToken);
         }
     }
 
-    private ExportHandler<T>? Handler<T>(Engine.Consumers.ITelemetryConsumer<T>? consumer, ReceiverMetrics metrics)
+    private ExportHandler<T>? Handler<T>(Engine.Consumers.ITelemetryConsumer<T>? consumer, ReceiverHelper helper)
         where T : class, Google.Protobuf.IMessage<T>, new() =>
-        consumer is null ? null : new ExportHandler<T>(consumer, metrics, _settings.Logger);
+        consumer is null ? null : new ExportHandler<T>(consumer, helper, _settings.Logger);
 
     private async Task StartServer(WebApplication server, string protocol, string endpoint, CancellationToken cancellationToken)
     {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Extensions.Storage;
+using OtelAi.Engine.Receiver;
 using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Otlp;
 using OtelAi.Otlp.Json;
@@ -29,7 +30,7 @@ internal sealed class OtlpJsonFileReceiver : IComponent
     private readonly OtlpJsonFileReceiverConfig _config;
     private readonly ReceiverConsumers _consumers;
     private readonly ILogger _logger;
-    private readonly ReceiverMetrics _metrics;
+    private readonly ReceiverHelper _helper;
     private readonly FileGlob[] _include;
     private readonly FileGlob[] _exclude;
     private readonly Dictionary<string, TrackedFile> _files = new(StringComparer.Ordinal);
@@ -47,7 +48,7 @@ internal sealed class OtlpJsonFileReceiver : IComponent
         _consumers = consumers;
         _logger = settings.Logger;
         _settingsId = settings.Id;
-        _metrics = new ReceiverMetrics(settings.Metrics, settings.Id, "file");
+        _helper = new ReceiverHelper(settings, "file");
         _include = config.Include.Select(p => new FileGlob(p)).ToArray();
         _exclude = config.Exclude.Select(p => new FileGlob(p)).ToArray();
         _time = time ?? TimeProvider.System;
@@ -326,37 +327,30 @@ internal sealed class OtlpJsonFileReceiver : IComponent
                 return;
             }
 
-            var items = ops.CountItems(data);
             if (ops.ResourceCount(data) == 0) return;
-            try
-            {
-                await consumer.ConsumeAsync(data, ct);
-                _metrics.Accepted(ops.Signal, items);
-                return;
-            }
-            catch (RetryableDataException e)
+            var (items, refusal) = await _helper.ConsumeAsync(consumer, data, client: null, ct, retriesBackpressure: true);
+            if (refusal is null) return;
+            if (refusal is OperationCanceledException && ct.IsCancellationRequested) throw refusal;
+            if (refusal is RetryableDataException throttled)
             {
                 // Backpressure: the line stays ours until the pipeline takes it.
-                var wait = e.RetryAfter ?? delay;
+                var wait = throttled.RetryAfter ?? delay;
                 _logger.LogDebug("{Path}:{Line}: pipeline refused {Items} {ItemName} for now ({Error}); retrying in {Delay}",
-                    file.Path, lineNumber, items, ops.Signal.ItemName(), e.Message, wait);
+                    file.Path, lineNumber, items, ops.Signal.ItemName(), throttled.Message, wait);
                 await Task.Delay(wait, _time, ct);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                continue;
             }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                _metrics.Refused(ops.Signal, items);
-                Interlocked.Increment(ref _rejectedLines);
-                _logger.LogError("{Path}:{Line}: pipeline refused {Items} {ItemName}: {Error}", file.Path, lineNumber, items, ops.Signal.ItemName(), e.Message);
-                return;
-            }
+            Interlocked.Increment(ref _rejectedLines);
+            _logger.LogError("{Path}:{Line}: pipeline refused {Items} {ItemName}: {Error}", file.Path, lineNumber, items, ops.Signal.ItemName(), refusal.Message);
+            return;
         }
     }
 
     // A line that cannot be decoded counts as one refused item of its signal: its real item count is unknown.
     private void Reject(TrackedFile file, long lineNumber, Signal? signal, string error)
     {
-        if (signal is { } s) _metrics.Refused(s, 1);
+        if (signal is { } s) _helper.Refused(s, 1);
         Interlocked.Increment(ref _rejectedLines);
         _logger.LogError("{Path}:{Line}: malformed OTLP/JSON line skipped: {Error}", file.Path, lineNumber, error);
     }

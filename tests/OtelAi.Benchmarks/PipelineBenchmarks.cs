@@ -136,7 +136,7 @@ internal sealed class CountingExporterFactory() : BenchmarkFactory("count", Comp
 internal sealed class QueuedExporterFactory() : BenchmarkFactory("queued", ComponentKind.Exporter), IExporterFactory
 {
     public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new() =>
-        new QueuedRetryExporter<T>(settings, new ExporterHelperOptions(TimeSpan.Zero, new RetryConfig(), new QueueConfig { QueueSize = 1_000_000 }), new AcceptingSender<T>());
+        new ExporterHelper<T>(settings, new ExporterHelperOptions(TimeSpan.Zero, new RetryConfig(), new QueueConfig { QueueSize = 1_000_000 }), new AcceptingSender<T>());
 
     private sealed class AcceptingSender<T> : IExportSender<T> where T : class
     {

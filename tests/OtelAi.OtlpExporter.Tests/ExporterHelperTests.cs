@@ -34,14 +34,14 @@ public sealed class ExporterHelperTests
 
     private static readonly (string, string) Label = ("exporter", "otlp/test");
 
-    private static (QueuedRetryExporter<ExportTraceServiceRequest> Exporter, MetricRegistry Metrics, CapturingLogger Log, ConcurrentQueue<TimeSpan> Waits)
+    private static (ExporterHelper<ExportTraceServiceRequest> Exporter, MetricRegistry Metrics, CapturingLogger Log, ConcurrentQueue<TimeSpan> Waits)
         Create(IExportSender<ExportTraceServiceRequest> sender, RetryConfig? retry = null, QueueConfig? queue = null, TimeSpan? timeout = null)
     {
         var log = new CapturingLogger();
         var metrics = new MetricRegistry();
         var waits = new ConcurrentQueue<TimeSpan>();
         var options = new ExporterHelperOptions(timeout ?? TimeSpan.FromSeconds(5), retry ?? new RetryConfig(), queue ?? new QueueConfig());
-        var exporter = new QueuedRetryExporter<ExportTraceServiceRequest>(Settings.For("otlp/test", ComponentKind.Exporter, log, metrics), options, sender,
+        var exporter = new ExporterHelper<ExportTraceServiceRequest>(Settings.For("otlp/test", ComponentKind.Exporter, log, metrics), options, sender,
             (wait, ct) =>
             {
                 waits.Enqueue(wait);
@@ -101,7 +101,7 @@ public sealed class ExporterHelperTests
         var sender = new ScriptedSender(always);
         var retry = new RetryConfig { InitialInterval = TimeSpan.FromMilliseconds(30), MaxInterval = TimeSpan.FromMilliseconds(30), MaxElapsedTime = TimeSpan.FromMilliseconds(300), RandomizationFactor = 0 };
         var log = new CapturingLogger();
-        var exporter = new QueuedRetryExporter<ExportTraceServiceRequest>(Settings.For("otlp/test", ComponentKind.Exporter, log),
+        var exporter = new ExporterHelper<ExportTraceServiceRequest>(Settings.For("otlp/test", ComponentKind.Exporter, log),
             new ExporterHelperOptions(TimeSpan.FromSeconds(5), retry, new QueueConfig { Enabled = false }), sender);
 
         var error = await Assert.ThrowsAsync<RetryableDataException>(() => exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None).AsTask());
@@ -225,6 +225,43 @@ public sealed class ExporterHelperTests
         Assert.Equal(100, metrics.Read("otelcol_exporter_sent_spans", Label));
         await Assert.ThrowsAsync<RetryableDataException>(() => exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None).AsTask());
     }
+
+    /// <summary>Records who sent each request, as the sender sees it on its own async flow.</summary>
+    private sealed class ClientRecordingSender : IExportSender<ExportTraceServiceRequest>
+    {
+        public ConcurrentQueue<(string? Address, string? Tenant)> Seen { get; } = new();
+
+        public async ValueTask<SendResult> SendAsync(ExportTraceServiceRequest request, CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            Seen.Enqueue((ClientContext.Current.Address, ClientContext.Current.GetFirst("x-tenant")));
+            return SendResult.Success;
+        }
+    }
+
+    [Fact]
+    public async Task The_client_info_of_a_queued_request_reaches_the_sender()
+    {
+        var sender = new ClientRecordingSender();
+        var (exporter, _, _, _) = Create(sender, queue: new QueueConfig { NumConsumers = 2, QueueSize = 10 });
+        await exporter.StartAsync(new TestHost(), CancellationToken.None);
+
+        foreach (var tenant in new[] { "a", "b", "c" })
+            await ConsumeAs(exporter, new ClientInfo($"10.0.0.{tenant[0] - 'a' + 1}:5000",
+                new Dictionary<string, IReadOnlyList<string>> { ["x-tenant"] = [tenant] }));
+        await ConsumeAs(exporter, null);
+        await exporter.ShutdownAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+
+        Assert.Equal([("10.0.0.1:5000", "a"), ("10.0.0.2:5000", "b"), ("10.0.0.3:5000", "c"), (null, null)],
+            sender.Seen.OrderBy(s => s.Tenant ?? "~").ToArray());
+    }
+
+    // Sets the client on a flow of its own, as a receiver does per call, so it does not leak into the next call.
+    private static Task ConsumeAs(ExporterHelper<ExportTraceServiceRequest> exporter, ClientInfo? client) => Task.Run(async () =>
+    {
+        ClientContext.Set(client);
+        await exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None);
+    });
 
     [Fact]
     public async Task Shutdown_deadline_drops_and_counts_what_could_not_be_sent()

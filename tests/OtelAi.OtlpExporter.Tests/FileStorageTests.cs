@@ -1,3 +1,4 @@
+using OtelAi.TestSupport;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;

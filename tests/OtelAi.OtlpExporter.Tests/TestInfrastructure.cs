@@ -9,16 +9,6 @@ using OtelAi.Engine.SelfTelemetry;
 
 namespace OtelAi.OtlpExporter.Tests;
 
-/// <summary>A host that serves the extensions a test started and records fatal errors.</summary>
-internal sealed class TestHost(params (ComponentId Id, IComponent Extension)[] extensions) : IComponentHost
-{
-    public ConcurrentQueue<Exception> FatalErrors { get; } = new();
-
-    public IComponent? GetExtension(ComponentId id) => extensions.FirstOrDefault(e => e.Id == id).Extension;
-
-    public void ReportFatalError(ComponentId source, Exception error) => FatalErrors.Enqueue(error);
-}
-
 /// <summary>Keeps every log line so tests can check what users are told.</summary>
 internal sealed class CapturingLogger : ILogger
 {

@@ -118,10 +118,15 @@ public sealed class GrpcPrimitivesTests
     public void CompressedFrame_DecompressesToTheMessage()
     {
         var request = SampleData.Traces(50);
-        var writer = new ArrayBufferWriter<byte>();
+        // Behind another frame, so the length prefix filled in after compressing must land at the frame's own offset.
+        using var writer = new PooledBufferWriter(64);
+        GrpcFraming.WriteFrame(writer, [7, 7, 7], compressed: false);
         GrpcFraming.WriteCompressedMessage(writer, request);
-        var sequence = new ReadOnlySequence<byte>(writer.WrittenMemory);
+        var sequence = new ReadOnlySequence<byte>(writer.WrittenSpan.ToArray());
+        Assert.Equal(GrpcFrameResult.Complete, GrpcFraming.TryReadFrame(ref sequence, 1 << 20, out var first, out _));
+        Assert.Equal([7, 7, 7], first.Payload.ToArray());
         Assert.Equal(GrpcFrameResult.Complete, GrpcFraming.TryReadFrame(ref sequence, 1 << 20, out var frame, out _));
+        Assert.True(sequence.IsEmpty);
         Assert.True(frame.Compressed);
         using var plain = new PooledBufferWriter();
         MessageCompression.Decompress(frame.Payload, ContentCoding.Gzip, 1 << 20, plain);

@@ -1,3 +1,4 @@
+using OtelAi.Engine.Components;
 using OtelAi.TestSupport;
 using Google.Protobuf;
 using OtelAi.Engine.Config;
@@ -17,10 +18,10 @@ namespace OtelAi.Processors.Tests;
 public sealed class AiAttributesTests
 {
     private static async Task<ExportTraceServiceRequest> EnrichAsync(string yaml, ExportTraceServiceRequest data, ClientInfo? client = null,
-        AiAttributesProcessorFactory? factory = null)
+        AiAttributesProcessorFactory? factory = null, SharedComponents? collector = null)
     {
         var sink = new Sink<ExportTraceServiceRequest>();
-        var processor = (factory ?? new AiAttributesProcessorFactory()).CreateProcessor(TestHost.Settings("aiattributes"),
+        var processor = (factory ?? new AiAttributesProcessorFactory()).CreateProcessor(TestHost.Settings("aiattributes", collector),
             ConfigText.Bind<AiAttributesConfig>(yaml), sink);
         await processor.StartAsync(TestHost.Instance, CancellationToken.None);
         ClientContext.Set(client);
@@ -200,8 +201,9 @@ public sealed class AiAttributesTests
     public async Task GpuMemUsed_JoinedFromMetricsPipeline_SameProcessorId()
     {
         var factory = new AiAttributesProcessorFactory();
+        var collector = new SharedComponents();
         var metricsSink = new Sink<ExportMetricsServiceRequest>();
-        var metrics = factory.CreateProcessor(TestHost.Settings("aiattributes"), ConfigText.Bind<AiAttributesConfig>(""), metricsSink);
+        var metrics = factory.CreateProcessor(TestHost.Settings("aiattributes", collector), ConfigText.Bind<AiAttributesConfig>(""), metricsSink);
         Assert.False(metrics.Capabilities.MutatesData);
 
         var dcgm = GpuGauge("DCGM_FI_DEV_FB_USED", "", "node-1", ("0", 1000), ("1", 234));
@@ -211,20 +213,20 @@ public sealed class AiAttributesTests
         Assert.Equal(dcgm, metricsSink.Received[0].Data); // passed through unchanged
 
         // SampleData resources are on host node-1 and their span names carry a model: all GPUs of the host are summed.
-        var onNode1 = First(await EnrichAsync("", Traces(1), factory: factory));
+        var onNode1 = First(await EnrichAsync("", Traces(1), factory: factory, collector: collector));
         Assert.Equal(1234, onNode1.Attributes.Get("gpu_mem_used")!.IntValue);
 
         var gpu1 = Traces(1);
         First(gpu1).Attributes.Add(Attr("gpu", "1"));
-        Assert.Equal(234, First(await EnrichAsync("", gpu1, factory: factory)).Attributes.Get("gpu_mem_used")!.IntValue);
+        Assert.Equal(234, First(await EnrichAsync("", gpu1, factory: factory, collector: collector)).Attributes.Get("gpu_mem_used")!.IntValue);
 
         var onNode2 = Traces(1);
         onNode2.ResourceSpans[0].Resource.Attributes.Upsert("host.name", Attributes.String("node-2"));
-        Assert.Equal(3072, First(await EnrichAsync("", onNode2, factory: factory)).Attributes.Get("gpu_mem_used")!.IntValue);
+        Assert.Equal(3072, First(await EnrichAsync("", onNode2, factory: factory, collector: collector)).Attributes.Get("gpu_mem_used")!.IntValue);
 
         var elsewhere = Traces(1);
         elsewhere.ResourceSpans[0].Resource.Attributes.Upsert("host.name", Attributes.String("node-9"));
-        Assert.Null(First(await EnrichAsync("", elsewhere, factory: factory)).Attributes.Get("gpu_mem_used"));
+        Assert.Null(First(await EnrichAsync("", elsewhere, factory: factory, collector: collector)).Attributes.Get("gpu_mem_used"));
 
         var otherId = First(await EnrichAsync("", Traces(1)));
         Assert.Null(otherId.Attributes.Get("gpu_mem_used"));

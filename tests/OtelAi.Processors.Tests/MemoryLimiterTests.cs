@@ -1,5 +1,6 @@
 using OtelAi.Otlp;
 using Microsoft.Extensions.Logging.Abstractions;
+using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
 using OtelAi.Processors.MemoryLimiter;
@@ -57,6 +58,26 @@ public sealed class MemoryLimiterTests
             new FakeProbe(), NullLogger.Instance, totalMemoryBytes: 1000 * Mib);
         Assert.Equal(500 * Mib, limiter.HardLimitBytes);
         Assert.Equal(100 * Mib, limiter.SpikeBytes);
+    }
+
+    [Fact]
+    public async Task A_limiter_is_shared_within_one_collector_and_dropped_with_it()
+    {
+        var factory = new MemoryLimiterProcessorFactory(new FakeProbe());
+        var config = Config("check_interval: 1h\nlimit_mib: 100");
+        var sink = new Sink<ExportTraceServiceRequest>();
+        SharedMemoryLimiter LimiterIn(SharedComponents collector) =>
+            ((MemoryLimiterProcessor<ExportTraceServiceRequest>)factory.CreateProcessor(TestHost.Settings("memory_limiter", collector), config, sink)).Limiter;
+        var first = new SharedComponents();
+        var second = new SharedComponents();
+
+        // Two pipelines of one collector share the limiter; another collector from the same factory has its own.
+        Assert.Same(LimiterIn(first), LimiterIn(first));
+        Assert.NotSame(LimiterIn(first), LimiterIn(second));
+
+        await first.DisposeAsync();
+        Assert.Equal(0, first.Count);
+        Assert.Equal(1, second.Count);
     }
 
     [Fact]
@@ -151,10 +172,11 @@ public sealed class MemoryLimiterTests
     {
         var factory = new MemoryLimiterProcessorFactory(new FakeProbe());
         var config = Config("check_interval: 1s\nlimit_mib: 100");
-        var traces = (MemoryLimiterProcessor<ExportTraceServiceRequest>)factory.CreateProcessor(TestHost.Settings("memory_limiter"), config, new Sink<ExportTraceServiceRequest>());
+        var collector = new SharedComponents();
+        var traces = (MemoryLimiterProcessor<ExportTraceServiceRequest>)factory.CreateProcessor(TestHost.Settings("memory_limiter", collector), config, new Sink<ExportTraceServiceRequest>());
         var logs = (MemoryLimiterProcessor<OtelAi.Otlp.Proto.Collector.Logs.V1.ExportLogsServiceRequest>)factory.CreateProcessor(
-            TestHost.Settings("memory_limiter"), config, new Sink<OtelAi.Otlp.Proto.Collector.Logs.V1.ExportLogsServiceRequest>());
-        var other = (MemoryLimiterProcessor<ExportTraceServiceRequest>)factory.CreateProcessor(TestHost.Settings("memory_limiter/2"), config, new Sink<ExportTraceServiceRequest>());
+            TestHost.Settings("memory_limiter", collector), config, new Sink<OtelAi.Otlp.Proto.Collector.Logs.V1.ExportLogsServiceRequest>());
+        var other = (MemoryLimiterProcessor<ExportTraceServiceRequest>)factory.CreateProcessor(TestHost.Settings("memory_limiter/2", collector), config, new Sink<ExportTraceServiceRequest>());
 
         Assert.Same(traces.Limiter, logs.Limiter);
         Assert.NotSame(traces.Limiter, other.Limiter);

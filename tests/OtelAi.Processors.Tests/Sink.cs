@@ -49,7 +49,9 @@ internal static class TestHost
 {
     public static IComponentHost Instance { get; } = new NullHost();
 
-    public static ComponentCreateSettings Settings(string id) => ComponentCreateSettings.ForTests(ComponentId.Parse(id), ComponentKind.Processor);
+    /// <param name="collector">The shared state of the collector the processor belongs to (its own when null).</param>
+    public static ComponentCreateSettings Settings(string id, SharedComponents? collector = null) =>
+        ComponentCreateSettings.ForTests(ComponentId.Parse(id), ComponentKind.Processor) with { Shared = collector ?? new SharedComponents() };
 
     private sealed class NullHost : IComponentHost
     {

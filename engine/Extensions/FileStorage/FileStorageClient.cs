@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
@@ -22,7 +23,8 @@ internal sealed class FileStorageClient : IStorageClient
     private const byte OpDelete = 2;
     private const int MaxRecordBytes = 1 << 30;
 
-    private readonly object _gate = new();
+    // Held across the awaited file I/O of a batch: one batch at a time keeps the log and the index in step.
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly string _path;
     private readonly string _compactionDirectory;
     private readonly bool _fsync;
@@ -50,10 +52,10 @@ internal sealed class FileStorageClient : IStorageClient
     public string Path => _path;
 
     /// <summary>Bytes of the file, including overwritten and deleted entries.</summary>
-    public long FileBytes { get { lock (_gate) return _length; } }
+    public long FileBytes => Locked(() => _length);
 
     /// <summary>Bytes a compacted file would take.</summary>
-    public long LiveBytes { get { lock (_gate) return Magic.Length + _liveBytes; } }
+    public long LiveBytes => Locked(() => Magic.Length + _liveBytes);
 
     /// <summary>
     /// Opens (or creates) the file, waiting up to <paramref name="lockTimeout"/> while another process holds it,
@@ -94,9 +96,17 @@ internal sealed class FileStorageClient : IStorageClient
         return client;
     }
 
-    public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
+    public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
     {
-        lock (_gate) return ValueTask.FromResult(ReadValue(key));
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await ReadValueAsync(key, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     public ValueTask SetAsync(string key, byte[] value, CancellationToken cancellationToken) =>
@@ -105,94 +115,120 @@ internal sealed class FileStorageClient : IStorageClient
     public ValueTask DeleteAsync(string key, CancellationToken cancellationToken) =>
         BatchAsync([StorageOperation.Delete(key)], cancellationToken);
 
-    public ValueTask BatchAsync(IReadOnlyList<StorageOperation> operations, CancellationToken cancellationToken)
+    public async ValueTask BatchAsync(IReadOnlyList<StorageOperation> operations, CancellationToken cancellationToken)
     {
-        lock (_gate)
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var writes = new List<StorageOperation>(operations.Count);
             foreach (var op in operations)
             {
                 // Gets see the state before this batch's writes, as in otelcol's bbolt-backed client.
-                if (op.Kind == StorageOperationKind.Get) op.Value = ReadValue(op.Key);
+                if (op.Kind == StorageOperationKind.Get) op.Value = await ReadValueAsync(op.Key, cancellationToken);
                 else writes.Add(op);
             }
-            if (writes.Count > 0) Append(writes);
+            // Once the append starts it runs to the end: a cancelled half-written record would have to be cut off again.
+            if (writes.Count > 0) await AppendAsync(writes);
         }
-        return ValueTask.CompletedTask;
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Runs a short piece of state access under the gate, for callers off the data path (compaction, figures).</summary>
+    private TResult Locked<TResult>(Func<TResult> read)
+    {
+        _gate.Wait();
+        try
+        {
+            return read();
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>Rewrites the file with only the live entries.</summary>
-    public void Compact()
+    public void Compact() => Locked(() =>
     {
-        lock (_gate)
-        {
-            if (_disposed) return;
-            CompactLocked();
-        }
-    }
+        if (!_disposed) CompactLocked();
+        return true;
+    });
 
     /// <summary>otelcol's on_rebound rule: once the file grew past <paramref name="neededBytes"/>, compact when live data falls below <paramref name="triggerBytes"/>.</summary>
-    public void CompactIfRebounded(long neededBytes, long triggerBytes)
+    public void CompactIfRebounded(long neededBytes, long triggerBytes) => Locked(() =>
     {
-        lock (_gate)
+        if (_disposed) return false;
+        if (_length >= neededBytes) _reboundNeeded = true;
+        if (!_reboundNeeded || Magic.Length + _liveBytes >= triggerBytes) return false;
+        CompactLocked();
+        _reboundNeeded = false;
+        return true;
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.WaitAsync();
+        try
         {
             if (_disposed) return;
-            if (_length >= neededBytes) _reboundNeeded = true;
-            if (!_reboundNeeded || Magic.Length + _liveBytes >= triggerBytes) return;
-            CompactLocked();
-            _reboundNeeded = false;
-        }
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        lock (_gate)
-        {
-            if (_disposed) return ValueTask.CompletedTask;
             _disposed = true;
             _file.Dispose();
         }
+        finally
+        {
+            _gate.Release();
+        }
         _onDispose(this);
-        return ValueTask.CompletedTask;
     }
 
-    private byte[]? ReadValue(string key)
+    private async ValueTask<byte[]?> ReadValueAsync(string key, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_index.TryGetValue(key, out var at)) return null;
         var value = new byte[at.Length];
-        var read = RandomAccess.Read(_file, value, at.Offset);
+        var read = await RandomAccess.ReadAsync(_file, value, at.Offset, cancellationToken);
         if (read != at.Length) throw new IOException($"file storage {_path}: short read of key \"{key}\" ({read} of {at.Length} bytes); the file was changed outside the engine");
         return value;
     }
 
-    private void Append(List<StorageOperation> writes)
+    private async ValueTask AppendAsync(List<StorageOperation> writes)
     {
-        var body = EncodeBody(writes, out var valueOffsets);
-        var record = new byte[RecordHeaderSize + body.Length];
-        BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)body.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), Crc32C(body));
-        body.CopyTo(record, RecordHeaderSize);
-        var recordOffset = _length;
+        var record = RentRecord(writes, out var recordLength, out var valueOffsets);
         try
         {
-            RandomAccess.Write(_file, record, recordOffset);
-            if (_fsync) RandomAccess.FlushToDisk(_file);
+            var recordOffset = _length;
+            try
+            {
+                await RandomAccess.WriteAsync(_file, record.AsMemory(0, recordLength), recordOffset);
+                if (_fsync) RandomAccess.FlushToDisk(_file);
+            }
+            catch (IOException)
+            {
+                // Disk full or I/O error: cut off whatever part of the record reached the file so the log stays valid.
+                try { RandomAccess.SetLength(_file, recordOffset); } catch (IOException) { }
+                throw;
+            }
+            _length += recordLength;
+            Index(writes, recordOffset, valueOffsets);
         }
-        catch (IOException)
+        finally
         {
-            // Disk full or I/O error: cut off whatever part of the record reached the file so the log stays valid.
-            try { RandomAccess.SetLength(_file, recordOffset); } catch (IOException) { }
-            throw;
+            ArrayPool<byte>.Shared.Return(record);
         }
-        _length += record.Length;
+    }
+
+    private void Index(List<StorageOperation> writes, long recordOffset, int[] valueOffsets)
+    {
         for (var i = 0; i < writes.Count; i++)
         {
             var op = writes[i];
             var recordBytes = OpBytes(op);
             if (op.Kind == StorageOperationKind.Set)
-                Put(op.Key, new ValueLocation(recordOffset + RecordHeaderSize + valueOffsets[i], op.Value!.Length, recordBytes));
+                Put(op.Key, new ValueLocation(recordOffset + RecordHeaderSize + valueOffsets[i], op.Input.Length, recordBytes));
             else
                 Remove(op.Key);
         }
@@ -211,18 +247,22 @@ internal sealed class FileStorageClient : IStorageClient
     }
 
     private static int OpBytes(StorageOperation op) =>
-        RecordHeaderSize + 4 + 1 + 4 + Encoding.UTF8.GetByteCount(op.Key) + (op.Kind == StorageOperationKind.Set ? 4 + op.Value!.Length : 0);
+        RecordHeaderSize + 4 + 1 + 4 + Encoding.UTF8.GetByteCount(op.Key) + (op.Kind == StorageOperationKind.Set ? 4 + op.Input.Length : 0);
 
-    /// <summary>Body: u32 op count, then per op: u8 kind, u32 key length, key (UTF-8), and for sets u32 value length, value.</summary>
-    private static byte[] EncodeBody(IReadOnlyList<StorageOperation> writes, out int[] valueOffsets)
+    /// <summary>
+    /// Encodes one record, <c>[u32 body length][u32 CRC-32C of body][body]</c>, into a pooled array (returned to
+    /// <see cref="ArrayPool{T}.Shared"/> by the caller), so a queued batch of megabytes lands on no large-object heap.
+    /// Body: u32 op count, then per op: u8 kind, u32 key length, key (UTF-8), and for sets u32 value length, value.
+    /// <paramref name="valueOffsets"/> says where each set's value starts in the body.
+    /// </summary>
+    private static byte[] RentRecord(IReadOnlyList<StorageOperation> writes, out int recordLength, out int[] valueOffsets)
     {
-        var size = 4;
+        var bodyLength = 4;
         foreach (var op in writes)
-        {
-            if (op.Kind == StorageOperationKind.Set && op.Value is null) throw new ArgumentException($"set of key \"{op.Key}\" has no value");
-            size += 1 + 4 + Encoding.UTF8.GetByteCount(op.Key) + (op.Kind == StorageOperationKind.Set ? 4 + op.Value!.Length : 0);
-        }
-        var body = new byte[size];
+            bodyLength += 1 + 4 + Encoding.UTF8.GetByteCount(op.Key) + (op.Kind == StorageOperationKind.Set ? 4 + op.Input.Length : 0);
+        recordLength = RecordHeaderSize + bodyLength;
+        var record = ArrayPool<byte>.Shared.Rent(recordLength);
+        var body = record.AsSpan(RecordHeaderSize, bodyLength);
         valueOffsets = new int[writes.Count];
         BinaryPrimitives.WriteUInt32LittleEndian(body, (uint)writes.Count);
         var pos = 4;
@@ -230,17 +270,19 @@ internal sealed class FileStorageClient : IStorageClient
         {
             var op = writes[i];
             body[pos++] = op.Kind == StorageOperationKind.Set ? OpSet : OpDelete;
-            var keyLength = Encoding.UTF8.GetBytes(op.Key, body.AsSpan(pos + 4));
-            BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(pos), (uint)keyLength);
+            var keyLength = Encoding.UTF8.GetBytes(op.Key, body[(pos + 4)..]);
+            BinaryPrimitives.WriteUInt32LittleEndian(body[pos..], (uint)keyLength);
             pos += 4 + keyLength;
             if (op.Kind != StorageOperationKind.Set) continue;
-            BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(pos), (uint)op.Value!.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(body[pos..], (uint)op.Input.Length);
             pos += 4;
             valueOffsets[i] = pos;
-            op.Value.CopyTo(body, pos);
-            pos += op.Value.Length;
+            op.Input.Span.CopyTo(body[pos..]);
+            pos += op.Input.Length;
         }
-        return body;
+        BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)bodyLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), Crc32C(body));
+        return record;
     }
 
     private void Load()
@@ -393,15 +435,17 @@ internal sealed class FileStorageClient : IStorageClient
             {
                 var value = new byte[at.Length];
                 RandomAccess.Read(_file, value, at.Offset);
-                var op = StorageOperation.Set(key, value);
-                var body = EncodeBody([op], out var valueOffsets);
-                var record = new byte[RecordHeaderSize + body.Length];
-                BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)body.Length);
-                BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), Crc32C(body));
-                body.CopyTo(record, RecordHeaderSize);
-                RandomAccess.Write(temp, record, newLength);
+                var record = RentRecord([StorageOperation.Set(key, value)], out var recordLength, out var valueOffsets);
+                try
+                {
+                    RandomAccess.Write(temp, record.AsSpan(0, recordLength), newLength);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(record);
+                }
                 newIndex[key] = new ValueLocation(newLength + RecordHeaderSize + valueOffsets[0], at.Length, at.RecordBytes);
-                newLength += record.Length;
+                newLength += recordLength;
             }
             RandomAccess.FlushToDisk(temp);
         }

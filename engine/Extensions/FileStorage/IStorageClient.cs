@@ -31,13 +31,28 @@ public interface IStorageClient : IAsyncDisposable
 public enum StorageOperationKind { Get, Set, Delete }
 
 /// <summary>One operation of a batch; for <see cref="StorageOperationKind.Get"/> the result is written to <see cref="Value"/>.</summary>
-public sealed class StorageOperation(StorageOperationKind kind, string key, byte[]? value = null)
+public sealed class StorageOperation
 {
-    public StorageOperationKind Kind { get; } = kind;
-    public string Key { get; } = key;
-    public byte[]? Value { get; set; } = value;
+    private StorageOperation(StorageOperationKind kind, string key, ReadOnlyMemory<byte> input)
+    {
+        Kind = kind;
+        Key = key;
+        Input = input;
+    }
 
-    public static StorageOperation Get(string key) => new(StorageOperationKind.Get, key);
-    public static StorageOperation Set(string key, byte[] value) => new(StorageOperationKind.Set, key, value);
-    public static StorageOperation Delete(string key) => new(StorageOperationKind.Delete, key);
+    public StorageOperationKind Kind { get; }
+
+    public string Key { get; }
+
+    /// <summary>The bytes a set stores (pooled memory is fine: it is read only until the batch completes).</summary>
+    public ReadOnlyMemory<byte> Input { get; }
+
+    /// <summary>What a get found, or null when the key is absent.</summary>
+    public byte[]? Value { get; set; }
+
+    public static StorageOperation Get(string key) => new(StorageOperationKind.Get, key, default);
+
+    public static StorageOperation Set(string key, ReadOnlyMemory<byte> value) => new(StorageOperationKind.Set, key, value);
+
+    public static StorageOperation Delete(string key) => new(StorageOperationKind.Delete, key, default);
 }

@@ -117,20 +117,29 @@ public static class GrpcFraming
     }
 
     /// <summary>Writes a gzip-compressed frame holding <paramref name="message"/>.</summary>
-    public static void WriteCompressedMessage(IBufferWriter<byte> writer, IMessage message)
+    public static void WriteCompressedMessage(PooledBufferWriter writer, IMessage message)
     {
         using var measured = OtlpProtobuf.Measure(message);
         WriteCompressedMessage(writer, measured);
     }
 
-    /// <summary>Writes a gzip-compressed frame holding a message already measured.</summary>
-    public static void WriteCompressedMessage(IBufferWriter<byte> writer, in MeasuredMessage message)
+    /// <summary>
+    /// Writes a gzip-compressed frame holding a message already measured. The message is serialised once into a
+    /// pooled buffer and compressed straight into <paramref name="writer"/> behind a reserved prefix, whose length is
+    /// filled in afterwards: no intermediate compressed buffer, no copy of the compressed bytes.
+    /// </summary>
+    public static void WriteCompressedMessage(PooledBufferWriter writer, in MeasuredMessage message)
     {
         using var plain = new PooledBufferWriter(message.Size);
         message.WriteTo(plain);
-        using var compressed = new PooledBufferWriter(plain.WrittenCount / 2 + 64);
-        MessageCompression.Compress(plain.WrittenSpan, ContentCoding.Gzip, compressed);
-        WriteFrame(writer, compressed.WrittenSpan, compressed: true);
+        var prefixAt = writer.WrittenCount;
+        writer.GetSpan(PrefixLength);
+        writer.Advance(PrefixLength);
+        MessageCompression.Compress(plain.WrittenSpan, ContentCoding.Gzip, writer);
+        Span<byte> prefix = stackalloc byte[PrefixLength];
+        prefix[0] = 1;
+        BinaryPrimitives.WriteUInt32BigEndian(prefix[1..], (uint)(writer.WrittenCount - prefixAt - PrefixLength));
+        writer.Overwrite(prefixAt, prefix);
     }
 }
 

@@ -35,6 +35,13 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         return _buffer.AsSpan(_written);
     }
 
+    /// <summary>Replaces already written bytes at <paramref name="offset"/> (a length prefix reserved before its content was known).</summary>
+    public void Overwrite(int offset, ReadOnlySpan<byte> bytes)
+    {
+        if (offset < 0 || offset + bytes.Length > _written) throw new ArgumentOutOfRangeException(nameof(offset));
+        bytes.CopyTo(_buffer.AsSpan(offset));
+    }
+
     /// <summary>Forgets the content, keeping the memory.</summary>
     public void Clear() => _written = 0;
 

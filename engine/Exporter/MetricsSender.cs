@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Logging;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.SelfTelemetry;
+using OtelAi.Otlp;
+
+namespace OtelAi.Engine.Exporter;
+
+/// <summary>
+/// otelcol's exporter obsreport around the retries: counts each request's items as sent or send_failed once its
+/// retries are over, and logs what a partial success refused. A send ended by the caller's cancellation is not
+/// counted here: the queue decides whether it is dropped (memory) or kept for the next start (persistent).
+/// </summary>
+internal sealed class MetricsSender<T>(ExporterMetrics metrics, ComponentCreateSettings settings, IExportSender<T> next)
+    : IExportSender<T> where T : class, Google.Protobuf.IMessage<T>, new()
+{
+    private readonly OtlpSignal<T> _signal = OtlpSignal<T>.Instance;
+
+    public async ValueTask<SendResult> SendAsync(T request, CancellationToken cancellationToken)
+    {
+        var items = _signal.CountItems(request);
+        SendResult result;
+        try
+        {
+            result = await next.SendAsync(request, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch
+        {
+            metrics.SendFailed(items);
+            throw;
+        }
+        Record(items, result);
+        return result;
+    }
+
+    private void Record(long items, SendResult result)
+    {
+        if (result.RejectedItems <= 0)
+        {
+            metrics.Sent(items);
+            // OTLP: a partial_success with nothing rejected but a message is a warning from the destination.
+            if (!string.IsNullOrEmpty(result.Message))
+                settings.Logger.LogWarning("exporter {Exporter}: the destination accepted {Items} items with a warning: {Message}", settings.Id, items, result.Message);
+            return;
+        }
+        var rejected = Math.Min(result.RejectedItems, items);
+        metrics.Sent(items - rejected);
+        metrics.SendFailed(rejected);
+        settings.Logger.LogWarning("exporter {Exporter}: partial success, the destination rejected {Rejected} of {Items} items: {Message}",
+            settings.Id, rejected, items, result.Message ?? "");
+    }
+}

@@ -1,0 +1,6 @@
+using OtelAi.Engine.Consumers;
+
+namespace OtelAi.Engine.Exporter;
+
+/// <summary>A queued request, the client info of the call that queued it, and what the queue needs to know to retire it.</summary>
+internal sealed record QueuedRequest<T>(T Request, long Index, long Size, ClientInfo Client);
