@@ -19,6 +19,7 @@ internal sealed class DebugExporter<T> : IExporter<T> where T : class, IMessage<
     private readonly LogSampler _sampler;
     private readonly ExporterMetrics _metrics;
     private readonly Lock _directLock = new();
+    private volatile bool _shutDown;
 
     public DebugExporter(ComponentCreateSettings settings, DebugExporterConfig config, TextWriter? directOutput = null, TimeProvider? time = null)
     {
@@ -33,6 +34,7 @@ internal sealed class DebugExporter<T> : IExporter<T> where T : class, IMessage<
 
     public Task ShutdownAsync(CancellationToken cancellationToken)
     {
+        _shutDown = true;
         if (!_config.UseInternalLogger) lock (_directLock) _directOutput.Flush();
         return Task.CompletedTask;
     }
@@ -42,6 +44,7 @@ internal sealed class DebugExporter<T> : IExporter<T> where T : class, IMessage<
 
     public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
     {
+        if (_shutDown) throw new RetryableDataException("the debug exporter is shut down");
         var summary = DebugText.Summary(data);
         var body = _config.Verbosity switch
         {

@@ -44,7 +44,7 @@ internal sealed class FileExporter<T> : IExporter<T> where T : class, IMessage<T
 
     public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
     {
-        var writer = _writer ?? throw new InvalidOperationException($"{_settings.Id} is not started");
+        var writer = _writer ?? throw new RetryableDataException($"exporter {_settings.Id} is not running (not started, or shut down)");
         var items = OtlpSignal<T>.Instance.CountItems(data);
         try
         {

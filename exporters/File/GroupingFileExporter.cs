@@ -99,7 +99,7 @@ internal sealed class GroupingFileExporter<T> : IExporter<T> where T : class, IM
     {
         lock (_lock)
         {
-            if (!_started) throw new InvalidOperationException($"{_settings.Id} is not started");
+            if (!_started) throw new RetryableDataException($"exporter {_settings.Id} is not running (not started, or shut down)");
             if (_writers.TryGetValue(path, out var node))
             {
                 _recentlyUsed.Remove(node);

@@ -87,16 +87,19 @@ internal sealed class OtlpJsonFileReceiver : IComponent
 
     public async Task ShutdownAsync(CancellationToken cancellationToken)
     {
-        if (_stopping is null || _loop is null) return;
-        await _stopping.CancelAsync();
+        // Taken once: a second shutdown finds nothing left to stop.
+        var stopping = Interlocked.Exchange(ref _stopping, null);
+        var loop = Interlocked.Exchange(ref _loop, null);
+        if (stopping is null || loop is null) return;
+        await stopping.CancelAsync();
         try
         {
-            await _loop.WaitAsync(cancellationToken);
+            await loop.WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
         }
-        _stopping.Dispose();
+        stopping.Dispose();
         if (_storage is not null)
         {
             await SaveOffsetsAsync(cancellationToken);

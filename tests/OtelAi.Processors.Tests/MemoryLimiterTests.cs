@@ -1,3 +1,4 @@
+using OtelAi.TestSupport;
 using OtelAi.Otlp;
 using Microsoft.Extensions.Logging.Abstractions;
 using OtelAi.Engine.Components;

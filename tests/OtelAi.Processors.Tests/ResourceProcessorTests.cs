@@ -1,3 +1,4 @@
+using OtelAi.TestSupport;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
 using OtelAi.Otlp;

@@ -1,0 +1,27 @@
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Consumers;
+using OtelAi.Engine.Config;
+
+namespace OtelAi.Processors.Tests;
+
+internal static class TestHost
+{
+    public static IComponentHost Instance { get; } = new NullHost();
+
+    /// <param name="collector">The shared state of the collector the processor belongs to (its own when null).</param>
+    public static ComponentCreateSettings Settings(string id, SharedComponents? collector = null) =>
+        ComponentCreateSettings.ForTests(ComponentId.Parse(id), ComponentKind.Processor) with { Shared = collector ?? new SharedComponents() };
+
+    private sealed class NullHost : IComponentHost
+    {
+        public IComponent? GetExtension(ComponentId id) => null;
+
+        public void ReportFatalError(ComponentId source, Exception error) => throw new InvalidOperationException("fatal error reported", error);
+    }
+}
+
+internal static class ConfigText
+{
+    /// <summary>Binds YAML for a config record the way the service does (env expansion, binding, Validate).</summary>
+    public static T Bind<T>(string yaml) where T : ComponentConfig => ConfigLoader.Bind<T>(yaml);
+}
