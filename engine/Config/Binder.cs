@@ -42,8 +42,8 @@ internal sealed class Binder(ConfigIssues issues)
                 issues.Error(entryPath, UnknownKey(entry.Key, model.Properties.Select(p => p.Key)), entry.KeyLocation);
                 continue;
             }
-            var value = Bind(entry.Value, property.Info.PropertyType, property.Info.GetValue(instance), entryPath, property.Range);
-            property.Info.SetValue(instance, value);
+            var value = Bind(entry.Value, property.Info.PropertyType, property.GetValue(instance), entryPath, property.Range);
+            property.SetValue(instance, value);
         }
         return instance;
     }

@@ -7,17 +7,28 @@ namespace OtelAi.Engine.Config;
 /// enums (by [ConfigKey] name or snake_case), nested records, List/IReadOnlyList, Dictionary&lt;string, T&gt;,
 /// <see cref="ComponentId"/>, and <see cref="ConfigValue"/> for free-form sub-trees.
 /// </summary>
-public abstract record ComponentConfig
+public abstract record ComponentConfig : IConfigSection
 {
-    /// <summary>Checks rules across fields after binding. Paths are relative to the component's config (e.g. "protocols.grpc.endpoint").</summary>
+    /// <summary>
+    /// Checks rules across fields after binding. Paths are relative to the component's config (e.g. "endpoint");
+    /// nested <see cref="IConfigSection"/> records are validated by the binder, not from here.
+    /// </summary>
     public virtual IEnumerable<ConfigError> Validate() => [];
 }
+
+/// <summary>
+/// Puts the keys of a nested config record at the level of the record that holds it, as otelcol's
+/// <c>mapstructure:",squash"</c> does: shared blocks (client settings, timeout) compose into component configs
+/// and the keys stay otelcol's (<c>endpoint</c>, not <c>client.endpoint</c>).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ConfigSquashAttribute : Attribute;
 
 /// <summary>A validation failure at a key path relative to the config being validated.</summary>
 public sealed record ConfigError(string Path, string Message);
 
-/// <summary>Overrides the YAML key of a config property or enum member.</summary>
-[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+/// <summary>Overrides the YAML key of a config property or enum member (an enum member may have several: the first is canonical).</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = true)]
 public sealed class ConfigKeyAttribute(string key) : Attribute
 {
     public string Key { get; } = key;

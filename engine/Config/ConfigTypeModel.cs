@@ -74,12 +74,21 @@ internal sealed class ConfigTypeModel
     private IReadOnlyList<ConfigProperty>? _properties;
     private IReadOnlyList<EnumMember>? _enumMembers;
 
-    /// <summary>The bindable properties of an <see cref="ConfigTypeKind.Object"/> type, sorted by key.</summary>
-    public IReadOnlyList<ConfigProperty> Properties => _properties ??= ReadProperties(ValueType);
+    /// <summary>
+    /// The keys of an <see cref="ConfigTypeKind.Object"/> type, sorted: its properties, with the keys of a
+    /// <see cref="ConfigSquashAttribute"/> property's record in place of that property.
+    /// </summary>
+    public IReadOnlyList<ConfigProperty> Properties => _properties ??= Flatten(ValueType);
+
+    private IReadOnlyList<ConfigProperty>? _declared;
+
+    /// <summary>The properties as declared (a squashed record is one property, <see cref="ConfigProperty.IsSquashed"/>).</summary>
+    public IReadOnlyList<ConfigProperty> DeclaredProperties => _declared ??= ReadProperties(ValueType);
 
     /// <summary>The accepted names of an <see cref="ConfigTypeKind.Enum"/> type.</summary>
     public IReadOnlyList<EnumMember> EnumMembers => _enumMembers ??= ValueType.GetFields(BindingFlags.Public | BindingFlags.Static)
-        .Select(f => new EnumMember(f.GetCustomAttribute<ConfigKeyAttribute>()?.Key ?? SnakeCase(f.Name), f.GetValue(null)!))
+        .SelectMany(f => f.GetCustomAttributes<ConfigKeyAttribute>().Select(k => k.Key).DefaultIfEmpty(SnakeCase(f.Name))
+            .Select(key => new EnumMember(key, f.GetValue(null)!)))
         .ToList();
 
     public ConfigProperty? FindProperty(string key) => Properties.FirstOrDefault(p => p.Key == key);
@@ -100,17 +109,32 @@ internal sealed class ConfigTypeModel
     private static readonly MethodInfo MemberwiseCloneMethod =
         typeof(object).GetMethod("MemberwiseClone", BindingFlags.NonPublic | BindingFlags.Instance)!;
 
-    private static List<ConfigProperty> ReadProperties(Type type)
+    private static List<ConfigProperty> ReadProperties(Type type) => type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        .Where(p => p.GetIndexParameters().Length == 0 && p.SetMethod is { IsPublic: true } && p.GetMethod is { IsPublic: true })
+        .Select(p => new ConfigProperty(
+            p.GetCustomAttribute<ConfigKeyAttribute>()?.Key ?? SnakeCase(p.Name),
+            p,
+            p.GetCustomAttribute<ConfigDescriptionAttribute>()?.Text,
+            p.GetCustomAttribute<ConfigRangeAttribute>(),
+            IsSquashed: p.GetCustomAttribute<ConfigSquashAttribute>() is not null))
+        .OrderBy(p => p.Key, StringComparer.Ordinal)
+        .ToList();
+
+    private static List<ConfigProperty> Flatten(Type type)
     {
-        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.GetIndexParameters().Length == 0 && p.SetMethod is { IsPublic: true } && p.GetMethod is { IsPublic: true })
-            .Select(p => new ConfigProperty(
-                p.GetCustomAttribute<ConfigKeyAttribute>()?.Key ?? SnakeCase(p.Name),
-                p,
-                p.GetCustomAttribute<ConfigDescriptionAttribute>()?.Text,
-                p.GetCustomAttribute<ConfigRangeAttribute>()))
-            .OrderBy(p => p.Key, StringComparer.Ordinal)
-            .ToList();
+        var properties = new List<ConfigProperty>();
+        foreach (var property in ReadProperties(type))
+        {
+            if (!property.IsSquashed)
+            {
+                properties.Add(property);
+                continue;
+            }
+            if (property.Type.Kind != ConfigTypeKind.Object)
+                throw new NotSupportedException($"config property {type.Name}.{property.Info.Name} is squashed but is not a record");
+            properties.AddRange(property.Type.Properties.Select(inner => inner with { Via = [property.Info, .. inner.Via] }));
+        }
+        properties.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         var duplicate = properties.GroupBy(p => p.Key).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw new NotSupportedException($"config type {type.FullName} has two properties with the key \"{duplicate.Key}\"");
@@ -136,10 +160,47 @@ internal sealed class ConfigTypeModel
     }
 }
 
-/// <summary>A bindable property of a config record.</summary>
-internal sealed record ConfigProperty(string Key, PropertyInfo Info, string? Description, ConfigRangeAttribute? Range)
+/// <summary>
+/// A bindable property of a config record. <see cref="Via"/> is the chain of squashed record properties that lead
+/// from the record whose key this is to the property that holds the value (empty for a property of its own).
+/// </summary>
+internal sealed record ConfigProperty(string Key, PropertyInfo Info, string? Description, ConfigRangeAttribute? Range, bool IsSquashed = false)
 {
+    public IReadOnlyList<PropertyInfo> Via { get; init; } = [];
+
     public ConfigTypeModel Type => ConfigTypeModel.Of(Info.PropertyType);
+
+    public object? GetValue(object instance)
+    {
+        var holder = instance;
+        foreach (var step in Via)
+        {
+            holder = step.GetValue(holder);
+            if (holder is null) return null;
+        }
+        return Info.GetValue(holder);
+    }
+
+    /// <summary>
+    /// Sets the value on <paramref name="instance"/> (which the binder owns). A squashed record on the way is copied
+    /// first: it may be shared with a factory's default config, which binding must never change.
+    /// </summary>
+    public void SetValue(object instance, object? value) => SetValue(instance, value, 0);
+
+    private void SetValue(object holder, object? value, int depth)
+    {
+        if (depth == Via.Count)
+        {
+            Info.SetValue(holder, value);
+            return;
+        }
+        var step = Via[depth];
+        var model = ConfigTypeModel.Of(step.PropertyType);
+        var current = step.GetValue(holder);
+        var copy = current is null ? model.CreateDefault() : model.Clone(current);
+        SetValue(copy, value, depth + 1);
+        step.SetValue(holder, copy);
+    }
 }
 
 internal sealed record EnumMember(string Key, object Value);

@@ -85,7 +85,7 @@ internal sealed class SchemaBuilder(ComponentRegistry registry)
         defaults ??= model.CreateDefault();
         foreach (var property in model.Properties)
         {
-            var value = property.Info.GetValue(defaults);
+            var value = property.GetValue(defaults);
             var propertySchema = Describe(ValueSchema(property.Type, value, property.Range), property.Description);
             propertySchema.Default = DefaultValue(property.Type, value);
             schema.Properties[property.Key] = propertySchema;

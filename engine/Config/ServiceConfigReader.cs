@@ -71,12 +71,12 @@ internal sealed class ServiceConfigReader(ComponentRegistry registry, ConfigIssu
         return result;
     }
 
-    /// <summary>Runs <see cref="ComponentConfig.Validate"/>, with its paths under <paramref name="path"/>.</summary>
+    /// <summary>Runs the rules of the config and of every section in it, with their paths under <paramref name="path"/>.</summary>
     internal static void ReportValidation(ComponentConfig config, string path, ConfigSourceMap source, ConfigIssues issues)
     {
         try
         {
-            foreach (var error in config.Validate())
+            foreach (var error in ConfigValidation.Validate(config))
             {
                 var errorPath = error.Path.Length == 0 ? path : KeyPath.Child(path, error.Path);
                 issues.Error(errorPath, error.Message, source.Locate(errorPath));

@@ -67,7 +67,7 @@ public static class ConfigReference
         {
             var key = prefix + property.Key;
             var type = property.Type;
-            var value = instance is null ? null : property.Info.GetValue(instance);
+            var value = instance is null ? null : property.GetValue(instance);
             var description = property.Description ?? "";
             if (property.Range is { } range) description = (description + " " + RangeText(range)).Trim();
 
@@ -101,7 +101,7 @@ public static class ConfigReference
         ConfigTypeKind.Integer => "int",
         ConfigTypeKind.Number => "number",
         ConfigTypeKind.Duration => "duration",
-        ConfigTypeKind.Enum => string.Join(" \\| ", type.EnumMembers.Select(m => $"`{m.Key}`")),
+        ConfigTypeKind.Enum => string.Join(" \\| ", type.EnumMembers.Select(m => m.Key.Length == 0 ? "`\"\"`" : $"`{m.Key}`")),
         ConfigTypeKind.ComponentId => "component id",
         ConfigTypeKind.FreeForm => "any",
         ConfigTypeKind.List => $"list of {(type.ElementType is null ? "any" : TypeName(ConfigTypeModel.Of(type.ElementType)))}",

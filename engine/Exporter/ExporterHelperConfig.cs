@@ -4,7 +4,7 @@ using OtelAi.Engine.Config;
 namespace OtelAi.Engine.Exporter;
 
 /// <summary>otelcol's <c>retry_on_failure</c>: exponential backoff with jitter between attempts of one request.</summary>
-public sealed record RetryConfig
+public sealed record RetryConfig : IConfigSection
 {
     [ConfigDescription("Retry failed requests that are not permanent errors.")]
     public bool Enabled { get; init; } = true;
@@ -25,15 +25,15 @@ public sealed record RetryConfig
     [ConfigRange(0, 1)]
     public double RandomizationFactor { get; init; } = 0.5;
 
-    public IEnumerable<ConfigError> Validate(string path)
+    public IEnumerable<ConfigError> Validate()
     {
         if (!Enabled) yield break;
-        if (InitialInterval <= TimeSpan.Zero) yield return new($"{path}.initial_interval", "must be positive");
-        if (MaxInterval <= TimeSpan.Zero) yield return new($"{path}.max_interval", "must be positive");
-        if (MaxInterval < InitialInterval) yield return new($"{path}.max_interval", "must not be smaller than initial_interval");
-        if (MaxElapsedTime < TimeSpan.Zero) yield return new($"{path}.max_elapsed_time", "must not be negative");
-        if (Multiplier < 1) yield return new($"{path}.multiplier", "must be at least 1");
-        if (RandomizationFactor is < 0 or > 1) yield return new($"{path}.randomization_factor", "must be between 0 and 1");
+        if (InitialInterval <= TimeSpan.Zero) yield return new("initial_interval", "must be positive");
+        if (MaxInterval <= TimeSpan.Zero) yield return new("max_interval", "must be positive");
+        if (MaxInterval < InitialInterval) yield return new("max_interval", "must not be smaller than initial_interval");
+        if (MaxElapsedTime < TimeSpan.Zero) yield return new("max_elapsed_time", "must not be negative");
+        if (Multiplier < 1) yield return new("multiplier", "must be at least 1");
+        if (RandomizationFactor is < 0 or > 1) yield return new("randomization_factor", "must be between 0 and 1");
     }
 }
 
@@ -46,7 +46,7 @@ public enum QueueSizer
 }
 
 /// <summary>otelcol's <c>sending_queue</c>: requests wait here for one of the consumers that send them.</summary>
-public sealed record QueueConfig
+public sealed record QueueConfig : IConfigSection
 {
     [ConfigDescription("Queue requests and send them in the background; when false each request is sent while the caller waits.")]
     public bool Enabled { get; init; } = true;
@@ -66,23 +66,15 @@ public sealed record QueueConfig
     [ConfigDescription("Id of a storage extension (e.g. file_storage) that makes the queue persistent across restarts.")]
     public ComponentId? Storage { get; init; }
 
-    public IEnumerable<ConfigError> Validate(string path)
+    public IEnumerable<ConfigError> Validate()
     {
         if (!Enabled) yield break;
-        if (NumConsumers <= 0) yield return new($"{path}.num_consumers", "must be positive");
-        if (QueueSize <= 0) yield return new($"{path}.queue_size", "must be positive");
+        if (NumConsumers <= 0) yield return new("num_consumers", "must be positive");
+        if (QueueSize <= 0) yield return new("queue_size", "must be positive");
         if (Storage is not null && Sizer != QueueSizer.Requests)
-            yield return new($"{path}.sizer", "a persistent queue (storage set) counts requests only: use sizer: requests");
+            yield return new("sizer", "a persistent queue (storage set) counts requests only: use sizer: requests");
     }
 }
 
-/// <summary>The exporter-helper settings every exporter config carries (otelcol squashes timeout into the exporter config).</summary>
-public sealed record ExporterHelperOptions(TimeSpan Timeout, RetryConfig Retry, QueueConfig Queue)
-{
-    public static IEnumerable<ConfigError> Validate(TimeSpan timeout, RetryConfig retry, QueueConfig queue)
-    {
-        if (timeout < TimeSpan.Zero) yield return new("timeout", "must not be negative");
-        foreach (var e in retry.Validate("retry_on_failure")) yield return e;
-        foreach (var e in queue.Validate("sending_queue")) yield return e;
-    }
-}
+/// <summary>What the exporter helper needs from an exporter's config (each part is validated as its own config section).</summary>
+public sealed record ExporterHelperOptions(TimeSpan Timeout, RetryConfig Retry, QueueConfig Queue);

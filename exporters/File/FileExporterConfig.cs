@@ -64,8 +64,6 @@ public sealed record FileExporterConfig : ComponentConfig
             if (string.IsNullOrEmpty(GroupBy.ResourceAttribute)) yield return new ConfigError("group_by.resource_attribute", "resource_attribute must not be empty when group_by is enabled");
             if (GroupBy.MaxOpenFiles < 1) yield return new ConfigError("group_by.max_open_files", "must be at least 1");
         }
-        if (Rotation is { } rotation)
-            foreach (var error in rotation.Validate()) yield return error with { Path = "rotation." + error.Path };
     }
 
     private static bool IsOctalMode(string text) =>
@@ -78,7 +76,7 @@ public enum FileExportFormat
     [ConfigKey("proto")] Proto,
 }
 
-public sealed record FileRotationConfig
+public sealed record FileRotationConfig : IConfigSection
 {
     [ConfigDescription("Size in megabytes at which the file is rotated.")]
     [ConfigRange(1, int.MaxValue)]

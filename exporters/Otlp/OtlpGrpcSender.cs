@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using Google.Protobuf;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Exporter;
+using OtelAi.Engine.Settings;
 using OtelAi.Otlp.Grpc;
 using OtelAi.Otlp;
 
@@ -30,13 +31,14 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
 
     public OtlpGrpcSender(OtlpExporterConfig config)
     {
-        if (!GrpcEndpoint.TryParse(config.Endpoint, config.Tls.Insecure, out var endpoint, out var error))
+        var client = config.Client;
+        if (!GrpcEndpoint.TryParse(client.Endpoint, client.Tls.Insecure, out var endpoint, out var error))
             throw new ArgumentException($"endpoint: {error}");
         _uri = new Uri(endpoint.BaseUri, _signal.GrpcMethodPath);
-        _gzip = config.Compression == "gzip";
-        _timeout = config.Timeout;
-        _headers = config.Headers.ToArray();
-        _client = OtlpHttpClient.Create(config.Tls, endpoint.Host, endpoint.UseTls, config.Keepalive);
+        _gzip = client.Compression == Compression.Gzip;
+        _timeout = config.TimeoutSettings.Timeout;
+        _headers = client.Headers.ToArray();
+        _client = OtlpHttpClient.Create(client.Tls, endpoint.Host, endpoint.UseTls, client.Keepalive);
     }
 
     /// <summary>The request framed (gzip-compressed when configured) in a pooled buffer sized by one measurement.</summary>

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
+using OtelAi.Engine.Settings;
 
 namespace OtelAi.Exporters.Otlp;
 
@@ -11,7 +12,7 @@ internal static class OtlpHttpClient
 {
     public static readonly ProductInfoHeaderValue UserAgent = new("otelai", BuildInfo.Current.Version);
 
-    public static HttpClient Create(TlsClientConfig tls, string host, bool useTls, KeepaliveClientConfig? keepalive)
+    public static HttpClient Create(TlsClientSettings tls, string host, bool useTls, KeepaliveClientSettings? keepalive)
     {
         var handler = new SocketsHttpHandler
         {

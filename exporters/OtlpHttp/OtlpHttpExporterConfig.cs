@@ -1,7 +1,7 @@
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Exporter;
+using OtelAi.Engine.Settings;
 using OtelAi.Otlp;
-using OtelAi.Exporters.Otlp;
 
 namespace OtelAi.Exporters.OtlpHttp;
 
@@ -14,8 +14,11 @@ public enum OtlpHttpEncoding
 [ConfigDescription("Sends traces, metrics and logs with OTLP over HTTP (protobuf or JSON).")]
 public sealed record OtlpHttpExporterConfig : ComponentConfig
 {
-    [ConfigDescription("Base URL; signals go to <endpoint>/v1/traces, /v1/metrics and /v1/logs unless a per-signal endpoint is set.")]
-    public string Endpoint { get; init; } = "";
+    [ConfigSquash]
+    public HttpClientSettings Client { get; init; } = new();
+
+    [ConfigSquash]
+    public TimeoutSettings TimeoutSettings { get; init; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     [ConfigDescription("Full URL for traces, overriding endpoint.")]
     public string? TracesEndpoint { get; init; }
@@ -29,25 +32,13 @@ public sealed record OtlpHttpExporterConfig : ComponentConfig
     [ConfigDescription("Body encoding: proto (application/x-protobuf) or json (application/json).")]
     public OtlpHttpEncoding Encoding { get; init; } = OtlpHttpEncoding.Proto;
 
-    [ConfigDescription("Body compression: gzip, deflate or none.")]
-    public string Compression { get; init; } = "gzip";
-
-    [ConfigDescription("Headers sent with every request (e.g. authorization, X-Scope-OrgID).")]
-    public Dictionary<string, string> Headers { get; init; } = new();
-
-    [ConfigDescription("Deadline of one export attempt.")]
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
-
-    [ConfigDescription("TLS settings for https:// endpoints (insecure has no effect here: the URL scheme decides).")]
-    public TlsClientConfig Tls { get; init; } = new();
-
     [ConfigDescription("Queue in front of the consumers that send requests.")]
     public QueueConfig SendingQueue { get; init; } = new();
 
     [ConfigDescription("Retries of failed requests with exponential backoff.")]
     public RetryConfig RetryOnFailure { get; init; } = new();
 
-    internal ExporterHelperOptions HelperOptions => new(Timeout, RetryOnFailure, SendingQueue);
+    internal ExporterHelperOptions HelperOptions => new(TimeoutSettings.Timeout, RetryOnFailure, SendingQueue);
 
     /// <summary>The URL a signal is posted to: its own endpoint, or the base endpoint plus v1/{signal}.</summary>
     internal string SignalUrl(Signal signal)
@@ -59,24 +50,20 @@ public sealed record OtlpHttpExporterConfig : ComponentConfig
             _ => LogsEndpoint,
         };
         if (!string.IsNullOrEmpty(specific)) return specific;
-        return Endpoint.EndsWith('/') ? Endpoint + OtlpSignal.For(signal).HttpPath : Endpoint + "/" + OtlpSignal.For(signal).HttpPath;
+        var endpoint = Client.Endpoint;
+        return endpoint.EndsWith('/') ? endpoint + OtlpSignal.For(signal).HttpPath : endpoint + "/" + OtlpSignal.For(signal).HttpPath;
     }
 
     public override IEnumerable<ConfigError> Validate()
     {
         var anySpecific = false;
-        foreach (var (key, url) in new[] { ("endpoint", Endpoint), ("traces_endpoint", TracesEndpoint), ("metrics_endpoint", MetricsEndpoint), ("logs_endpoint", LogsEndpoint) })
+        foreach (var (key, url) in new[] { ("traces_endpoint", TracesEndpoint), ("metrics_endpoint", MetricsEndpoint), ("logs_endpoint", LogsEndpoint) })
         {
             if (string.IsNullOrEmpty(url)) continue;
-            if (key != "endpoint") anySpecific = true;
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-                yield return new(key, $"\"{url}\" is not an http:// or https:// URL");
+            anySpecific = true;
+            if (!HttpClientSettings.IsHttpUrl(url)) yield return new(key, $"\"{url}\" is not an http:// or https:// URL");
         }
-        if (string.IsNullOrEmpty(Endpoint) && !anySpecific)
+        if (string.IsNullOrEmpty(Client.Endpoint) && !anySpecific)
             yield return new("endpoint", "at least one of endpoint, traces_endpoint, metrics_endpoint, logs_endpoint must be set");
-        if (Compression is not ("" or "none" or "gzip" or "deflate"))
-            yield return new("compression", $"unsupported compression \"{Compression}\" (supported: gzip, deflate, none)");
-        foreach (var e in Tls.Validate("tls")) yield return e;
-        foreach (var e in ExporterHelperOptions.Validate(Timeout, RetryOnFailure, SendingQueue)) yield return e;
     }
 }

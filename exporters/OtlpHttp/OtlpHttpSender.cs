@@ -6,6 +6,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Exporter;
+using OtelAi.Engine.Settings;
 using OtelAi.Otlp.Grpc;
 using OtelAi.Otlp;
 using OtelAi.Otlp.Json;
@@ -39,9 +40,9 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
             throw new ArgumentException($"no usable URL for {signal.ToConfigName()}: \"{url}\" (set endpoint or {signal.ToConfigName()}_endpoint)");
         _uri = uri;
         _encoding = config.Encoding;
-        _compression = config.Compression switch { "gzip" => ContentCoding.Gzip, "deflate" => ContentCoding.Deflate, _ => ContentCoding.Identity };
-        _headers = config.Headers.ToArray();
-        _client = OtlpHttpClient.Create(config.Tls, uri.IdnHost, uri.Scheme == "https", keepalive: null);
+        _compression = config.Client.Compression switch { Compression.Gzip => ContentCoding.Gzip, Compression.Deflate => ContentCoding.Deflate, _ => ContentCoding.Identity };
+        _headers = config.Client.Headers.ToArray();
+        _client = OtlpHttpClient.Create(config.Client.Tls, uri.IdnHost, uri.Scheme == "https", keepalive: null);
     }
 
     /// <summary>The request as protobuf or JSON in a pooled buffer.</summary>

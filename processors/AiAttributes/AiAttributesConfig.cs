@@ -60,8 +60,6 @@ public sealed record AiAttributesConfig : ComponentConfig
 
     public override IEnumerable<ConfigError> Validate()
     {
-        foreach (var error in ModelId.Validate("model_id")) yield return error;
-        foreach (var error in ModelVersion.Validate("model_version")) yield return error;
         for (var i = 0; i < MirrorToResource.Count; i++)
             if (!FieldNames.Contains(MirrorToResource[i]))
                 yield return new ConfigError($"mirror_to_resource[{i}]", $"unknown field \"{MirrorToResource[i]}\" ({string.Join(", ", FieldNames)})");
@@ -117,7 +115,7 @@ public sealed record CommandLineConfig
     public List<string> Attributes { get; init; } = ["process.command_line", "process.command_args"];
 }
 
-public sealed record ModelFieldConfig
+public sealed record ModelFieldConfig : IConfigSection
 {
     [ConfigDescription("Attribute written on the span; empty turns this field off.")]
     public string Target { get; init; } = "model_id";
@@ -140,18 +138,18 @@ public sealed record ModelFieldConfig
     [ConfigDescription("command_line source: flags whose value is taken (--flag=value or --flag value).")]
     public List<string> CommandLineFlags { get; init; } = ["--model", "--model-id", "--model_id", "--model-name", "--model_name"];
 
-    public IEnumerable<ConfigError> Validate(string path)
+    public IEnumerable<ConfigError> Validate()
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Sources.Count; i++)
         {
             if (!AiAttributesConfig.SourceNames.Contains(Sources[i]))
-                yield return new ConfigError($"{path}.sources[{i}]", $"unknown source \"{Sources[i]}\" ({string.Join(", ", AiAttributesConfig.SourceNames)})");
+                yield return new ConfigError($"sources[{i}]", $"unknown source \"{Sources[i]}\" ({string.Join(", ", AiAttributesConfig.SourceNames)})");
             else if (!seen.Add(Sources[i]))
-                yield return new ConfigError($"{path}.sources[{i}]", $"duplicate source \"{Sources[i]}\"");
+                yield return new ConfigError($"sources[{i}]", $"duplicate source \"{Sources[i]}\"");
         }
         if (PathPlaceholder is not ("model" or "version"))
-            yield return new ConfigError($"{path}.path_placeholder", "path_placeholder must be model or version");
+            yield return new ConfigError("path_placeholder", "path_placeholder must be model or version");
     }
 }
 

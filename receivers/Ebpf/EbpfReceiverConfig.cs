@@ -89,9 +89,6 @@ public sealed record EbpfReceiverConfig : ComponentConfig
         for (var i = 0; i < RouteTemplates.Count; i++)
             if (!RouteTemplates[i].StartsWith('/'))
                 yield return new ConfigError($"route_templates[{i}]", "a route template starts with '/'");
-        if (EventLayout is not null)
-            foreach (var error in EventLayout.Validate())
-                yield return error with { Path = "event_layout" + (error.Path.Length > 0 ? "." + error.Path : "") };
     }
 }
 

@@ -30,7 +30,7 @@ public static class EbpfRecordCommand
     public static async Task<Result> RecordAsync(EbpfReceiverConfig config, string outputPath, TimeSpan duration, ILogger logger, CancellationToken cancellationToken)
     {
         if (config.Replay is not null) throw new ArgumentException("the receiver reads a recording (replay): record from a live source (program or pinned_map)");
-        var errors = config.Validate().ToList();
+        var errors = ConfigValidation.Validate(config).ToList();
         if (errors.Count > 0) throw new ArgumentException("invalid ebpf receiver config: " + string.Join("; ", errors.Select(e => $"{e.Path}: {e.Message}")));
         using var stream = EbpfStream.Open(config, logger);
         using var writer = new RecordFileWriter(new BufferedStream(File.Create(outputPath), 1 << 16), stream.Clock.Offset);

@@ -12,10 +12,6 @@ public sealed record OtlpReceiverConfig : ComponentConfig
     {
         if (Protocols.Grpc is null && Protocols.Http is null)
             yield return new ConfigError("protocols", "must specify at least one protocol when using the OTLP receiver");
-        if (Protocols.Grpc is { } grpc)
-            foreach (var error in grpc.Validate()) yield return error with { Path = "protocols.grpc." + error.Path };
-        if (Protocols.Http is { } http)
-            foreach (var error in http.Validate()) yield return error with { Path = "protocols.http." + error.Path };
     }
 }
 
@@ -27,7 +23,7 @@ public sealed record OtlpProtocolsConfig
 }
 
 /// <summary>configgrpc.ServerConfig, with the otlp receiver's defaults.</summary>
-public sealed record GrpcServerConfig
+public sealed record GrpcServerConfig : IConfigSection
 {
     [ConfigDescription("host:port to listen on; localhost binds loopback only, 0.0.0.0 or an empty host every interface.")]
     public string Endpoint { get; init; } = "localhost:4317";
@@ -63,7 +59,7 @@ public sealed record GrpcServerConfig
 
     public long MaxRecvMsgSizeBytes => MaxRecvMsgSizeMib == 0 ? 4L << 20 : (long)MaxRecvMsgSizeMib << 20;
 
-    internal IEnumerable<ConfigError> Validate()
+    public IEnumerable<ConfigError> Validate()
     {
         if (!ListenEndpoint.TryParse(Endpoint, out _, out var endpointError))
             yield return new ConfigError("endpoint", endpointError!);
@@ -73,8 +69,6 @@ public sealed record GrpcServerConfig
             yield return new ConfigError("max_recv_msg_size_mib", "must be below 2048");
         if (Auth is not null)
             yield return new ConfigError("auth", "authenticator extensions are not supported by this build");
-        if (Tls is not null)
-            foreach (var error in Tls.Validate()) yield return error with { Path = "tls." + error.Path };
     }
 }
 
@@ -113,7 +107,7 @@ public sealed record GrpcKeepaliveEnforcementPolicy
 }
 
 /// <summary>confighttp.ServerConfig plus the otlp receiver's URL paths.</summary>
-public sealed record HttpServerConfig
+public sealed record HttpServerConfig : IConfigSection
 {
     [ConfigDescription("host:port to listen on; localhost binds loopback only, 0.0.0.0 or an empty host every interface.")]
     public string Endpoint { get; init; } = "localhost:4318";
@@ -143,7 +137,7 @@ public sealed record HttpServerConfig
 
     public long EffectiveMaxRequestBodySize => MaxRequestBodySize <= 0 ? 20L << 20 : MaxRequestBodySize;
 
-    internal IEnumerable<ConfigError> Validate()
+    public IEnumerable<ConfigError> Validate()
     {
         if (!ListenEndpoint.TryParse(Endpoint, out _, out var endpointError))
             yield return new ConfigError("endpoint", endpointError!);
@@ -152,8 +146,6 @@ public sealed record HttpServerConfig
                 yield return new ConfigError(key, $"\"{path}\" must start with /");
         if (Auth is not null)
             yield return new ConfigError("auth", "authenticator extensions are not supported by this build");
-        if (Tls is not null)
-            foreach (var error in Tls.Validate()) yield return error with { Path = "tls." + error.Path };
     }
 }
 
@@ -171,7 +163,7 @@ public sealed record CorsConfig
 }
 
 /// <summary>configtls.ServerConfig: server certificate, optional client CA for mutual TLS, protocol versions.</summary>
-public sealed record TlsServerConfig
+public sealed record TlsServerConfig : IConfigSection
 {
     public string CertFile { get; init; } = "";
 
@@ -192,7 +184,7 @@ public sealed record TlsServerConfig
     [ConfigDescription("Accepted; certificates are read at start.")]
     public TimeSpan ReloadInterval { get; init; }
 
-    internal IEnumerable<ConfigError> Validate()
+    public IEnumerable<ConfigError> Validate()
     {
         if (CertFile.Length == 0 || KeyFile.Length == 0)
             yield return new ConfigError("cert_file", "a TLS server needs both cert_file and key_file");

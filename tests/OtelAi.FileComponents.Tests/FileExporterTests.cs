@@ -1,3 +1,4 @@
+using OtelAi.Engine.Config;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using Google.Protobuf;
@@ -20,7 +21,7 @@ public sealed class FileExporterTests : IDisposable
 
     private IExporter<T> Create<T>(FileExporterConfig config, ComponentCreateSettings? settings = null) where T : class, IMessage<T>, new()
     {
-        Assert.Empty(config.Validate());
+        Assert.Empty(ConfigValidation.Validate(config));
         return _factory.CreateExporter<T>(settings ?? ComponentCreateSettings.ForTests(new ComponentId("file"), ComponentKind.Exporter), config);
     }
 
@@ -186,7 +187,7 @@ public sealed class FileExporterTests : IDisposable
     public void Invalid_combinations_are_rejected(string compression, bool append, bool rotation, string key, string message)
     {
         var config = new FileExporterConfig { Path = "x.json", Compression = compression, Append = append, Rotation = rotation ? new FileRotationConfig() : null };
-        var error = Assert.Single(config.Validate());
+        var error = Assert.Single(ConfigValidation.Validate(config));
         Assert.Equal(key, error.Path);
         Assert.Contains(message, error.Message);
         Assert.Contains(new FileExporterConfig().Validate(), e => e.Path == "path");
@@ -230,7 +231,7 @@ public sealed class GroupingFileExporterTests : IDisposable
     {
         var settings = ComponentCreateSettings.ForTests(new ComponentId("file", "grouped"), ComponentKind.Exporter);
         var config = new FileExporterConfig { Path = Path.Combine(_dir.Path, "out", "*.jsonl"), GroupBy = new FileGroupByConfig { Enabled = true, MaxOpenFiles = 1 } };
-        Assert.Empty(config.Validate());
+        Assert.Empty(ConfigValidation.Validate(config));
         var exporter = new FileExporterFactory().CreateExporter<ExportLogsServiceRequest>(settings, config);
         await exporter.StartAsync(new NoHost(), CancellationToken.None);
 

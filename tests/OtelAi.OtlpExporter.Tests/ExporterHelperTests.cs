@@ -1,3 +1,4 @@
+using OtelAi.Engine.Config;
 using OtelAi.Otlp;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
@@ -299,16 +300,21 @@ public sealed class ExporterHelperTests
     [Fact]
     public void Config_validation_names_the_bad_keys()
     {
-        var errors = ExporterHelperOptions.Validate(TimeSpan.FromSeconds(-1),
-            new RetryConfig { Multiplier = 0.5, RandomizationFactor = 2, InitialInterval = TimeSpan.FromSeconds(40) },
-            new QueueConfig { NumConsumers = 0, QueueSize = 0, Storage = ComponentId.Parse("file_storage"), Sizer = QueueSizer.Items }).Select(e => e.Path).ToList();
+        var errors = Assert.Throws<ConfigException>(() => ConfigLoader.Bind<OtelAi.Exporters.Otlp.OtlpExporterConfig>("""
+            endpoint: collector:4317
+            timeout: -1s
+            retry_on_failure: {multiplier: 0.5, initial_interval: 40s}
+            sending_queue: {num_consumers: 0, queue_size: 0, storage: file_storage, sizer: items}
+            """)).Issues.Select(e => e.KeyPath).ToList();
         Assert.Contains("timeout", errors);
         Assert.Contains("retry_on_failure.multiplier", errors);
-        Assert.Contains("retry_on_failure.randomization_factor", errors);
         Assert.Contains("retry_on_failure.max_interval", errors);
         Assert.Contains("sending_queue.num_consumers", errors);
         Assert.Contains("sending_queue.queue_size", errors);
         Assert.Contains("sending_queue.sizer", errors);
-        Assert.Empty(ExporterHelperOptions.Validate(TimeSpan.FromSeconds(5), new RetryConfig(), new QueueConfig()));
+        // A value out of its declared range is the binder's own error (cross-field rules run once values bind).
+        Assert.Equal("retry_on_failure.randomization_factor", Assert.Throws<ConfigException>(() =>
+            ConfigLoader.Bind<OtelAi.Exporters.Otlp.OtlpExporterConfig>("endpoint: c:4317\nretry_on_failure: {randomization_factor: 2}")).Issues.Single().KeyPath);
+        Assert.Empty(ConfigValidation.Validate(new OtelAi.Exporters.Otlp.OtlpExporterConfig()).Where(e => e.Path != "endpoint"));
     }
 }

@@ -1,3 +1,4 @@
+using OtelAi.Engine.Config;
 using OtelAi.Otlp;
 using System.Diagnostics;
 using Google.Protobuf;
@@ -5,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Exporter;
+using OtelAi.Engine.Settings;
 using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Exporters.Otlp;
 using OtelAi.Otlp.Proto.Collector.Logs.V1;
@@ -26,13 +28,12 @@ public sealed class OtlpGrpcExporterTests
     {
         var config = new OtlpExporterConfig
         {
-            Endpoint = $"127.0.0.1:{port}",
-            Tls = new TlsClientConfig { Insecure = true },
+            Client = new GrpcClientSettings { Endpoint = $"127.0.0.1:{port}", Tls = new TlsClientSettings { Insecure = true } },
             RetryOnFailure = FastRetry,
             SendingQueue = new QueueConfig { Enabled = false },
         };
         config = change?.Invoke(config) ?? config;
-        Assert.Empty(config.Validate());
+        Assert.Empty(ConfigValidation.Validate(config));
         return config;
     }
 
@@ -59,12 +60,12 @@ public sealed class OtlpGrpcExporterTests
     }
 
     [Theory]
-    [InlineData("gzip")]
-    [InlineData("none")]
-    public async Task Every_signal_arrives_intact_with_the_configured_headers(string compression)
+    [InlineData(Compression.Gzip)]
+    [InlineData(Compression.None)]
+    public async Task Every_signal_arrives_intact_with_the_configured_headers(Compression compression)
     {
         await using var server = await GrpcJsServer.StartAsync();
-        var config = Config(server.Port, c => c with { Compression = compression, Headers = new() { ["X-Scope-OrgID"] = "tenant-a", ["authorization"] = "Bearer t0k3n" } });
+        var config = Config(server.Port, c => c with { Client = c.Client with { Compression = compression, Headers = new() { ["X-Scope-OrgID"] = "tenant-a", ["authorization"] = "Bearer t0k3n" } } });
         var traces = SampleData.Traces(25);
         var metrics = SampleData.Metrics(30);
         var logs = SampleData.Logs(20);
@@ -205,7 +206,8 @@ public sealed class OtlpGrpcExporterTests
         Assert.False(GrpcEndpoint.TryParse("collector", insecure: true, out _, out var error));
         Assert.Contains("no port", error);
 
-        var errors = new OtlpExporterConfig { Compression = "zstd", BalancerName = "magic", Tls = new TlsClientConfig { CertFile = "/nope.pem" } }.Validate().Select(e => e.Path).ToList();
+        var errors = Assert.Throws<ConfigException>(() => ConfigLoader.Bind<OtlpExporterConfig>("compression: deflate\nbalancer_name: magic\ntls: {cert_file: /nope.pem}"))
+            .Issues.Select(e => e.KeyPath).ToList();
         Assert.Contains("endpoint", errors);
         Assert.Contains("compression", errors);
         Assert.Contains("balancer_name", errors);

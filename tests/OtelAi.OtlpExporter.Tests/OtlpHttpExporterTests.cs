@@ -1,3 +1,4 @@
+using OtelAi.Engine.Config;
 using OtelAi.Otlp;
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -12,6 +13,7 @@ using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Exporter;
+using OtelAi.Engine.Settings;
 using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Otlp.Json;
 using OtelAi.Exporters.OtlpHttp;
@@ -89,7 +91,7 @@ public sealed class OtlpHttpExporterTests
     private static async Task<(IExporter<T> Exporter, MetricRegistry Metrics, CapturingLogger Log)> StartAsync<T>(OtlpHttpExporterConfig config)
         where T : class, IMessage<T>, new()
     {
-        Assert.Empty(config.Validate());
+        Assert.Empty(ConfigValidation.Validate(config));
         var log = new CapturingLogger();
         var metrics = new MetricRegistry();
         var exporter = new OtlpHttpExporterFactory().CreateExporter<T>(Settings.For("otlphttp/backend", ComponentKind.Exporter, log, metrics), config);
@@ -98,16 +100,17 @@ public sealed class OtlpHttpExporterTests
     }
 
     private static OtlpHttpExporterConfig Config(string url) =>
-        new() { Endpoint = url, RetryOnFailure = FastRetry, SendingQueue = new QueueConfig { Enabled = false } };
+        new() { Client = new HttpClientSettings { Endpoint = url }, RetryOnFailure = FastRetry, SendingQueue = new QueueConfig { Enabled = false } };
 
     [Theory]
-    [InlineData(OtlpHttpEncoding.Proto, "gzip")]
-    [InlineData(OtlpHttpEncoding.Proto, "none")]
-    [InlineData(OtlpHttpEncoding.Json, "deflate")]
-    public async Task Every_signal_is_posted_to_its_path_in_the_configured_encoding(OtlpHttpEncoding encoding, string compression)
+    [InlineData(OtlpHttpEncoding.Proto, Compression.Gzip)]
+    [InlineData(OtlpHttpEncoding.Proto, Compression.None)]
+    [InlineData(OtlpHttpEncoding.Json, Compression.Deflate)]
+    public async Task Every_signal_is_posted_to_its_path_in_the_configured_encoding(OtlpHttpEncoding encoding, Compression compression)
     {
         await using var backend = await Backend.StartAsync();
-        var config = Config(backend.Url + "/otlp/") with { Encoding = encoding, Compression = compression, Headers = new() { ["X-Scope-OrgID"] = "tenant-b" } };
+        var config = Config(backend.Url + "/otlp/") with { Encoding = encoding };
+        config = config with { Client = config.Client with { Compression = compression, Headers = new() { ["X-Scope-OrgID"] = "tenant-b" } } };
         var traces = SampleData.Traces(12);
         var metrics = SampleData.Metrics(9);
         var logs = SampleData.Logs(7);
@@ -126,7 +129,7 @@ public sealed class OtlpHttpExporterTests
         Assert.Equal(logs, Decode<ExportLogsServiceRequest>(byPath["/otlp/v1/logs"], encoding));
         var headers = byPath["/otlp/v1/traces"].Headers;
         Assert.Equal(encoding == OtlpHttpEncoding.Json ? "application/json" : "application/x-protobuf", headers["Content-Type"]);
-        Assert.Equal(compression == "none" ? "" : compression, headers.GetValueOrDefault("Content-Encoding", ""));
+        Assert.Equal(compression == Compression.None ? "" : compression.ToString().ToLowerInvariant(), headers.GetValueOrDefault("Content-Encoding", ""));
         Assert.Equal("tenant-b", headers["X-Scope-OrgID"]);
         Assert.StartsWith("otelai/", headers["User-Agent"]);
         Assert.Equal(12, tm.Read("otelcol_exporter_sent_spans", Label));
@@ -246,7 +249,7 @@ public sealed class OtlpHttpExporterTests
     public async Task Backend_down_then_up_loses_nothing()
     {
         var port = TestPorts.GetFree();
-        var config = new OtlpHttpExporterConfig { Endpoint = $"http://127.0.0.1:{port}", RetryOnFailure = FastRetry };
+        var config = new OtlpHttpExporterConfig { Client = new HttpClientSettings { Endpoint = $"http://127.0.0.1:{port}" }, RetryOnFailure = FastRetry };
         var (exporter, metrics, log) = await StartAsync<ExportTraceServiceRequest>(config);
         for (var i = 0; i < 10; i++) await exporter.ConsumeAsync(SampleData.Traces(4, seed: i), CancellationToken.None);
         await Poll.UntilAsync(() => log.Contains(LogLevel.Information, "retrying in"), "failed attempts while the backend is down");
@@ -273,10 +276,14 @@ public sealed class OtlpHttpExporterTests
     [Fact]
     public void Config_validation_reports_bad_urls_and_compression()
     {
-        var errors = new OtlpHttpExporterConfig { Endpoint = "localhost:4318", Compression = "zstd", LogsEndpoint = "ftp://x" }.Validate().Select(e => e.Path).ToList();
-        Assert.Equal(["endpoint", "logs_endpoint", "compression"], errors);
+        var errors = Assert.Throws<ConfigException>(() => ConfigLoader.Bind<OtlpHttpExporterConfig>("endpoint: localhost:4318\nlogs_endpoint: ftp://x"))
+            .Issues.Select(e => e.KeyPath).Order().ToList();
+        Assert.Equal(["endpoint", "logs_endpoint"], errors);
+        var compression = Assert.Throws<ConfigException>(() => ConfigLoader.Bind<OtlpHttpExporterConfig>("endpoint: http://h:4318\ncompression: zstd")).Issues.Single();
+        Assert.Equal("compression", compression.KeyPath);
         Assert.Contains(new OtlpHttpExporterConfig().Validate(), e => e.Message.Contains("at least one of endpoint"));
-        Assert.Equal("http://h:4318/v1/metrics", new OtlpHttpExporterConfig { Endpoint = "http://h:4318" }.SignalUrl(OtelAi.Otlp.Signal.Metrics));
-        Assert.Equal(TimeSpan.FromSeconds(30), new OtlpHttpExporterConfig().Timeout);
+        Assert.Equal("http://h:4318/v1/metrics", new OtlpHttpExporterConfig { Client = new HttpClientSettings { Endpoint = "http://h:4318" } }.SignalUrl(OtelAi.Otlp.Signal.Metrics));
+        Assert.Equal(TimeSpan.FromSeconds(30), ConfigLoader.Bind<OtlpHttpExporterConfig>("endpoint: http://h:4318").TimeoutSettings.Timeout);
+        Assert.Equal(Compression.None, ConfigLoader.Bind<OtlpHttpExporterConfig>("endpoint: http://h:4318\ncompression: \"\"").Client.Compression);
     }
 }

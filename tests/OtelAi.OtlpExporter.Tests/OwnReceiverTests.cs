@@ -1,3 +1,4 @@
+using OtelAi.Engine.Settings;
 using OtelAi.Otlp;
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -70,7 +71,7 @@ public sealed class OwnReceiverTests
     private static async Task<(IExporter<T> Exporter, MetricRegistry Metrics)> StartAsync<T>(IExporterFactory factory, ComponentConfig config, string id)
         where T : class, IMessage<T>, new()
     {
-        Assert.Empty(config.Validate());
+        Assert.Empty(ConfigValidation.Validate(config));
         var metrics = new MetricRegistry();
         var exporter = factory.CreateExporter<T>(Settings.For(id, ComponentKind.Exporter, new CapturingLogger(), metrics), config);
         await exporter.StartAsync(new TestHost(), CancellationToken.None);
@@ -87,8 +88,7 @@ public sealed class OwnReceiverTests
         await using var receiver = await StartReceiverAsync();
         var config = new OtlpExporterConfig
         {
-            Endpoint = $"http://127.0.0.1:{receiver.GrpcPort}",
-            Headers = new() { ["X-Scope-OrgID"] = "tenant-c" },
+            Client = new GrpcClientSettings { Endpoint = $"http://127.0.0.1:{receiver.GrpcPort}", Headers = new() { ["X-Scope-OrgID"] = "tenant-c" } },
             SendingQueue = new QueueConfig { Enabled = false },
         };
         var traces = SampleData.Traces(40);
@@ -118,9 +118,8 @@ public sealed class OwnReceiverTests
         await using var receiver = await StartReceiverAsync();
         var config = new OtlpHttpExporterConfig
         {
-            Endpoint = $"http://127.0.0.1:{receiver.HttpPort}",
+            Client = new HttpClientSettings { Endpoint = $"http://127.0.0.1:{receiver.HttpPort}", Headers = new() { ["X-Scope-OrgID"] = "tenant-d" } },
             Encoding = encoding,
-            Headers = new() { ["X-Scope-OrgID"] = "tenant-d" },
             SendingQueue = new QueueConfig { Enabled = false },
         };
         var traces = SampleData.Traces(15);
@@ -145,9 +144,9 @@ public sealed class OwnReceiverTests
         var refusal = new RetryableDataException("memory limit reached", TimeSpan.FromSeconds(1));
         await using var receiver = await StartReceiverAsync(refusal, null, refusal); // each exporter is refused once
         var (grpc, grpcMetrics) = await StartAsync<ExportTraceServiceRequest>(new OtlpExporterFactory(),
-            new OtlpExporterConfig { Endpoint = $"http://127.0.0.1:{receiver.GrpcPort}", RetryOnFailure = FastRetry, SendingQueue = new QueueConfig { Enabled = false } }, "otlp/gw");
+            new OtlpExporterConfig { Client = new GrpcClientSettings { Endpoint = $"http://127.0.0.1:{receiver.GrpcPort}" }, RetryOnFailure = FastRetry, SendingQueue = new QueueConfig { Enabled = false } }, "otlp/gw");
         var (http, httpMetrics) = await StartAsync<ExportTraceServiceRequest>(new OtlpHttpExporterFactory(),
-            new OtlpHttpExporterConfig { Endpoint = $"http://127.0.0.1:{receiver.HttpPort}", RetryOnFailure = FastRetry, SendingQueue = new QueueConfig { Enabled = false } }, "otlphttp/gw");
+            new OtlpHttpExporterConfig { Client = new HttpClientSettings { Endpoint = $"http://127.0.0.1:{receiver.HttpPort}" }, RetryOnFailure = FastRetry, SendingQueue = new QueueConfig { Enabled = false } }, "otlphttp/gw");
 
         var clock = Stopwatch.StartNew();
         await grpc.ConsumeAsync(SampleData.Traces(3), CancellationToken.None); // refused once (UNAVAILABLE + RetryInfo 1s), then accepted
@@ -171,9 +170,9 @@ public sealed class OwnReceiverTests
     {
         await using var receiver = await StartReceiverAsync(new PermanentDataException("tenant over quota"), new PermanentDataException("tenant over quota"));
         var (grpc, _) = await StartAsync<ExportTraceServiceRequest>(new OtlpExporterFactory(),
-            new OtlpExporterConfig { Endpoint = $"http://127.0.0.1:{receiver.GrpcPort}", RetryOnFailure = FastRetry, SendingQueue = new QueueConfig { Enabled = false } }, "otlp/gw");
+            new OtlpExporterConfig { Client = new GrpcClientSettings { Endpoint = $"http://127.0.0.1:{receiver.GrpcPort}" }, RetryOnFailure = FastRetry, SendingQueue = new QueueConfig { Enabled = false } }, "otlp/gw");
         var (http, _) = await StartAsync<ExportTraceServiceRequest>(new OtlpHttpExporterFactory(),
-            new OtlpHttpExporterConfig { Endpoint = $"http://127.0.0.1:{receiver.HttpPort}", RetryOnFailure = FastRetry, SendingQueue = new QueueConfig { Enabled = false } }, "otlphttp/gw");
+            new OtlpHttpExporterConfig { Client = new HttpClientSettings { Endpoint = $"http://127.0.0.1:{receiver.HttpPort}" }, RetryOnFailure = FastRetry, SendingQueue = new QueueConfig { Enabled = false } }, "otlphttp/gw");
 
         var grpcError = await Assert.ThrowsAsync<PermanentDataException>(() => grpc.ConsumeAsync(SampleData.Traces(1), CancellationToken.None).AsTask());
         var httpError = await Assert.ThrowsAsync<PermanentDataException>(() => http.ConsumeAsync(SampleData.Traces(1), CancellationToken.None).AsTask());

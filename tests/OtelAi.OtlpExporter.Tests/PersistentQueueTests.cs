@@ -1,3 +1,5 @@
+using OtelAi.Engine.Config;
+using OtelAi.Engine.Settings;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
@@ -44,12 +46,11 @@ public sealed class PersistentQueueTests : IDisposable
         await storage.StartAsync(host, CancellationToken.None);
         var config = new OtlpExporterConfig
         {
-            Endpoint = $"127.0.0.1:{port}",
-            Tls = new TlsClientConfig { Insecure = true },
+            Client = new GrpcClientSettings { Endpoint = $"127.0.0.1:{port}", Tls = new TlsClientSettings { Insecure = true } },
             SendingQueue = new QueueConfig { Storage = StorageId, NumConsumers = 2, QueueSize = 50 },
             RetryOnFailure = new RetryConfig { InitialInterval = TimeSpan.FromMilliseconds(50), MaxInterval = TimeSpan.FromMilliseconds(200), MaxElapsedTime = TimeSpan.Zero },
         };
-        Assert.Empty(config.Validate());
+        Assert.Empty(ConfigValidation.Validate(config));
         var exporter = new OtlpExporterFactory().CreateExporter<ExportTraceServiceRequest>(Settings.For("otlp/backend", ComponentKind.Exporter, log, metrics), config);
         await exporter.StartAsync(host, CancellationToken.None);
         return new Running(storage, exporter, metrics, log);
@@ -98,8 +99,7 @@ public sealed class PersistentQueueTests : IDisposable
             await storage.StartAsync(host, CancellationToken.None);
             var config = new OtlpExporterConfig
             {
-                Endpoint = $"127.0.0.1:{TestPorts.GetFree()}",
-                Tls = new TlsClientConfig { Insecure = true },
+                Client = new GrpcClientSettings { Endpoint = $"127.0.0.1:{TestPorts.GetFree()}", Tls = new TlsClientSettings { Insecure = true } },
                 SendingQueue = new QueueConfig { Storage = StorageId, NumConsumers = 1, QueueSize = 1000 },
             };
             var exporter = new OtlpExporterFactory().CreateExporter<ExportTraceServiceRequest>(Settings.For("otlp/backend", ComponentKind.Exporter, log, metrics), config);
@@ -185,7 +185,7 @@ public sealed class PersistentQueueTests : IDisposable
         var client = new OtlpExporterFactory().CreateExporter<ExportTraceServiceRequest>(Settings.For("otlp/app", ComponentKind.Exporter, new CapturingLogger()),
             new OtlpExporterConfig
             {
-                Endpoint = $"http://127.0.0.1:{receiverPort}",
+                Client = new GrpcClientSettings { Endpoint = $"http://127.0.0.1:{receiverPort}" },
                 SendingQueue = new QueueConfig { Enabled = false },
                 RetryOnFailure = new RetryConfig { InitialInterval = TimeSpan.FromMilliseconds(100), MaxInterval = TimeSpan.FromMilliseconds(300), MaxElapsedTime = TimeSpan.FromSeconds(60) },
             });

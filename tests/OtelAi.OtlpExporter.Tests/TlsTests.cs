@@ -1,3 +1,5 @@
+using OtelAi.Engine.Config;
+using OtelAi.Engine.Settings;
 using OtelAi.Otlp;
 using System.Collections.Concurrent;
 using System.Net;
@@ -93,7 +95,7 @@ public sealed class TlsTests : IDisposable
 
     private static async Task SendAsync(IExporterFactory factory, Engine.Config.ComponentConfig config, ExportTraceServiceRequest data)
     {
-        Assert.Empty(config.Validate());
+        Assert.Empty(ConfigValidation.Validate(config));
         var exporter = factory.CreateExporter<ExportTraceServiceRequest>(Settings.For("otlp/tls", ComponentKind.Exporter, new CapturingLogger()), config);
         await exporter.StartAsync(new TestHost(), CancellationToken.None);
         try { await exporter.ConsumeAsync(data, CancellationToken.None); }
@@ -110,8 +112,7 @@ public sealed class TlsTests : IDisposable
         var data = SampleData.Traces(3);
         var verified = new OtlpExporterConfig
         {
-            Endpoint = $"127.0.0.1:{grpcPort}",
-            Tls = new TlsClientConfig { CaFile = _caFile, ServerNameOverride = "otel-backend.test" },
+            Client = new GrpcClientSettings { Endpoint = $"127.0.0.1:{grpcPort}", Tls = new TlsClientSettings { CaFile = _caFile, ServerNameOverride = "otel-backend.test" } },
             SendingQueue = NoQueue,
             RetryOnFailure = NoRetry,
         };
@@ -120,12 +121,12 @@ public sealed class TlsTests : IDisposable
 
         // Without the override the name does not match; without ca_file the issuer is unknown: both refused.
         var wrongName = await Assert.ThrowsAsync<RetryableDataException>(() => SendAsync(new OtlpExporterFactory(),
-            verified with { Tls = new TlsClientConfig { CaFile = _caFile } }, data.Clone()));
+            verified with { Client = verified.Client with { Tls = new TlsClientSettings { CaFile = _caFile } } }, data.Clone()));
         Assert.Contains("SSL", wrongName.Message, StringComparison.OrdinalIgnoreCase);
         await Assert.ThrowsAsync<RetryableDataException>(() => SendAsync(new OtlpExporterFactory(),
-            verified with { Tls = new TlsClientConfig { ServerNameOverride = "otel-backend.test" } }, data.Clone()));
+            verified with { Client = verified.Client with { Tls = new TlsClientSettings { ServerNameOverride = "otel-backend.test" } } }, data.Clone()));
 
-        await SendAsync(new OtlpExporterFactory(), verified with { Tls = new TlsClientConfig { InsecureSkipVerify = true } }, data.Clone());
+        await SendAsync(new OtlpExporterFactory(), verified with { Client = verified.Client with { Tls = new TlsClientSettings { InsecureSkipVerify = true } } }, data.Clone());
         Assert.Equal(2, sink.Received.Count);
         await receiver.ShutdownAsync(CancellationToken.None);
     }
@@ -134,15 +135,15 @@ public sealed class TlsTests : IDisposable
     public async Task Mutual_tls_sends_the_client_certificate_over_grpc_and_http()
     {
         var (receiver, sink, grpcPort, httpPort) = await StartReceiverAsync(requireClientCert: true);
-        var tls = new TlsClientConfig { CaFile = _caFile, ServerNameOverride = "otel-backend.test", CertFile = _clientCert, KeyFile = _clientKey };
+        var tls = new TlsClientSettings { CaFile = _caFile, ServerNameOverride = "otel-backend.test", CertFile = _clientCert, KeyFile = _clientKey };
 
-        await SendAsync(new OtlpExporterFactory(), new OtlpExporterConfig { Endpoint = $"https://127.0.0.1:{grpcPort}", Tls = tls, SendingQueue = NoQueue, RetryOnFailure = NoRetry }, SampleData.Traces(2));
-        await SendAsync(new OtlpHttpExporterFactory(), new OtlpHttpExporterConfig { Endpoint = $"https://127.0.0.1:{httpPort}", Tls = tls, SendingQueue = NoQueue, RetryOnFailure = NoRetry }, SampleData.Traces(4));
+        await SendAsync(new OtlpExporterFactory(), new OtlpExporterConfig { Client = new GrpcClientSettings { Endpoint = $"https://127.0.0.1:{grpcPort}", Tls = tls }, SendingQueue = NoQueue, RetryOnFailure = NoRetry }, SampleData.Traces(2));
+        await SendAsync(new OtlpHttpExporterFactory(), new OtlpHttpExporterConfig { Client = new HttpClientSettings { Endpoint = $"https://127.0.0.1:{httpPort}", Tls = tls }, SendingQueue = NoQueue, RetryOnFailure = NoRetry }, SampleData.Traces(4));
         Assert.Equal([2, 4], sink.Received.Select(r => r.ResourceSpans[0].ScopeSpans[0].Spans.Count));
 
         // The same without a client certificate is turned away by the server.
         await Assert.ThrowsAnyAsync<Exception>(() => SendAsync(new OtlpExporterFactory(),
-            new OtlpExporterConfig { Endpoint = $"https://127.0.0.1:{grpcPort}", Tls = tls with { CertFile = null, KeyFile = null }, SendingQueue = NoQueue, RetryOnFailure = NoRetry },
+            new OtlpExporterConfig { Client = new GrpcClientSettings { Endpoint = $"https://127.0.0.1:{grpcPort}", Tls = tls with { CertFile = null, KeyFile = null } }, SendingQueue = NoQueue, RetryOnFailure = NoRetry },
             SampleData.Traces(1)));
         Assert.Equal(2, sink.Received.Count);
         await receiver.ShutdownAsync(CancellationToken.None);

@@ -1,3 +1,4 @@
+using OtelAi.Engine.Config;
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
@@ -112,11 +113,11 @@ public sealed class TlsTests : IDisposable
         {
             Protocols = new OtlpProtocolsConfig { Grpc = new GrpcServerConfig { Tls = new TlsServerConfig { CertFile = "a.pem", MinVersion = "1.5" } } },
         };
-        var errors = config.Validate().ToList();
+        var errors = ConfigValidation.Validate(config).ToList();
         Assert.Contains(errors, e => e.Path == "protocols.grpc.tls.cert_file");
         Assert.Contains(errors, e => e.Path == "protocols.grpc.tls.min_version" && e.Message.Contains("1.5"));
-        Assert.Contains(new OtlpReceiverConfig().Validate(), e => e.Path == "protocols");
-        Assert.Contains(new OtlpReceiverConfig { Protocols = new OtlpProtocolsConfig { Http = new HttpServerConfig { Endpoint = "nope" } } }.Validate(),
+        Assert.Contains(ConfigValidation.Validate(new OtlpReceiverConfig()), e => e.Path == "protocols");
+        Assert.Contains(ConfigValidation.Validate(new OtlpReceiverConfig { Protocols = new OtlpProtocolsConfig { Http = new HttpServerConfig { Endpoint = "nope" } } }),
             e => e.Path == "protocols.http.endpoint");
     }
 

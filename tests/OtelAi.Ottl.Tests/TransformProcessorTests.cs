@@ -330,7 +330,7 @@ public class TransformProcessorTests
     {
         var config = ConfigLoader.Bind<TransformConfig>("");
         Assert.Equal(Processors.Ottl.ErrorMode.Ignore, config.ErrorMode);
-        Assert.Empty(config.Validate());
+        Assert.Empty(ConfigValidation.Validate(config));
         var factory = new TransformProcessorFactory();
         Assert.Equal("transform", factory.Type);
         Assert.Equal(StabilityLevel.Beta, factory.Stability[Signal.Traces]);

@@ -3,12 +3,12 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using OtelAi.Engine.Config;
 
-namespace OtelAi.Exporters.Otlp;
+namespace OtelAi.Engine.Settings;
 
-/// <summary>otelcol's configtls client settings, shared by the OTLP exporters.</summary>
-public sealed record TlsClientConfig
+/// <summary>otelcol's configtls client settings (the <c>tls</c> block of every client).</summary>
+public sealed record TlsClientSettings : IConfigSection
 {
-    [ConfigDescription("gRPC only: connect without TLS (plain-text HTTP/2). An http:// endpoint implies it.")]
+    [ConfigDescription("Connect without TLS. For gRPC clients this means plain-text HTTP/2 (an http:// endpoint implies it); HTTP clients follow the URL scheme.")]
     public bool Insecure { get; init; }
 
     [ConfigDescription("Use TLS but do not verify the server's certificate chain and host name.")]
@@ -29,17 +29,17 @@ public sealed record TlsClientConfig
     [ConfigDescription("Lowest TLS version accepted: \"1.2\" or \"1.3\".")]
     public string MinVersion { get; init; } = "1.2";
 
-    public IEnumerable<ConfigError> Validate(string path)
+    public IEnumerable<ConfigError> Validate()
     {
         if (CertFile is null != KeyFile is null)
-            yield return new($"{path}", "cert_file and key_file must be set together");
+            yield return new("", "cert_file and key_file must be set together");
         foreach (var (key, file) in new[] { ("ca_file", CaFile), ("cert_file", CertFile), ("key_file", KeyFile) })
-            if (file is not null && !File.Exists(file)) yield return new($"{path}.{key}", $"file \"{file}\" does not exist");
-        if (MinVersion is not ("1.2" or "1.3")) yield return new($"{path}.min_version", $"unsupported TLS version \"{MinVersion}\" (use 1.2 or 1.3)");
+            if (file is not null && !File.Exists(file)) yield return new(key, $"file \"{file}\" does not exist");
+        if (MinVersion is not ("1.2" or "1.3")) yield return new("min_version", $"unsupported TLS version \"{MinVersion}\" (use 1.2 or 1.3)");
     }
 
     /// <summary>The client TLS options for connections to <paramref name="host"/>.</summary>
-    internal SslClientAuthenticationOptions ToSslOptions(string host)
+    public SslClientAuthenticationOptions ToSslOptions(string host)
     {
         var options = new SslClientAuthenticationOptions
         {

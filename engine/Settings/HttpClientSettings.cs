@@ -1,0 +1,29 @@
+using OtelAi.Engine.Config;
+
+namespace OtelAi.Engine.Settings;
+
+/// <summary>
+/// otelcol's confighttp ClientConfig, squashed into the configs of components that call an HTTP server: the base
+/// URL, TLS, body compression and headers.
+/// </summary>
+public sealed record HttpClientSettings : IConfigSection
+{
+    [ConfigDescription("Base URL of the server (http:// or https://); otlphttp posts each signal to <endpoint>/v1/traces, /v1/metrics or /v1/logs unless that signal's own endpoint is set.")]
+    public string Endpoint { get; init; } = "";
+
+    [ConfigDescription("TLS settings for https:// endpoints (insecure has no effect here: the URL scheme decides).")]
+    public TlsClientSettings Tls { get; init; } = new();
+
+    [ConfigDescription("Headers sent with every request (e.g. authorization, X-Scope-OrgID).")]
+    public Dictionary<string, string> Headers { get; init; } = new();
+
+    [ConfigDescription("Body compression: gzip, deflate or none.")]
+    public Compression Compression { get; init; } = Compression.Gzip;
+
+    public IEnumerable<ConfigError> Validate()
+    {
+        if (Endpoint.Length > 0 && !IsHttpUrl(Endpoint)) yield return new("endpoint", $"\"{Endpoint}\" is not an http:// or https:// URL");
+    }
+
+    public static bool IsHttpUrl(string url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
+}
