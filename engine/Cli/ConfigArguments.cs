@@ -1,5 +1,6 @@
 using System.Text;
 using OtelAi.Engine.Components;
+using OtelAi.Engine;
 using OtelAi.Engine.Config;
 
 namespace OtelAi.Cli;
@@ -35,7 +36,7 @@ public sealed record ConfigArguments(IReadOnlyList<string> Configs, IReadOnlyLis
 
     /// <summary>Loads and binds every source in order; throws <see cref="ConfigException"/> listing every problem.</summary>
     public LoadedConfig Load(ComponentRegistry registry) =>
-        ConfigLoader.Load(Configs.Select(ToSource).ToList(), registry, Sets);
+        Collector.Load(Configs.Select(ToSource).ToList(), registry, Sets);
 
     private static ConfigSource ToSource(string config)
     {

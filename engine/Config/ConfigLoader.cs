@@ -17,8 +17,13 @@ public static class ConfigLoader
 {
     public const string InlineSourceName = "<inline>";
 
+    /// <param name="checkGraph">
+    /// When component configs have errors, the pipeline graph is still checked with this (the service passes its
+    /// graph planner), so a pipeline naming a missing component is reported in the same run, not after the rest is fixed.
+    /// </param>
     public static LoadedConfig Load(IReadOnlyList<ConfigSource> sources, ComponentRegistry registry,
-        IReadOnlyList<string>? setOverrides = null, Func<string, string?>? environment = null)
+        IReadOnlyList<string>? setOverrides = null, Func<string, string?>? environment = null,
+        Func<ServiceConfig, IReadOnlyList<ConfigIssue>>? checkGraph = null)
     {
         var issues = new ConfigIssues();
         var documents = new List<ConfigNode>();
@@ -32,11 +37,13 @@ public static class ConfigLoader
         var merged = documents.Aggregate((ConfigNode)new MappingNode([], new SourceLocation(InlineSourceName, 1, 1)), Merger.Merge);
         var expanded = (MappingNode)new Expander(environment ?? Environment.GetEnvironmentVariable, issues).Expand(merged, "");
         var config = new ServiceConfigReader(registry, issues).Read(expanded, SourceMapBuilder.Build(expanded));
+        if (issues.HasErrors && checkGraph is not null) issues.AddGraphErrors(checkGraph(config));
         issues.ThrowIfErrors();
         return new LoadedConfig(config, issues.Warnings);
     }
 
-    public static LoadedConfig LoadFiles(IReadOnlyList<string> paths, ComponentRegistry registry, IReadOnlyList<string>? setOverrides = null)
+    public static LoadedConfig LoadFiles(IReadOnlyList<string> paths, ComponentRegistry registry, IReadOnlyList<string>? setOverrides = null,
+        Func<ServiceConfig, IReadOnlyList<ConfigIssue>>? checkGraph = null)
     {
         var issues = new ConfigIssues();
         var sources = new List<ConfigSource>();
@@ -53,7 +60,7 @@ public static class ConfigLoader
         }
         if (paths.Count == 0) issues.Error("", "no config given: pass at least one --config FILE", null);
         issues.ThrowIfErrors();
-        return Load(sources, registry, setOverrides);
+        return Load(sources, registry, setOverrides, checkGraph: checkGraph);
     }
 
     /// <summary>
