@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Google.Protobuf.Collections;
 using OtelAi.Otlp.Json;
 using OtelAi.Otlp.Proto.Collector.Logs.V1;
 using OtelAi.Otlp.Proto.Logs.V1;
@@ -7,50 +8,21 @@ namespace OtelAi.Otlp;
 
 public abstract partial class OtlpSignal<T>
 {
-    private sealed class LogsSignal() : OtlpSignal<ExportLogsServiceRequest>(Signal.Logs, LogsServiceReflection.Descriptor, "v1/logs")
+    private sealed class LogsSignal() : NestedSignal<ExportLogsServiceRequest, ResourceLogs, ScopeLogs, LogRecord>(Signal.Logs, LogsServiceReflection.Descriptor, "v1/logs")
     {
         public override MessageParser<ExportLogsServiceRequest> Parser { get; } = ExportLogsServiceRequest.Parser.WithDiscardUnknownFields(true);
 
-        public override int ResourceCount(ExportLogsServiceRequest data) => data.ResourceLogs.Count;
+        protected override RepeatedField<ResourceLogs> Resources(ExportLogsServiceRequest request) => request.ResourceLogs;
 
-        public override int CountItems(ExportLogsServiceRequest data)
-        {
-            var n = 0;
-            foreach (var rl in data.ResourceLogs)
-                foreach (var sl in rl.ScopeLogs)
-                    n += sl.LogRecords.Count;
-            return n;
-        }
+        protected override RepeatedField<ScopeLogs> Scopes(ResourceLogs resource) => resource.ScopeLogs;
 
-        public override void MoveAllTo(ExportLogsServiceRequest source, ExportLogsServiceRequest destination)
-        {
-            destination.ResourceLogs.Add(source.ResourceLogs);
-            source.ResourceLogs.Clear();
-        }
+        protected override RepeatedField<LogRecord> Items(ScopeLogs scope) => scope.LogRecords;
 
-        public override ExportLogsServiceRequest SplitOff(ExportLogsServiceRequest data, int maxItems)
-        {
-            var head = new ExportLogsServiceRequest();
-            ResourceSplitter.SplitOff(data.ResourceLogs, head.ResourceLogs, maxItems,
-                rl => rl.ScopeLogs,
-                rl => new ResourceLogs { Resource = rl.Resource?.Clone(), SchemaUrl = rl.SchemaUrl },
-                sl => sl.LogRecords,
-                sl => new ScopeLogs { Scope = sl.Scope?.Clone(), SchemaUrl = sl.SchemaUrl });
-            return head;
-        }
+        protected override ResourceLogs EmptyCopy(ResourceLogs resource) => new() { Resource = resource.Resource?.Clone(), SchemaUrl = resource.SchemaUrl };
 
-        public override int RemoveInvalid(ExportLogsServiceRequest request, out string? problem)
-        {
-            problem = null;
-            foreach (var rl in request.ResourceLogs)
-                foreach (var sl in rl.ScopeLogs)
-                    foreach (var record in sl.LogRecords)
-                        if (Problem(record) is not null)
-                            return ResourceSplitter.RemoveWhere(request.ResourceLogs, r => r.ScopeLogs, s => s.LogRecords, Problem, out problem);
-            return 0;
-        }
+        protected override ScopeLogs EmptyCopy(ScopeLogs scope) => new() { Scope = scope.Scope?.Clone(), SchemaUrl = scope.SchemaUrl };
 
-        private static string? Problem(LogRecord record)
+        protected override string? Problem(LogRecord record)
         {
             if (!IsValidOptionalId(record.TraceId, 16)) return $"log record: trace_id must be empty or 16 bytes (got {record.TraceId.Length})";
             if (!IsValidOptionalId(record.SpanId, 8)) return $"log record: span_id must be empty or 8 bytes (got {record.SpanId.Length})";

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Google.Protobuf.Collections;
 using OtelAi.Otlp.Json;
 using OtelAi.Otlp.Proto.Collector.Metrics.V1;
 using OtelAi.Otlp.Proto.Metrics.V1;
@@ -7,12 +8,24 @@ namespace OtelAi.Otlp;
 
 public abstract partial class OtlpSignal<T>
 {
-    private sealed class MetricsSignal() : OtlpSignal<ExportMetricsServiceRequest>(Signal.Metrics, MetricsServiceReflection.Descriptor, "v1/metrics")
+    private sealed class MetricsSignal()
+        : NestedSignal<ExportMetricsServiceRequest, ResourceMetrics, ScopeMetrics, Metric>(Signal.Metrics, MetricsServiceReflection.Descriptor, "v1/metrics")
     {
         public override MessageParser<ExportMetricsServiceRequest> Parser { get; } = ExportMetricsServiceRequest.Parser.WithDiscardUnknownFields(true);
 
-        public override int ResourceCount(ExportMetricsServiceRequest data) => data.ResourceMetrics.Count;
+        protected override RepeatedField<ResourceMetrics> Resources(ExportMetricsServiceRequest request) => request.ResourceMetrics;
 
+        protected override RepeatedField<ScopeMetrics> Scopes(ResourceMetrics resource) => resource.ScopeMetrics;
+
+        protected override RepeatedField<Metric> Items(ScopeMetrics scope) => scope.Metrics;
+
+        protected override ResourceMetrics EmptyCopy(ResourceMetrics resource) => new() { Resource = resource.Resource?.Clone(), SchemaUrl = resource.SchemaUrl };
+
+        protected override ScopeMetrics EmptyCopy(ScopeMetrics scope) => new() { Scope = scope.Scope?.Clone(), SchemaUrl = scope.SchemaUrl };
+
+        protected override bool HasItemRules => false;
+
+        // The items of a metrics request are data points, several per metric.
         public override int CountItems(ExportMetricsServiceRequest data)
         {
             var n = 0;
@@ -21,12 +34,6 @@ public abstract partial class OtlpSignal<T>
                     foreach (var m in sm.Metrics)
                         n += MetricPoints.Count(m);
             return n;
-        }
-
-        public override void MoveAllTo(ExportMetricsServiceRequest source, ExportMetricsServiceRequest destination)
-        {
-            destination.ResourceMetrics.Add(source.ResourceMetrics);
-            source.ResourceMetrics.Clear();
         }
 
         // Metrics split at metric granularity, and a metric with more points than the budget is split by points.
@@ -38,12 +45,12 @@ public abstract partial class OtlpSignal<T>
             while (budget > 0 && takenResources < data.ResourceMetrics.Count)
             {
                 var rm = data.ResourceMetrics[takenResources];
-                var headRm = new ResourceMetrics { Resource = rm.Resource?.Clone(), SchemaUrl = rm.SchemaUrl };
+                var headRm = EmptyCopy(rm);
                 var takenScopes = 0;
                 while (budget > 0 && takenScopes < rm.ScopeMetrics.Count)
                 {
                     var sm = rm.ScopeMetrics[takenScopes];
-                    var headSm = new ScopeMetrics { Scope = sm.Scope?.Clone(), SchemaUrl = sm.SchemaUrl };
+                    var headSm = EmptyCopy(sm);
                     var takenMetrics = 0;
                     while (budget > 0 && takenMetrics < sm.Metrics.Count)
                     {

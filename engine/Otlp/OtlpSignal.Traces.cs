@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Google.Protobuf.Collections;
 using OtelAi.Otlp.Json;
 using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.Otlp.Proto.Trace.V1;
@@ -7,50 +8,21 @@ namespace OtelAi.Otlp;
 
 public abstract partial class OtlpSignal<T>
 {
-    private sealed class TracesSignal() : OtlpSignal<ExportTraceServiceRequest>(Signal.Traces, TraceServiceReflection.Descriptor, "v1/traces")
+    private sealed class TracesSignal() : NestedSignal<ExportTraceServiceRequest, ResourceSpans, ScopeSpans, Span>(Signal.Traces, TraceServiceReflection.Descriptor, "v1/traces")
     {
         public override MessageParser<ExportTraceServiceRequest> Parser { get; } = ExportTraceServiceRequest.Parser.WithDiscardUnknownFields(true);
 
-        public override int ResourceCount(ExportTraceServiceRequest data) => data.ResourceSpans.Count;
+        protected override RepeatedField<ResourceSpans> Resources(ExportTraceServiceRequest request) => request.ResourceSpans;
 
-        public override int CountItems(ExportTraceServiceRequest data)
-        {
-            var n = 0;
-            foreach (var rs in data.ResourceSpans)
-                foreach (var ss in rs.ScopeSpans)
-                    n += ss.Spans.Count;
-            return n;
-        }
+        protected override RepeatedField<ScopeSpans> Scopes(ResourceSpans resource) => resource.ScopeSpans;
 
-        public override void MoveAllTo(ExportTraceServiceRequest source, ExportTraceServiceRequest destination)
-        {
-            destination.ResourceSpans.Add(source.ResourceSpans);
-            source.ResourceSpans.Clear();
-        }
+        protected override RepeatedField<Span> Items(ScopeSpans scope) => scope.Spans;
 
-        public override ExportTraceServiceRequest SplitOff(ExportTraceServiceRequest data, int maxItems)
-        {
-            var head = new ExportTraceServiceRequest();
-            ResourceSplitter.SplitOff(data.ResourceSpans, head.ResourceSpans, maxItems,
-                rs => rs.ScopeSpans,
-                rs => new ResourceSpans { Resource = rs.Resource?.Clone(), SchemaUrl = rs.SchemaUrl },
-                ss => ss.Spans,
-                ss => new ScopeSpans { Scope = ss.Scope?.Clone(), SchemaUrl = ss.SchemaUrl });
-            return head;
-        }
+        protected override ResourceSpans EmptyCopy(ResourceSpans resource) => new() { Resource = resource.Resource?.Clone(), SchemaUrl = resource.SchemaUrl };
 
-        public override int RemoveInvalid(ExportTraceServiceRequest request, out string? problem)
-        {
-            problem = null;
-            foreach (var rs in request.ResourceSpans)
-                foreach (var ss in rs.ScopeSpans)
-                    foreach (var span in ss.Spans)
-                        if (Problem(span) is not null)
-                            return ResourceSplitter.RemoveWhere(request.ResourceSpans, r => r.ScopeSpans, s => s.Spans, Problem, out problem);
-            return 0;
-        }
+        protected override ScopeSpans EmptyCopy(ScopeSpans scope) => new() { Scope = scope.Scope?.Clone(), SchemaUrl = scope.SchemaUrl };
 
-        private static string? Problem(Span span)
+        protected override string? Problem(Span span)
         {
             if (!IsValidId(span.TraceId, 16)) return $"span \"{span.Name}\": trace_id must be 16 bytes, not all zero (got {span.TraceId.Length} bytes)";
             if (!IsValidId(span.SpanId, 8)) return $"span \"{span.Name}\": span_id must be 8 bytes, not all zero (got {span.SpanId.Length} bytes)";
