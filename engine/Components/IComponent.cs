@@ -34,10 +34,6 @@ public sealed record ComponentCreateSettings(
 {
     /// <summary>State shared with the other components of the same collector (a private store when built alone).</summary>
     public SharedComponents Shared { get; init; } = new();
-
-    /// <summary>Settings for tests and embedding: logs nowhere, metrics to a private registry.</summary>
-    public static ComponentCreateSettings ForTests(ComponentId id, ComponentKind kind) =>
-        new(id, kind, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new MetricRegistry(), BuildInfo.Current);
 }
 
 public sealed record BuildInfo(string Command, string Description, string Version)

@@ -19,11 +19,6 @@ public sealed class MetricRegistry
     public void Gauge(string name, string description, Func<double> read, params (string Key, string Value)[] labels) =>
         GetFamily(name, description, MetricType.Gauge).Series[LabelText(labels)] = new GaugeReader(read);
 
-    public void RemoveGauge(string name, params (string Key, string Value)[] labels)
-    {
-        if (_families.TryGetValue(name, out var family)) family.Series.TryRemove(LabelText(labels), out _);
-    }
-
     /// <summary>Current value of one series (tests and the service's own checks), or null when absent.</summary>
     public double? Read(string name, params (string Key, string Value)[] labels) =>
         _families.TryGetValue(name, out var family) && family.Series.TryGetValue(LabelText(labels), out var series)

@@ -35,7 +35,7 @@ public class BatchProcessorBenchmarks
     {
         _template = SampleData.Traces(SpansPerRequest);
         _sink = new CountingSink();
-        var settings = ComponentCreateSettings.ForTests(new ComponentId("batch"), ComponentKind.Processor);
+        var settings = TestSettings.For(new ComponentId("batch"), ComponentKind.Processor);
         _processor = new BatchProcessor<ExportTraceServiceRequest>(settings,
             new BatchConfig { SendBatchSize = BatchSize, SendBatchMaxSize = BatchSize, Timeout = TimeSpan.FromMilliseconds(200) }, _sink);
     }

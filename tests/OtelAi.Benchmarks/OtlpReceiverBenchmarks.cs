@@ -84,7 +84,7 @@ public class OtlpReceiverBenchmarks
         var port = TestPorts.GetFree();
         var config = new OtlpReceiverConfig { Protocols = new OtlpProtocolsConfig { Grpc = new GrpcServerConfig { Endpoint = $"127.0.0.1:{port}" } } };
         _receiver = new OtlpReceiverFactory().CreateReceiver(
-            ComponentCreateSettings.ForTests(new ComponentId("otlp"), ComponentKind.Receiver), config,
+            TestSettings.For(new ComponentId("otlp"), ComponentKind.Receiver), config,
             new ReceiverConsumers(new DiscardConsumer(), null, null));
         _receiver.StartAsync(new NoExtensionsHost(), CancellationToken.None).GetAwaiter().GetResult();
         _client = new HttpClient(new SocketsHttpHandler()) { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };

@@ -46,7 +46,9 @@ public class OtlpSerializationBenchmarks
     public int OtlpProtobufSerialize()
     {
         _output.ResetWrittenCount();
-        return OtlpProtobuf.Serialize(_request, _output);
+        using var measured = OtlpProtobuf.Measure(_request);
+        measured.WriteTo(_output);
+        return measured.Size;
     }
 
     /// <summary>The measuring pass alone (what the queue's byte sizer pays).</summary>

@@ -55,7 +55,7 @@ public class OttlBenchmarks
               - set(span.attributes["inference_time"], Double(span.end_time_unix_nano - span.start_time_unix_nano) / 1000000.0)
             """);
         _transform = new TransformProcessorFactory().CreateProcessor(
-            ComponentCreateSettings.ForTests(new ComponentId("transform"), ComponentKind.Processor), config, new DiscardingConsumer());
+            TestSettings.For(new ComponentId("transform"), ComponentKind.Processor), config, new DiscardingConsumer());
         _payload = SampleData.Traces(100);
     }
 

@@ -1,3 +1,4 @@
+using OtelAi.TestSupport;
 using System.Collections.Concurrent;
 using OtelAi.Engine.Components;
 using Google.Protobuf;
@@ -48,7 +49,7 @@ internal sealed class ReceiverUnderTest : IAsyncDisposable
     public CollectingConsumer<ExportMetricsServiceRequest> Metrics { get; }
     public CollectingConsumer<ExportLogsServiceRequest> Logs { get; }
     public NoHost Host { get; } = new();
-    public ComponentCreateSettings Settings { get; } = ComponentCreateSettings.ForTests(new ComponentId("ebpf"), ComponentKind.Receiver);
+    public ComponentCreateSettings Settings { get; } = TestSettings.For(new ComponentId("ebpf"), ComponentKind.Receiver);
     public IComponent Receiver { get; }
 
     /// <param name="tracesOnly">Only a traces pipeline uses the receiver (metrics and logs consumers absent).</param>

@@ -99,13 +99,18 @@ public sealed class OtlpProtobufTests
     {
         var request = SampleData.Traces(10);
         var writer = new ArrayBufferWriter<byte>();
-        var size = OtlpProtobuf.Serialize(request, writer);
+        int size;
+        using (var measured = OtlpProtobuf.Measure(request))
+        {
+            measured.WriteTo(writer);
+            size = measured.Size;
+        }
         Assert.Equal(request.ToByteArray(), writer.WrittenSpan.ToArray());
         Assert.Equal(request.CalculateSize(), size);
 
         var status = new OtelAi.Otlp.Proto.Rpc.Status { Code = 8, Message = "queue is full" };
         var statusWriter = new ArrayBufferWriter<byte>();
-        OtlpProtobuf.Serialize(status, statusWriter);
+        using (var measured = OtlpProtobuf.Measure(status)) measured.WriteTo(statusWriter);
         Assert.Equal(status.ToByteArray(), statusWriter.WrittenSpan.ToArray());
     }
 

@@ -13,7 +13,7 @@ public sealed class DebugExporterTests
 {
     private readonly CapturingLogger _logger = new();
 
-    private ComponentCreateSettings Settings => ComponentCreateSettings.ForTests(new ComponentId("debug"), ComponentKind.Exporter) with { Logger = _logger };
+    private ComponentCreateSettings Settings => TestSettings.For(new ComponentId("debug"), ComponentKind.Exporter) with { Logger = _logger };
 
     private async Task<List<string>> Export<T>(DebugVerbosity verbosity, params T[] batches) where T : class, IMessage<T>, new()
     {
@@ -28,9 +28,9 @@ public sealed class DebugExporterTests
     public async Task Basic_logs_one_line_of_counts_per_batch()
     {
         Assert.Equal(["Traces {\"resource spans\": 1, \"spans\": 3}"], await Export(DebugVerbosity.Basic, SampleData.Traces(3)));
-        _logger.Lines.Clear();
+        _logger.Entries.Clear();
         Assert.Equal(["Metrics {\"resource metrics\": 1, \"metrics\": 3, \"data points\": 7}"], await Export(DebugVerbosity.Basic, SampleData.Metrics(7)));
-        _logger.Lines.Clear();
+        _logger.Entries.Clear();
         Assert.Equal(["Logs {\"resource logs\": 1, \"log records\": 2}"], await Export(DebugVerbosity.Basic, SampleData.Logs(2)));
     }
 
@@ -47,11 +47,11 @@ public sealed class DebugExporterTests
             $"{span.Name} {Convert.ToHexStringLower(span.TraceId.Span)} {Convert.ToHexStringLower(span.SpanId.Span)} http.request.method=POST http.response.status_code=500 ratio=0.5 ok=true",
             spanLines[1]);
 
-        _logger.Lines.Clear();
+        _logger.Entries.Clear();
         var metricLines = (await Export(DebugVerbosity.Normal, SampleData.Metrics(3)))[1].Split('\n');
         Assert.Equal(["gpu.memory.used{gpu=0} 1000", "requests{route=/r1} 1.5", "latency{i=2} count=6 sum=12.5 min=0.5 max=7 buckets=[1,2,3] bounds=[1,5]"], metricLines);
 
-        _logger.Lines.Clear();
+        _logger.Entries.Clear();
         var logLines = (await Export(DebugVerbosity.Normal, SampleData.Logs(2)))[1].Split('\n');
         Assert.Equal(["request 0 served i=0", "request 1 served i=1"], logLines);
     }
@@ -74,14 +74,14 @@ public sealed class DebugExporterTests
         Assert.Contains("SpanLink #0\n", dump);
         Assert.Contains("Span #1\n", dump);
 
-        _logger.Lines.Clear();
+        _logger.Entries.Clear();
         var metrics = (await Export(DebugVerbosity.Detailed, SampleData.Metrics(3)))[1];
         Assert.Contains("Metric #1\nDescriptor:\n     -> Name: requests\n", metrics);
         Assert.Contains("     -> IsMonotonic: true\n     -> AggregationTemporality: Cumulative\nNumberDataPoints #0\n", metrics);
         Assert.Contains("HistogramDataPoints #0\n", metrics);
         Assert.Contains("ExplicitBounds #1: 5\nBuckets #0, Count: 1\n", metrics);
 
-        _logger.Lines.Clear();
+        _logger.Entries.Clear();
         var logs = (await Export(DebugVerbosity.Detailed, SampleData.Logs(1)))[1];
         Assert.Contains("LogRecord #0\n", logs);
         Assert.Contains("SeverityText: INFO\nSeverityNumber: Info(9)\nBody: Str(request 0 served)\n", logs);
@@ -113,7 +113,7 @@ public sealed class DebugExporterTests
         Assert.Equal(6, lines.Length);
         Assert.Equal("Traces {\"resource spans\": 1, \"spans\": 1}", lines[0]);
         Assert.StartsWith("POST /v1/models/llama-0/infer ", lines[1]);
-        Assert.Empty(_logger.Lines);
+        Assert.Empty(_logger.Entries);
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class FileExporterTests : IDisposable
     private IExporter<T> Create<T>(FileExporterConfig config, ComponentCreateSettings? settings = null) where T : class, IMessage<T>, new()
     {
         Assert.Empty(ConfigValidation.Validate(config));
-        return _factory.CreateExporter<T>(settings ?? ComponentCreateSettings.ForTests(new ComponentId("file"), ComponentKind.Exporter), config);
+        return _factory.CreateExporter<T>(settings ?? TestSettings.For(new ComponentId("file"), ComponentKind.Exporter), config);
     }
 
     /// <summary>Decodes a JSON-lines file back into requests, by each line's signal.</summary>
@@ -45,7 +45,7 @@ public sealed class FileExporterTests : IDisposable
         var path = _dir.File("out.jsonl");
         await File.WriteAllTextAsync(path, "stale content from a previous run\n");
         var config = new FileExporterConfig { Path = path };
-        var settings = ComponentCreateSettings.ForTests(new ComponentId("file"), ComponentKind.Exporter);
+        var settings = TestSettings.For(new ComponentId("file"), ComponentKind.Exporter);
         var traces = Create<ExportTraceServiceRequest>(config, settings);
         var metrics = Create<ExportMetricsServiceRequest>(config, settings);
         var logs = Create<ExportLogsServiceRequest>(config, settings);
@@ -229,7 +229,7 @@ public sealed class GroupingFileExporterTests : IDisposable
     [Fact]
     public async Task Group_by_writes_each_resource_to_the_file_named_by_its_attribute()
     {
-        var settings = ComponentCreateSettings.ForTests(new ComponentId("file", "grouped"), ComponentKind.Exporter);
+        var settings = TestSettings.For(new ComponentId("file", "grouped"), ComponentKind.Exporter);
         var config = new FileExporterConfig { Path = Path.Combine(_dir.Path, "out", "*.jsonl"), GroupBy = new FileGroupByConfig { Enabled = true, MaxOpenFiles = 1 } };
         Assert.Empty(ConfigValidation.Validate(config));
         var exporter = new FileExporterFactory().CreateExporter<ExportLogsServiceRequest>(settings, config);

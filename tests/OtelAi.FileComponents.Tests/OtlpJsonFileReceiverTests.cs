@@ -17,7 +17,7 @@ public sealed class OtlpJsonFileReceiverTests : IDisposable
     private readonly ComponentCreateSettings _settings;
 
     public OtlpJsonFileReceiverTests() =>
-        _settings = ComponentCreateSettings.ForTests(new ComponentId("otlpjsonfile"), ComponentKind.Receiver) with { Logger = _logger };
+        _settings = TestSettings.For(new ComponentId("otlpjsonfile"), ComponentKind.Receiver) with { Logger = _logger };
 
     public void Dispose() => _dir.Dispose();
 
@@ -213,7 +213,7 @@ public sealed class OtlpJsonFileReceiverTests : IDisposable
         async Task<List<string>> RunAsync(Func<Task> whileRunning, int expected)
         {
             var extension = new OtelAi.Engine.Extensions.FileStorage.FileStorageFactory()
-                .CreateExtension(ComponentCreateSettings.ForTests(storageId, ComponentKind.Extension), storageConfig);
+                .CreateExtension(TestSettings.For(storageId, ComponentKind.Extension), storageConfig);
             var host = new NoHost((storageId, extension));
             await extension.StartAsync(host, CancellationToken.None);
             var t = new CollectingConsumer<ExportTraceServiceRequest>();

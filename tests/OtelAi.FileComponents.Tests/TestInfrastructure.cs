@@ -35,21 +35,6 @@ internal sealed class NoHost(params (ComponentId Id, IComponent Extension)[] ext
     public void ReportFatalError(ComponentId source, Exception error) => throw new InvalidOperationException($"{source} reported a fatal error", error);
 }
 
-/// <summary>An ILogger that keeps formatted lines, so tests can read what a component logged.</summary>
-internal sealed class CapturingLogger : ILogger
-{
-    public ConcurrentQueue<(LogLevel Level, string Message)> Lines { get; } = new();
-
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-        Lines.Enqueue((logLevel, formatter(state, exception)));
-
-    public IEnumerable<string> Messages(LogLevel level) => Lines.Where(l => l.Level == level).Select(l => l.Message);
-}
-
 /// <summary>A clock tests move by hand.</summary>
 internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
 {

@@ -9,21 +9,6 @@ using OtelAi.Engine.SelfTelemetry;
 
 namespace OtelAi.OtlpExporter.Tests;
 
-/// <summary>Keeps every log line so tests can check what users are told.</summary>
-internal sealed class CapturingLogger : ILogger
-{
-    public ConcurrentQueue<(LogLevel Level, string Message)> Entries { get; } = new();
-
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-        Entries.Enqueue((logLevel, formatter(state, exception)));
-
-    public bool Contains(LogLevel level, string text) => Entries.Any(e => e.Level == level && e.Message.Contains(text, StringComparison.Ordinal));
-}
-
 internal static class Settings
 {
     public static ComponentCreateSettings For(string id, ComponentKind kind, CapturingLogger logger, MetricRegistry? metrics = null) =>

@@ -87,7 +87,7 @@ public sealed class TlsTests : IDisposable
             },
         };
         var sink = new Sink();
-        var receiver = new OtlpReceiverFactory().CreateReceiver(ComponentCreateSettings.ForTests(ComponentId.Parse("otlp"), ComponentKind.Receiver), config,
+        var receiver = new OtlpReceiverFactory().CreateReceiver(TestSettings.For(ComponentId.Parse("otlp"), ComponentKind.Receiver), config,
             new ReceiverConsumers(sink, null, null));
         await receiver.StartAsync(new TestHost(), CancellationToken.None);
         return (receiver, sink, grpcPort, httpPort);

@@ -102,7 +102,7 @@ internal sealed class ReceiverHarness : IAsyncDisposable
         };
         Assert.Empty(config.Validate());
         var log = new ListLogger();
-        var settings = ComponentCreateSettings.ForTests(new ComponentId("otlp"), ComponentKind.Receiver) with { Logger = log };
+        var settings = TestSettings.For(new ComponentId("otlp"), ComponentKind.Receiver) with { Logger = log };
         var harness = new ReceiverHarness(settings, grpcPort, httpPort) { Log = log };
         harness._receiver = new OtlpReceiverFactory().CreateReceiver(settings, config, new ReceiverConsumers(
             traces ? harness.Traces : null, metrics ? harness.Metrics : null, logs ? harness.Logs : null));

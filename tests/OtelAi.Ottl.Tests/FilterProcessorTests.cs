@@ -26,7 +26,7 @@ public class FilterProcessorTests
     {
         var config = ConfigLoader.Bind<FilterConfig>(yaml);
         var next = new CollectingConsumer<T>();
-        var settings = ComponentCreateSettings.ForTests(new ComponentId("filter"), ComponentKind.Processor);
+        var settings = TestSettings.For(new ComponentId("filter"), ComponentKind.Processor);
         var processor = new FilterProcessorFactory().CreateProcessor(settings, config, next);
         await processor.StartAsync(null!, CancellationToken.None);
         await processor.ConsumeAsync(data, CancellationToken.None);

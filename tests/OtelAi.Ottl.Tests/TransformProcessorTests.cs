@@ -22,7 +22,7 @@ public class TransformProcessorTests
         var config = ConfigLoader.Bind<TransformConfig>(yaml);
         var next = new CollectingConsumer<T>();
         var factory = new TransformProcessorFactory();
-        var processor = factory.CreateProcessor(ComponentCreateSettings.ForTests(new ComponentId("transform"), ComponentKind.Processor), config, next);
+        var processor = factory.CreateProcessor(TestSettings.For(new ComponentId("transform"), ComponentKind.Processor), config, next);
         Assert.True(processor.Capabilities.MutatesData);
         await processor.StartAsync(null!, CancellationToken.None);
         await processor.ConsumeAsync(data, CancellationToken.None);

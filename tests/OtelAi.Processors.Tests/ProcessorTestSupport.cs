@@ -1,3 +1,4 @@
+using OtelAi.TestSupport;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Config;
@@ -10,7 +11,7 @@ internal static class TestHost
 
     /// <param name="collector">The shared state of the collector the processor belongs to (its own when null).</param>
     public static ComponentCreateSettings Settings(string id, SharedComponents? collector = null) =>
-        ComponentCreateSettings.ForTests(ComponentId.Parse(id), ComponentKind.Processor) with { Shared = collector ?? new SharedComponents() };
+        TestSettings.For(ComponentId.Parse(id), ComponentKind.Processor) with { Shared = collector ?? new SharedComponents() };
 
     private sealed class NullHost : IComponentHost
     {

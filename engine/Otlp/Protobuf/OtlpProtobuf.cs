@@ -185,14 +185,6 @@ public static partial class OtlpProtobuf
         return measured.Size;
     }
 
-    /// <summary>Serializes <paramref name="message"/> into one contiguous span of <paramref name="writer"/>; returns the size.</summary>
-    public static int Serialize(IMessage message, IBufferWriter<byte> writer)
-    {
-        using var measured = Measure(message);
-        measured.WriteTo(writer);
-        return measured.Size;
-    }
-
     public static byte[] ToByteArray(IMessage message)
     {
         using var measured = Measure(message);

@@ -1,0 +1,21 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace OtelAi.TestSupport;
+
+/// <summary>An ILogger that keeps every formatted line, so tests can check what users are told.</summary>
+public sealed class CapturingLogger : ILogger
+{
+    public ConcurrentQueue<(LogLevel Level, string Message)> Entries { get; } = new();
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        Entries.Enqueue((logLevel, formatter(state, exception)));
+
+    public bool Contains(LogLevel level, string text) => Entries.Any(e => e.Level == level && e.Message.Contains(text, StringComparison.Ordinal));
+
+    public IEnumerable<string> Messages(LogLevel level) => Entries.Where(e => e.Level == level).Select(e => e.Message);
+}
