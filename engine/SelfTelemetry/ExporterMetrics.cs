@@ -3,29 +3,6 @@ using OtelAi.Otlp;
 
 namespace OtelAi.Engine.SelfTelemetry;
 
-/// <summary>otelcol's receiver metrics: otelcol_receiver_{accepted,refused}_{spans,metric_points,log_records}{receiver,transport}.</summary>
-public sealed class ReceiverMetrics
-{
-    private readonly Counter[] _accepted = new Counter[3];
-    private readonly Counter[] _refused = new Counter[3];
-
-    public ReceiverMetrics(MetricRegistry registry, ComponentId receiver, string transport)
-    {
-        foreach (var signal in Enum.GetValues<Signal>())
-        {
-            var labels = new[] { ("receiver", receiver.ToString()), ("transport", transport) };
-            _accepted[(int)signal] = registry.Counter($"otelcol_receiver_accepted_{signal.ItemName()}",
-                $"Number of {signal.ItemName().Replace('_', ' ')} successfully pushed into the pipeline.", labels);
-            _refused[(int)signal] = registry.Counter($"otelcol_receiver_refused_{signal.ItemName()}",
-                $"Number of {signal.ItemName().Replace('_', ' ')} that could not be pushed into the pipeline.", labels);
-        }
-    }
-
-    public void Accepted(Signal signal, long items) => _accepted[(int)signal].Add(items);
-
-    public void Refused(Signal signal, long items) => _refused[(int)signal].Add(items);
-}
-
 /// <summary>otelcol's exporter metrics: sent, send_failed, enqueue_failed, queue_size, queue_capacity, labelled by exporter.</summary>
 public sealed class ExporterMetrics
 {
@@ -61,19 +38,4 @@ public sealed class ExporterMetrics
         _registry.Gauge("otelcol_exporter_queue_size", "Current size of the retry queue (in batches).", () => size(), labels);
         _registry.Gauge("otelcol_exporter_queue_capacity", "Fixed capacity of the retry queue (in batches).", () => capacity, labels);
     }
-}
-
-/// <summary>otelcol_processor_dropped_{items}{processor}: items a processor deliberately dropped or refused.</summary>
-public sealed class ProcessorMetrics
-{
-    private readonly Counter[] _dropped = new Counter[3];
-
-    public ProcessorMetrics(MetricRegistry registry, ComponentId processor)
-    {
-        foreach (var signal in Enum.GetValues<Signal>())
-            _dropped[(int)signal] = registry.Counter($"otelcol_processor_dropped_{signal.ItemName()}",
-                $"Number of {signal.ItemName().Replace('_', ' ')} that were dropped.", ("processor", processor.ToString()));
-    }
-
-    public void Dropped(Signal signal, long items) => _dropped[(int)signal].Add(items);
 }
