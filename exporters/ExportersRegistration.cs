@@ -8,8 +8,8 @@ public static class ExportersRegistration
 {
     public static ComponentRegistry AddExporters(this ComponentRegistry registry)
     {
-        registry.Add(new OtlpExporterFactory(), "otlp");
-        registry.Add(new OtlpHttp.OtlpHttpExporterFactory(), "otlphttp");
+        registry.Add(new OtlpExporterFactory());
+        registry.Add(new OtlpHttp.OtlpHttpExporterFactory());
         registry.Add(new FileOutput.FileExporterFactory());
         registry.Add(new DebugOutput.DebugExporterFactory());
         return registry;

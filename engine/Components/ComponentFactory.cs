@@ -21,6 +21,8 @@ public abstract class ComponentFactory<TConfig> : IComponentFactory where TConfi
 
     public abstract IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; }
 
+    public virtual IReadOnlyList<string> Aliases => [];
+
     /// <summary>The same stability for traces, metrics and logs (the common case).</summary>
     protected static IReadOnlyDictionary<Signal, StabilityLevel> AllSignals(StabilityLevel level) =>
         Enum.GetValues<Signal>().ToDictionary(signal => signal, _ => level);

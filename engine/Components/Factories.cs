@@ -22,6 +22,9 @@ public interface IComponentFactory
 
     /// <summary>Stability per supported signal; a signal missing here is not supported. Extensions use <see cref="ExtensionStability"/>.</summary>
     IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; }
+
+    /// <summary>Other type names this factory is accepted under (otelcol's deprecated names), beside <see cref="Type"/>.</summary>
+    IReadOnlyList<string> Aliases => [];
 }
 
 /// <summary>

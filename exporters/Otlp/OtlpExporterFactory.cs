@@ -11,6 +11,8 @@ public sealed class OtlpExporterFactory : ExporterFactory<OtlpExporterConfig>
 {
     public override string Type => "otlp_grpc";
 
+    public override IReadOnlyList<string> Aliases { get; } = ["otlp"];
+
     public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = AllSignals(StabilityLevel.Stable);
 
     protected override IExporter<T> Create<T>(ComponentCreateSettings settings, OtlpExporterConfig config) =>

@@ -11,6 +11,8 @@ public sealed class OtlpHttpExporterFactory : ExporterFactory<OtlpHttpExporterCo
 {
     public override string Type => "otlp_http";
 
+    public override IReadOnlyList<string> Aliases { get; } = ["otlphttp"];
+
     public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = AllSignals(StabilityLevel.Stable);
 
     protected override IExporter<T> Create<T>(ComponentCreateSettings settings, OtlpHttpExporterConfig config) =>

@@ -5,9 +5,10 @@ using OtelAi.Otlp;
 namespace OtelAi.Config.Tests;
 
 /// <summary>A factory that only carries a config type: all the config loader needs from a registration.</summary>
-internal sealed class ConfigOnlyFactory(string type, ComponentKind kind, Type configType) : IComponentFactory
+internal sealed class ConfigOnlyFactory(string type, ComponentKind kind, Type configType, params string[] aliases) : IComponentFactory
 {
     public string Type => type;
+    public IReadOnlyList<string> Aliases => aliases;
     public ComponentKind Kind => kind;
     public Type ConfigType => configType;
     public ComponentConfig CreateDefaultConfig() => (ComponentConfig)Activator.CreateInstance(configType)!;
@@ -24,7 +25,7 @@ internal static class TestRegistry
         .Add(new ConfigOnlyFactory("batch", ComponentKind.Processor, typeof(BatchTestConfig)))
         .Add(new ConfigOnlyFactory("memory_limiter", ComponentKind.Processor, typeof(MemoryLimiterTestConfig)))
         .Add(new ConfigOnlyFactory("debug", ComponentKind.Exporter, typeof(DebugTestConfig)))
-        .Add(new ConfigOnlyFactory("otlp_http", ComponentKind.Exporter, typeof(OtlpHttpExporterTestConfig)), "otlphttp")
+        .Add(new ConfigOnlyFactory("otlp_http", ComponentKind.Exporter, typeof(OtlpHttpExporterTestConfig), "otlphttp"))
         .Add(new ConfigOnlyFactory("file", ComponentKind.Exporter, typeof(FileTestConfig)))
         .Add(new ConfigOnlyFactory("forward", ComponentKind.Connector, typeof(EmptyConfig)))
         .Add(new ConfigOnlyFactory("health_check", ComponentKind.Extension, typeof(HealthCheckTestConfig)));
