@@ -100,6 +100,7 @@ public sealed class OtlpGrpcExporterTests
 
         await exporter.ConsumeAsync(SampleData.Traces(5), CancellationToken.None);
 
+        await Poll.UntilAsync(() => server.Calls.Count >= 3, "the server's report of three calls");
         Assert.Equal([14, 14, 0], server.Calls.Select(c => c.Status));
         // Two server-requested waits of 700 ms, far above our 50 ms backoff.
         Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(1400), $"took only {clock.Elapsed}");
@@ -118,6 +119,7 @@ public sealed class OtlpGrpcExporterTests
         var error = await Assert.ThrowsAsync<PermanentDataException>(() => exporter.ConsumeAsync(SampleData.Traces(4), CancellationToken.None).AsTask());
 
         Assert.Contains("InvalidArgument", error.Message);
+        await Poll.UntilAsync(() => !server.Calls.IsEmpty, "the server's report of the call");
         Assert.Single(server.Calls);
         Assert.Equal(4, metrics.Read("otelcol_exporter_send_failed_spans", Label));
         Assert.True(log.Contains(LogLevel.Error, "test failure 3"));
@@ -131,6 +133,7 @@ public sealed class OtlpGrpcExporterTests
         {
             var (exporter, _, _) = await StartAsync<ExportTraceServiceRequest>(Config(server.Port));
             await Assert.ThrowsAsync<PermanentDataException>(() => exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None).AsTask());
+            await Poll.UntilAsync(() => !server.Calls.IsEmpty, "the server's report of the call");
             Assert.Single(server.Calls);
             await exporter.ShutdownAsync(CancellationToken.None);
         }
@@ -138,6 +141,7 @@ public sealed class OtlpGrpcExporterTests
         {
             var (exporter, metrics, _) = await StartAsync<ExportTraceServiceRequest>(Config(server.Port));
             await exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None);
+            await Poll.UntilAsync(() => server.Calls.Count >= 2, "the server's report of two calls");
             Assert.Equal([8, 0], server.Calls.Select(c => c.Status));
             Assert.Equal(1, metrics.Read("otelcol_exporter_sent_spans", Label));
             await exporter.ShutdownAsync(CancellationToken.None);
@@ -155,6 +159,7 @@ public sealed class OtlpGrpcExporterTests
         Assert.Equal(7, metrics.Read("otelcol_exporter_sent_spans", Label));
         Assert.Equal(3, metrics.Read("otelcol_exporter_send_failed_spans", Label));
         Assert.True(log.Contains(LogLevel.Warning, "3 spans lacked a trace id"));
+        await Poll.UntilAsync(() => !server.Calls.IsEmpty, "the server's report of the call");
         Assert.Single(server.Calls);
         await exporter.ShutdownAsync(CancellationToken.None);
     }
