@@ -1,3 +1,4 @@
+using OtelAi.Engine.Settings;
 using OtelAi.Otlp.Hosting;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
@@ -30,7 +31,7 @@ internal static class KestrelHost
     public static WebApplication Build(
         ListenEndpoint endpoint,
         HttpProtocols plaintextProtocols,
-        TlsServerConfig? tls,
+        TlsServerSettings? tls,
         Action<KestrelServerOptions> configureLimits,
         RequestDelegate handler,
         ILogger logger)
@@ -76,7 +77,7 @@ internal static class KestrelHost
         return app;
     }
 
-    private static X509Certificate2 LoadCertificate(TlsServerConfig tls)
+    private static X509Certificate2 LoadCertificate(TlsServerSettings tls)
     {
         try
         {

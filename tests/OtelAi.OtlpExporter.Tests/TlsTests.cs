@@ -76,7 +76,7 @@ public sealed class TlsTests : IDisposable
 
     private async Task<(IComponent Receiver, Sink Sink, int GrpcPort, int HttpPort)> StartReceiverAsync(bool requireClientCert)
     {
-        var tls = new TlsServerConfig { CertFile = _serverCert, KeyFile = _serverKey, ClientCaFile = requireClientCert ? _caFile : "" };
+        var tls = new TlsServerSettings { CertFile = _serverCert, KeyFile = _serverKey, ClientCaFile = requireClientCert ? _caFile : "" };
         var (grpcPort, httpPort) = (TestPorts.GetFree(), TestPorts.GetFree());
         var config = new OtlpReceiverConfig
         {

@@ -1,3 +1,4 @@
+using OtelAi.Engine.Settings;
 using OtelAi.Engine.Config;
 using System.Net;
 using System.Net.Security;
@@ -47,7 +48,7 @@ public sealed class TlsTests : IDisposable
         return (request.Create(_ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(10), serial), key);
     }
 
-    private TlsServerConfig ServerTls(bool mutual) => new()
+    private TlsServerSettings ServerTls(bool mutual) => new()
     {
         CertFile = Path.Combine(_dir, "server.pem"),
         KeyFile = Path.Combine(_dir, "server.key"),
@@ -111,7 +112,7 @@ public sealed class TlsTests : IDisposable
     {
         var config = new OtlpReceiverConfig
         {
-            Protocols = new OtlpProtocolsConfig { Grpc = new GrpcServerConfig { Tls = new TlsServerConfig { CertFile = "a.pem", MinVersion = "1.5" } } },
+            Protocols = new OtlpProtocolsConfig { Grpc = new GrpcServerConfig { Tls = new TlsServerSettings { CertFile = "a.pem", MinVersion = "1.5" } } },
         };
         var errors = ConfigValidation.Validate(config).ToList();
         Assert.Contains(errors, e => e.Path == "protocols.grpc.tls.cert_file");
