@@ -32,8 +32,14 @@ public sealed record ComponentCreateSettings(
     MetricRegistry Metrics,
     BuildInfo BuildInfo)
 {
+    private SharedComponents? _shared;
+
     /// <summary>State shared with the other components of the same collector (a private store when built alone).</summary>
-    public SharedComponents Shared { get; init; } = new();
+    public SharedComponents Shared
+    {
+        get => _shared ??= new SharedComponents();
+        init => _shared = value;
+    }
 }
 
 public sealed record BuildInfo(string Command, string Description, string Version)

@@ -12,9 +12,6 @@ public sealed class SharedComponents : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<(Type, object), Lazy<object>> _entries = new();
 
-    /// <summary>Number of shared values alive.</summary>
-    public int Count => _entries.Count;
-
     /// <summary>The value of type <typeparamref name="TValue"/> under <paramref name="key"/>, created once by <paramref name="create"/>.</summary>
     public TValue GetOrAdd<TValue>(object key, Func<TValue> create) where TValue : class =>
         (TValue)_entries.GetOrAdd((typeof(TValue), key), _ => new Lazy<object>(create)).Value;

@@ -7,10 +7,7 @@ using OtelAi.Otlp;
 namespace OtelAi.Engine.Receiver;
 
 /// <summary>What became of one hand-over to the pipeline: the items it held, and the refusal (null when accepted).</summary>
-public readonly record struct ConsumeResult(int Items, Exception? Refusal)
-{
-    public bool Accepted => Refusal is null;
-}
+public readonly record struct ConsumeResult(int Items, Exception? Refusal);
 
 /// <summary>
 /// otelcol's receiverhelper for one receiver and transport: hands decoded data to the pipeline with the sender's
