@@ -17,9 +17,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
-# The prometheus package starts a service of its own; tests start their own server.
-if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then systemctl stop prometheus || true; fi
-pkill -x prometheus 2>/dev/null || true
+# Installing the prometheus package starts its service; stop that one (only if this run installed it: a Prometheus
+# already on the machine is the user's). Tests start their own servers on loopback ports they pick.
+if [[ " ${need_apt[*]:-} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
+  systemctl stop prometheus prometheus-node-exporter 2>/dev/null || true
+fi
 
 if [ -f tests/interop/package.json ]; then
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)

@@ -11,16 +11,16 @@ namespace OtelAi.Engine.SelfTelemetry;
 public sealed class MetricsEndpoint : IAsyncDisposable
 {
     private const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
-    private readonly LocalHttpServer _server;
+    private readonly ServerHost _server;
 
-    private MetricsEndpoint(LocalHttpServer server) => _server = server;
+    private MetricsEndpoint(ServerHost server) => _server = server;
 
     /// <summary>The bound port (the OS's pick when the address asked for port 0).</summary>
     public int Port => _server.Port;
 
     public static async Task<MetricsEndpoint> StartAsync(MetricRegistry registry, string address, CancellationToken cancellationToken)
     {
-        var server = await LocalHttpServer.StartAsync(address, context => ServeAsync(registry, context), cancellationToken);
+        var server = await ServerHost.StartAsync(address, context => ServeAsync(registry, context), ServerHostSetup.Http1, cancellationToken);
         return new MetricsEndpoint(server);
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Authentication;
 using OtelAi.Engine.Config;
+using OtelAi.Otlp.Hosting;
 
 namespace OtelAi.Engine.Settings;
 
@@ -35,8 +36,11 @@ public sealed record TlsServerSettings : IConfigSection
             yield return new ConfigError("max_version", $"unsupported TLS version \"{MaxVersion}\" (use 1.2 or 1.3)");
     }
 
+    /// <summary>Reads the certificate, key and client CA files (at start, as otelcol does without reload_interval).</summary>
+    public ServerTls Load() => ServerTls.Load(CertFile, KeyFile, ClientCaFile, Protocols());
+
     /// <summary>Protocols from min_version..max_version (TLS 1.0/1.1 are not offered by this runtime's policy).</summary>
-    public SslProtocols Protocols()
+    private SslProtocols Protocols()
     {
         TryParseVersion(MinVersion, out var min);
         TryParseVersion(MaxVersion, out var max);

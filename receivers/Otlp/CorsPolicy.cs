@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
+using OtelAi.Engine.Settings;
 
 namespace OtelAi.Receivers.Otlp;
 
@@ -19,7 +20,7 @@ internal sealed class CorsPolicy
     private readonly HashSet<string> _headers;
     private readonly int _maxAge;
 
-    public CorsPolicy(CorsConfig config)
+    public CorsPolicy(CorsSettings config)
     {
         _anyOrigin = config.AllowedOrigins.Contains("*");
         _origins = new HashSet<string>(config.AllowedOrigins.Where(o => !o.Contains('*')), StringComparer.OrdinalIgnoreCase);

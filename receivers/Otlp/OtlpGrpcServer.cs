@@ -1,7 +1,8 @@
 using OtelAi.Otlp;
 using System.Buffers;
 using Google.Protobuf;
-using Microsoft.AspNetCore.Builder;
+using OtelAi.Engine.Settings;
+using OtelAi.Otlp.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
@@ -20,7 +21,7 @@ namespace OtelAi.Receivers.Otlp;
 internal sealed class OtlpGrpcServer
 {
     private const string AcceptEncoding = "gzip,identity";
-    private readonly GrpcServerConfig _config;
+    private readonly GrpcServerSettings _config;
     private readonly ExportHandler<ExportTraceServiceRequest>? _traces;
     private readonly ExportHandler<ExportMetricsServiceRequest>? _metrics;
     private readonly ExportHandler<ExportLogsServiceRequest>? _logs;
@@ -28,7 +29,7 @@ internal sealed class OtlpGrpcServer
     private readonly int _maxMessageSize;
 
     public OtlpGrpcServer(
-        GrpcServerConfig config,
+        GrpcServerSettings config,
         ExportHandler<ExportTraceServiceRequest>? traces,
         ExportHandler<ExportMetricsServiceRequest>? metrics,
         ExportHandler<ExportLogsServiceRequest>? logs,
@@ -42,11 +43,14 @@ internal sealed class OtlpGrpcServer
         _maxMessageSize = (int)config.MaxRecvMsgSizeBytes;
     }
 
-    public WebApplication Build()
-    {
-        ListenEndpoint.TryParse(_config.Endpoint, out var endpoint, out _);
-        return KestrelHost.Build(endpoint, HttpProtocols.Http2, _config.Tls, ConfigureLimits, HandleAsync, _logger);
-    }
+    public Task<ServerHost> StartAsync(CancellationToken cancellationToken) =>
+        ServerHost.StartAsync(_config.Endpoint, HandleAsync, new ServerHostSetup
+        {
+            PlaintextProtocols = HttpProtocols.Http2,
+            Tls = _config.Tls?.Load(),
+            ConfigureLimits = ConfigureLimits,
+            Logger = _logger,
+        }, cancellationToken);
 
     private void ConfigureLimits(KestrelServerOptions options)
     {

@@ -3,12 +3,13 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
+using OtelAi.Engine.Settings;
 using OtelAi.Otlp.Grpc;
+using OtelAi.Otlp.Hosting;
 using OtelAi.Otlp.Json;
 using OtelAi.Otlp.Proto.Collector.Logs.V1;
 using OtelAi.Otlp.Proto.Collector.Metrics.V1;
@@ -27,7 +28,8 @@ internal sealed class OtlpHttpServer
     private const string SupportedTypes = "application/json, application/x-protobuf";
     private const string SupportedEncodings = "gzip, deflate, identity";
 
-    private readonly HttpServerConfig _config;
+    private readonly OtlpHttpConfig _config;
+    private readonly HttpServerSettings _server;
     private readonly ExportHandler<ExportTraceServiceRequest>? _traces;
     private readonly ExportHandler<ExportMetricsServiceRequest>? _metrics;
     private readonly ExportHandler<ExportLogsServiceRequest>? _logs;
@@ -36,7 +38,7 @@ internal sealed class OtlpHttpServer
     private readonly long _maxBodySize;
 
     public OtlpHttpServer(
-        HttpServerConfig config,
+        OtlpHttpConfig config,
         ExportHandler<ExportTraceServiceRequest>? traces,
         ExportHandler<ExportMetricsServiceRequest>? metrics,
         ExportHandler<ExportLogsServiceRequest>? logs,
@@ -44,26 +46,28 @@ internal sealed class OtlpHttpServer
     {
         _logger = logger;
         _config = config;
+        _server = config.Server;
         _traces = traces;
         _metrics = metrics;
         _logs = logs;
-        _cors = config.Cors is { AllowedOrigins.Count: > 0 } cors ? new CorsPolicy(cors) : null;
-        _maxBodySize = config.EffectiveMaxRequestBodySize;
+        _cors = config.Server.Cors is { AllowedOrigins.Count: > 0 } cors ? new CorsPolicy(cors) : null;
+        _maxBodySize = config.Server.EffectiveMaxRequestBodySize;
     }
 
-    public WebApplication Build()
-    {
-        ListenEndpoint.TryParse(_config.Endpoint, out var endpoint, out _);
-        return KestrelHost.Build(endpoint, HttpProtocols.Http1AndHttp2, _config.Tls,
-            options => options.Limits.MaxRequestBodySize = null, // checked here, to answer 413 with a status body
-            HandleAsync, _logger);
-    }
+    public Task<ServerHost> StartAsync(CancellationToken cancellationToken) =>
+        ServerHost.StartAsync(_server.Endpoint, HandleAsync, new ServerHostSetup
+        {
+            PlaintextProtocols = HttpProtocols.Http1AndHttp2,
+            Tls = _server.Tls?.Load(),
+            ConfigureLimits = options => options.Limits.MaxRequestBodySize = null, // checked here, to answer 413 with a status body
+            Logger = _logger,
+        }, cancellationToken);
 
     private enum BodyFormat { Protobuf, Json }
 
     private Task HandleAsync(HttpContext context)
     {
-        foreach (var (name, value) in _config.ResponseHeaders) context.Response.Headers[name] = value;
+        foreach (var (name, value) in _server.ResponseHeaders) context.Response.Headers[name] = value;
         var request = context.Request;
         var path = request.Path.Value ?? "";
         if (_cors is not null && request.Headers.Origin.Count > 0)
@@ -157,7 +161,7 @@ internal sealed class OtlpHttpServer
             return;
         }
 
-        var outcome = await handler.ExportAsync(message, RequestClient.From(context, _config.IncludeMetadata), context.RequestAborted, default);
+        var outcome = await handler.ExportAsync(message, RequestClient.From(context, _server.IncludeMetadata), context.RequestAborted, default);
         if (outcome.Status.Code != GrpcStatusCode.OK)
         {
             var httpStatus = GrpcStatusMapping.ToHttpStatus(outcome.Status.Code);

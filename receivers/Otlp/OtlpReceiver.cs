@@ -1,5 +1,5 @@
 using OtelAi.Engine.Receiver;
-using Microsoft.AspNetCore.Builder;
+using OtelAi.Otlp.Hosting;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
 using OtelAi.Otlp.Proto.Collector.Logs.V1;
@@ -14,7 +14,7 @@ internal sealed class OtlpReceiver : IComponent
     private readonly ComponentCreateSettings _settings;
     private readonly OtlpReceiverConfig _config;
     private readonly ReceiverConsumers _consumers;
-    private readonly List<WebApplication> _servers = [];
+    private readonly List<ServerHost> _servers = [];
 
     public OtlpReceiver(ComponentCreateSettings settings, OtlpReceiverConfig config, ReceiverConsumers consumers)
     {
@@ -28,14 +28,14 @@ internal sealed class OtlpReceiver : IComponent
         if (_config.Protocols.Grpc is { } grpc)
         {
             var metrics = new ReceiverHelper(_settings, "grpc");
-            var server = new OtlpGrpcServer(grpc, Handler(_consumers.Traces, metrics), Handler(_consumers.Metrics, metrics), Handler(_consumers.Logs, metrics), _settings.Logger);
-            await StartServer(server.Build(), "gRPC", grpc.Endpoint, cancellationToken);
+            var server = new OtlpGrpcServer(grpc.Server, Handler(_consumers.Traces, metrics), Handler(_consumers.Metrics, metrics), Handler(_consumers.Logs, metrics), _settings.Logger);
+            await StartServer(server.StartAsync, "gRPC", grpc.Server.Endpoint, cancellationToken);
         }
         if (_config.Protocols.Http is { } http)
         {
             var metrics = new ReceiverHelper(_settings, "http");
             var server = new OtlpHttpServer(http, Handler(_consumers.Traces, metrics), Handler(_consumers.Metrics, metrics), Handler(_consumers.Logs, metrics), _settings.Logger);
-            await StartServer(server.Build(), "HTTP", http.Endpoint, cancellationToken);
+            await StartServer(server.StartAsync, "HTTP", http.Server.Endpoint, cancellationToken);
         }
     }
 
@@ -43,17 +43,17 @@ internal sealed class OtlpReceiver : IComponent
         where T : class, Google.Protobuf.IMessage<T>, new() =>
         consumer is null ? null : new ExportHandler<T>(consumer, helper, _settings.Logger);
 
-    private async Task StartServer(WebApplication server, string protocol, string endpoint, CancellationToken cancellationToken)
+    private async Task StartServer(Func<CancellationToken, Task<ServerHost>> start, string protocol, string endpoint, CancellationToken cancellationToken)
     {
+        ServerHost server;
         try
         {
-            await server.StartAsync(cancellationToken);
+            server = await start(cancellationToken);
         }
         catch (Exception ex)
         {
-            await server.DisposeAsync();
             await ShutdownAsync(CancellationToken.None);
-            throw new InvalidOperationException($"{_settings.Id}: cannot serve OTLP/{protocol} on {endpoint}: {ex.Message}", ex);
+            throw new InvalidOperationException($"{_settings.Id}: cannot serve OTLP/{protocol}: {ex.Message}", ex);
         }
         _servers.Add(server);
         _settings.Logger.LogInformation("{Receiver} serving OTLP/{Protocol} on {Endpoint}", _settings.Id, protocol, endpoint);
@@ -64,8 +64,7 @@ internal sealed class OtlpReceiver : IComponent
     {
         foreach (var server in _servers)
         {
-            try { await server.StopAsync(cancellationToken); }
-            catch (OperationCanceledException) { }
+            await server.StopAsync(cancellationToken);
             await server.DisposeAsync();
         }
         _servers.Clear();

@@ -82,7 +82,7 @@ public class OtlpReceiverBenchmarks
     {
         Setup();
         var port = TestPorts.GetFree();
-        var config = new OtlpReceiverConfig { Protocols = new OtlpProtocolsConfig { Grpc = new GrpcServerConfig { Endpoint = $"127.0.0.1:{port}" } } };
+        var config = new OtlpReceiverConfig { Protocols = new OtlpProtocolsConfig { Grpc = new OtlpGrpcConfig { Server = new() { Endpoint = $"127.0.0.1:{port}" } } } };
         _receiver = new OtlpReceiverFactory().CreateReceiver(
             TestSettings.For(new ComponentId("otlp"), ComponentKind.Receiver), config,
             new ReceiverConsumers(new DiscardConsumer(), null, null));

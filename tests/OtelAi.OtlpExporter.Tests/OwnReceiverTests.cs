@@ -55,8 +55,8 @@ public sealed class OwnReceiverTests
         {
             Protocols = new OtlpProtocolsConfig
             {
-                Grpc = new GrpcServerConfig { Endpoint = $"127.0.0.1:{grpcPort}", IncludeMetadata = true },
-                Http = new HttpServerConfig { Endpoint = $"127.0.0.1:{httpPort}", IncludeMetadata = true },
+                Grpc = new OtlpGrpcConfig { Server = new() { Endpoint = $"127.0.0.1:{grpcPort}", IncludeMetadata = true } },
+                Http = new OtlpHttpConfig { Server = new() { Endpoint = $"127.0.0.1:{httpPort}", IncludeMetadata = true } },
             },
         };
         var traces = new Sink<ExportTraceServiceRequest>(traceRefusals);

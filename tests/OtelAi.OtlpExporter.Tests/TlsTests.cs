@@ -82,8 +82,8 @@ public sealed class TlsTests : IDisposable
         {
             Protocols = new OtlpProtocolsConfig
             {
-                Grpc = new GrpcServerConfig { Endpoint = $"127.0.0.1:{grpcPort}", Tls = tls },
-                Http = new HttpServerConfig { Endpoint = $"127.0.0.1:{httpPort}", Tls = tls },
+                Grpc = new OtlpGrpcConfig { Server = new() { Endpoint = $"127.0.0.1:{grpcPort}", Tls = tls } },
+                Http = new OtlpHttpConfig { Server = new() { Endpoint = $"127.0.0.1:{httpPort}", Tls = tls } },
             },
         };
         var sink = new Sink();

@@ -8,6 +8,7 @@ using OtelAi.Otlp.Json;
 using OtelAi.Otlp.Proto.Collector.Logs.V1;
 using OtelAi.Otlp.Proto.Collector.Metrics.V1;
 using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Engine.Settings;
 using OtelAi.Receivers.Otlp;
 using OtelAi.TestSupport;
 using static OtelAi.OtlpReceiver.Tests.WireClients;
@@ -180,7 +181,7 @@ public sealed class HttpReceiverTests
     [Fact]
     public async Task OversizeBodies_Are413_BeforeAndAfterDecompression()
     {
-        await using var harness = await ReceiverHarness.StartAsync(http: c => c with { MaxRequestBodySize = 1 << 20 });
+        await using var harness = await ReceiverHarness.StartAsync(http: c => c with { Server = c.Server with { MaxRequestBodySize = 1 << 20 } });
         using var client = new HttpClient();
         var big = SampleData.Traces(5_000).ToByteArray();
         Assert.True(big.Length > 1 << 20);
@@ -260,8 +261,7 @@ public sealed class HttpReceiverTests
         await using var harness = await ReceiverHarness.StartAsync(http: c => c with
         {
             TracesUrlPath = "/otlp/v1/traces",
-            IncludeMetadata = true,
-            ResponseHeaders = new() { ["X-Served-By"] = "otelai" },
+            Server = c.Server with { IncludeMetadata = true, ResponseHeaders = new() { ["X-Served-By"] = "otelai" } },
         });
         using var client = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, harness.HttpUrl + "/otlp/v1/traces")
@@ -282,7 +282,7 @@ public sealed class HttpReceiverTests
     {
         await using var harness = await ReceiverHarness.StartAsync(http: c => c with
         {
-            Cors = new CorsConfig { AllowedOrigins = ["https://*.example.com", "http://localhost:3000"], AllowedHeaders = ["X-Custom"], MaxAge = 600 },
+            Server = c.Server with { Cors = new CorsSettings { AllowedOrigins = ["https://*.example.com", "http://localhost:3000"], AllowedHeaders = ["X-Custom"], MaxAge = 600 } },
         });
         using var client = new HttpClient();
 

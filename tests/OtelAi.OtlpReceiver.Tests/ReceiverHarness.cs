@@ -7,6 +7,7 @@ using OtelAi.Otlp;
 using OtelAi.Otlp.Proto.Collector.Logs.V1;
 using OtelAi.Otlp.Proto.Collector.Metrics.V1;
 using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Engine.Settings;
 using OtelAi.Receivers.Otlp;
 using OtelAi.TestSupport;
 
@@ -84,19 +85,19 @@ internal sealed class ReceiverHarness : IAsyncDisposable
 
     /// <summary>Starts a receiver; <paramref name="grpc"/>/<paramref name="http"/> adjust the protocol configs (endpoint already set to a free port).</summary>
     public static async Task<ReceiverHarness> StartAsync(
-        Func<GrpcServerConfig, GrpcServerConfig?>? grpc = null,
-        Func<HttpServerConfig, HttpServerConfig?>? http = null,
+        Func<GrpcServerSettings, GrpcServerSettings?>? grpc = null,
+        Func<OtlpHttpConfig, OtlpHttpConfig?>? http = null,
         bool traces = true, bool metrics = true, bool logs = true)
     {
         var grpcPort = TestPorts.GetFree();
         var httpPort = TestPorts.GetFree();
-        var grpcConfig = new GrpcServerConfig { Endpoint = $"127.0.0.1:{grpcPort}" };
-        var httpConfig = new HttpServerConfig { Endpoint = $"127.0.0.1:{httpPort}" };
+        var grpcConfig = new GrpcServerSettings { Endpoint = $"127.0.0.1:{grpcPort}" };
+        var httpConfig = new OtlpHttpConfig { Server = new() { Endpoint = $"127.0.0.1:{httpPort}" } };
         var config = new OtlpReceiverConfig
         {
             Protocols = new OtlpProtocolsConfig
             {
-                Grpc = grpc is null ? grpcConfig : grpc(grpcConfig),
+                Grpc = (grpc is null ? grpcConfig : grpc(grpcConfig)) is { } server ? new OtlpGrpcConfig { Server = server } : null,
                 Http = http is null ? httpConfig : http(httpConfig),
             },
         };

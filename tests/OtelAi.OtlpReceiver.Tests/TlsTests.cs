@@ -74,7 +74,7 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public async Task GrpcAndHttp_ServeOverTls()
     {
-        await using var harness = await ReceiverHarness.StartAsync(grpc: c => c with { Tls = ServerTls(false) }, http: c => c with { Tls = ServerTls(false) });
+        await using var harness = await ReceiverHarness.StartAsync(grpc: c => c with { Tls = ServerTls(false) }, http: c => c with { Server = c.Server with { Tls = ServerTls(false) } });
         using var h2 = Client(false, HttpVersion.Version20);
         var reply = await CallGrpcAsync(h2, $"https://localhost:{harness.GrpcPort}", TracesMethod, Frame(SampleData.Traces(3)));
         Assert.Equal(GrpcStatusCode.OK, reply.Status.Code);
@@ -93,7 +93,7 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public async Task MutualTls_RequiresAClientCertificateFromTheConfiguredCa()
     {
-        await using var harness = await ReceiverHarness.StartAsync(grpc: c => c with { Tls = ServerTls(true) }, http: c => c with { Tls = ServerTls(true) });
+        await using var harness = await ReceiverHarness.StartAsync(grpc: c => c with { Tls = ServerTls(true) }, http: c => c with { Server = c.Server with { Tls = ServerTls(true) } });
         using var anonymous = Client(false, HttpVersion.Version20);
         await Assert.ThrowsAnyAsync<HttpRequestException>(() =>
             CallGrpcAsync(anonymous, $"https://localhost:{harness.GrpcPort}", TracesMethod, Frame(SampleData.Traces(1))));
@@ -112,13 +112,13 @@ public sealed class TlsTests : IDisposable
     {
         var config = new OtlpReceiverConfig
         {
-            Protocols = new OtlpProtocolsConfig { Grpc = new GrpcServerConfig { Tls = new TlsServerSettings { CertFile = "a.pem", MinVersion = "1.5" } } },
+            Protocols = new OtlpProtocolsConfig { Grpc = new OtlpGrpcConfig { Server = new() { Endpoint = "localhost:4317", Tls = new TlsServerSettings { CertFile = "a.pem", MinVersion = "1.5" } } } },
         };
         var errors = ConfigValidation.Validate(config).ToList();
         Assert.Contains(errors, e => e.Path == "protocols.grpc.tls.cert_file");
         Assert.Contains(errors, e => e.Path == "protocols.grpc.tls.min_version" && e.Message.Contains("1.5"));
         Assert.Contains(ConfigValidation.Validate(new OtlpReceiverConfig()), e => e.Path == "protocols");
-        Assert.Contains(ConfigValidation.Validate(new OtlpReceiverConfig { Protocols = new OtlpProtocolsConfig { Http = new HttpServerConfig { Endpoint = "nope" } } }),
+        Assert.Contains(ConfigValidation.Validate(new OtlpReceiverConfig { Protocols = new OtlpProtocolsConfig { Http = new OtlpHttpConfig { Server = new() { Endpoint = "nope" } } } }),
             e => e.Path == "protocols.http.endpoint");
     }
 

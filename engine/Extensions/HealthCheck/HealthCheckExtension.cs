@@ -63,7 +63,7 @@ public sealed class HealthCheckExtensionFactory : IExtensionFactory
 internal sealed class HealthCheckExtension(ComponentCreateSettings settings, HealthCheckConfig config) : IComponent
 {
     private ICollectorStatus? _status;
-    private LocalHttpServer? _server;
+    private ServerHost? _server;
 
     /// <summary>The bound port (useful when the endpoint asked for port 0).</summary>
     public int Port => _server?.Port ?? throw new InvalidOperationException("health_check is not started");
@@ -72,7 +72,7 @@ internal sealed class HealthCheckExtension(ComponentCreateSettings settings, Hea
     {
         _status = host as ICollectorStatus
             ?? throw new InvalidOperationException("health_check needs a host that reports the collector state (ICollectorStatus)");
-        _server = await LocalHttpServer.StartAsync(config.Endpoint, HandleAsync, cancellationToken);
+        _server = await ServerHost.StartAsync(config.Endpoint, HandleAsync, ServerHostSetup.Http1, cancellationToken);
         settings.Logger.LogInformation("health check serving on {Endpoint} (port {Port}), path {Path}", config.Endpoint, _server.Port, config.Path);
     }
 

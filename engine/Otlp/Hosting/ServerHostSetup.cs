@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace OtelAi.Otlp.Hosting;
+
+/// <summary>
+/// How a <see cref="ServerHost"/> listens: the protocols of a plaintext listener (TLS listeners negotiate by
+/// ALPN), TLS, limits, and the logger that hears of handler failures (none: they are not logged).
+/// </summary>
+public sealed record ServerHostSetup
+{
+    /// <summary>Plain HTTP/1.1, default limits: the engine's own small endpoints.</summary>
+    public static readonly ServerHostSetup Http1 = new();
+
+    public HttpProtocols PlaintextProtocols { get; init; } = HttpProtocols.Http1;
+
+    public ServerTls? Tls { get; init; }
+
+    public Action<KestrelServerOptions>? ConfigureLimits { get; init; }
+
+    public ILogger? Logger { get; init; }
+}
