@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
+using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Otlp;
 
 namespace OtelAi.Engine.Components;
@@ -23,6 +24,14 @@ public abstract class ComponentFactory<TConfig> : IComponentFactory where TConfi
 
     public virtual IReadOnlyList<string> Aliases => [];
 
+    public IReadOnlyList<SelfMetric> SelfMetrics => [.. KindSelfMetrics, .. OwnSelfMetrics];
+
+    /// <summary>What every component of this kind emits through its helper (receiver and exporter metrics).</summary>
+    protected virtual IEnumerable<SelfMetric> KindSelfMetrics => [];
+
+    /// <summary>The metrics this component type registers itself.</summary>
+    protected virtual IEnumerable<SelfMetric> OwnSelfMetrics => [];
+
     /// <summary>The same stability for traces, metrics and logs (the common case).</summary>
     protected static IReadOnlyDictionary<Signal, StabilityLevel> AllSignals(StabilityLevel level) =>
         Enum.GetValues<Signal>().ToDictionary(signal => signal, _ => level);
@@ -31,6 +40,8 @@ public abstract class ComponentFactory<TConfig> : IComponentFactory where TConfi
 public abstract class ReceiverFactory<TConfig> : ComponentFactory<TConfig>, IReceiverFactory where TConfig : ComponentConfig, new()
 {
     public sealed override ComponentKind Kind => ComponentKind.Receiver;
+
+    protected sealed override IEnumerable<SelfMetric> KindSelfMetrics => ReceiverMetrics.Declared(Stability.Keys);
 
     public IComponent CreateReceiver(ComponentCreateSettings settings, ComponentConfig config, ReceiverConsumers consumers) =>
         Create(settings, (TConfig)config, consumers);
@@ -41,6 +52,8 @@ public abstract class ReceiverFactory<TConfig> : ComponentFactory<TConfig>, IRec
 public abstract class ExporterFactory<TConfig> : ComponentFactory<TConfig>, IExporterFactory where TConfig : ComponentConfig, new()
 {
     public sealed override ComponentKind Kind => ComponentKind.Exporter;
+
+    protected sealed override IEnumerable<SelfMetric> KindSelfMetrics => ExporterMetrics.Declared(Stability.Keys);
 
     public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new() =>
         Create<T>(settings, (TConfig)config);

@@ -25,6 +25,9 @@ public interface IComponentFactory
 
     /// <summary>Other type names this factory is accepted under (otelcol's deprecated names), beside <see cref="Type"/>.</summary>
     IReadOnlyList<string> Aliases => [];
+
+    /// <summary>The self-metrics a component of this type may emit; registering an undeclared one fails the conformance test.</summary>
+    IReadOnlyList<SelfTelemetry.SelfMetric> SelfMetrics => [];
 }
 
 /// <summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
+using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Otlp;
 
 namespace OtelAi.Engine.Docs;
@@ -25,7 +26,29 @@ public static class ConfigReference
             text.Append("### ").Append(Plural(kind)).Append("\n\n");
             foreach (var factory in factories) AppendComponent(text, registry, factory);
         }
+        AppendSelfMetrics(text, registry);
         return text.ToString();
+    }
+
+    /// <summary>Every self-metric once, with the component types that emit it (the process metrics come from the service).</summary>
+    private static void AppendSelfMetrics(StringBuilder text, ComponentRegistry registry)
+    {
+        var emitters = Enum.GetValues<ComponentKind>().SelectMany(registry.Factories)
+            .SelectMany(factory => factory.SelfMetrics.Select(metric => (metric, Emitter: $"`{factory.Type}`")))
+            .Concat(ProcessMetrics.Declared.Select(metric => (metric, Emitter: "the service")))
+            .GroupBy(e => e.metric.Name, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal);
+        text.Append("### Self-metrics\n\n")
+            .Append("Served on `service.telemetry.metrics` (Prometheus text; counters get `_total`).\n\n")
+            .Append("| metric | kind | labels | description | emitted by |\n|---|---|---|---|---|\n");
+        foreach (var group in emitters)
+        {
+            var metric = group.First().metric;
+            text.Append("| `").Append(metric.Name).Append("` | ").Append(metric.Kind.ToString().ToLowerInvariant()).Append(" | ")
+                .AppendJoin(", ", metric.Labels.Select(l => $"`{l}`")).Append(" | ").Append(metric.Description.Replace("|", "\\|")).Append(" | ")
+                .AppendJoin(", ", group.Select(e => e.Emitter).Distinct()).Append(" |\n");
+        }
+        text.Append('\n');
     }
 
     private static void AppendComponent(StringBuilder text, ComponentRegistry registry, IComponentFactory factory)
@@ -33,7 +56,10 @@ public static class ConfigReference
         text.Append("#### `").Append(factory.Type).Append("`\n\n");
         var aliases = registry.AliasesOf(factory).Order(StringComparer.Ordinal).ToList();
         if (aliases.Count > 0) text.Append("Also accepted as ").AppendJoin(", ", aliases.Select(a => $"`{a}`")).Append(". ");
-        text.Append("Stability: ").Append(StabilityText(factory)).Append(".\n\n");
+        text.Append("Stability: ").Append(StabilityText(factory)).Append(".");
+        if (factory.SelfMetrics.Count > 0)
+            text.Append(" Self-metrics: ").AppendJoin(", ", factory.SelfMetrics.Select(m => $"`{m.Name}`")).Append('.');
+        text.Append("\n\n");
 
         var rows = new List<(string Key, string Type, string Default, string Description)>();
         var model = ConfigTypeModel.Of(factory.ConfigType);

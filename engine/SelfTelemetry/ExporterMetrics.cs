@@ -18,12 +18,27 @@ public sealed class ExporterMetrics
         _registry = registry;
         _exporter = exporter.ToString();
         _signal = signal;
-        var items = signal.ItemName();
         var labels = ("exporter", _exporter);
-        _sent = registry.Counter($"otelcol_exporter_sent_{items}", $"Number of {items.Replace('_', ' ')} successfully sent to destination.", labels);
-        _sendFailed = registry.Counter($"otelcol_exporter_send_failed_{items}", $"Number of {items.Replace('_', ' ')} in failed attempts to send to destination.", labels);
-        _enqueueFailed = registry.Counter($"otelcol_exporter_enqueue_failed_{items}", $"Number of {items.Replace('_', ' ')} failed to be added to the sending queue.", labels);
+        _sent = registry.Counter(SentMetric(signal), labels);
+        _sendFailed = registry.Counter(SendFailedMetric(signal), labels);
+        _enqueueFailed = registry.Counter(EnqueueFailedMetric(signal), labels);
     }
+
+    private static readonly SelfMetric QueueSize = SelfMetric.Gauge("otelcol_exporter_queue_size", "Current size of the retry queue (in batches).", "exporter", "data_type");
+    private static readonly SelfMetric QueueCapacity = SelfMetric.Gauge("otelcol_exporter_queue_capacity", "Fixed capacity of the retry queue (in batches).", "exporter", "data_type");
+
+    /// <summary>What an exporter built on the exporter helper emits for the signals it supports (queue gauges when its queue is on).</summary>
+    public static IEnumerable<SelfMetric> Declared(IEnumerable<Signal> signals) =>
+        signals.SelectMany(signal => new[] { SentMetric(signal), SendFailedMetric(signal), EnqueueFailedMetric(signal) }).Concat([QueueSize, QueueCapacity]);
+
+    private static SelfMetric SentMetric(Signal signal) => SelfMetric.ForSignal(signal, SelfMetricKind.Counter,
+        "otelcol_exporter_sent_{items}", "Number of {items} successfully sent to destination.", "exporter");
+
+    private static SelfMetric SendFailedMetric(Signal signal) => SelfMetric.ForSignal(signal, SelfMetricKind.Counter,
+        "otelcol_exporter_send_failed_{items}", "Number of {items} in failed attempts to send to destination.", "exporter");
+
+    private static SelfMetric EnqueueFailedMetric(Signal signal) => SelfMetric.ForSignal(signal, SelfMetricKind.Counter,
+        "otelcol_exporter_enqueue_failed_{items}", "Number of {items} failed to be added to the sending queue.", "exporter");
 
     public void Sent(long items) => _sent.Add(items);
 
@@ -35,7 +50,7 @@ public sealed class ExporterMetrics
     public void ObserveQueue(Func<long> size, long capacity)
     {
         var labels = new[] { ("exporter", _exporter), ("data_type", _signal.ToConfigName()) };
-        _registry.Gauge("otelcol_exporter_queue_size", "Current size of the retry queue (in batches).", () => size(), labels);
-        _registry.Gauge("otelcol_exporter_queue_capacity", "Fixed capacity of the retry queue (in batches).", () => capacity, labels);
+        _registry.Gauge(QueueSize, () => size(), labels);
+        _registry.Gauge(QueueCapacity, () => capacity, labels);
     }
 }

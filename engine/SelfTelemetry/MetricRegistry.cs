@@ -12,12 +12,16 @@ public sealed class MetricRegistry
 {
     private readonly ConcurrentDictionary<string, Family> _families = new();
 
-    public Counter Counter(string name, string description, params (string Key, string Value)[] labels) =>
-        (Counter)GetFamily(name, description, MetricType.Counter).Series.GetOrAdd(LabelText(labels), _ => new Counter());
+    /// <summary>The counter series of a declared metric with these label values (keys as declared, any order).</summary>
+    public Counter Counter(SelfMetric metric, params (string Key, string Value)[] labels) =>
+        (Counter)GetFamily(metric, SelfMetricKind.Counter, labels).Series.GetOrAdd(LabelText(labels), _ => new Counter());
 
-    /// <summary>Registers a gauge read at scrape time; registering the same series again replaces the reader.</summary>
-    public void Gauge(string name, string description, Func<double> read, params (string Key, string Value)[] labels) =>
-        GetFamily(name, description, MetricType.Gauge).Series[LabelText(labels)] = new GaugeReader(read);
+    /// <summary>Registers a gauge series read at scrape time; registering the same series again replaces the reader.</summary>
+    public void Gauge(SelfMetric metric, Func<double> read, params (string Key, string Value)[] labels) =>
+        GetFamily(metric, SelfMetricKind.Gauge, labels).Series[LabelText(labels)] = new GaugeReader(read);
+
+    /// <summary>The declarations of every metric registered so far (the conformance test compares them with factory metadata).</summary>
+    public IReadOnlyList<SelfMetric> Registered => _families.Values.Select(f => f.Metric).ToList();
 
     /// <summary>Current value of one series (tests and the service's own checks), or null when absent.</summary>
     public double? Read(string name, params (string Key, string Value)[] labels) =>
@@ -38,9 +42,9 @@ public sealed class MetricRegistry
     {
         foreach (var (name, family) in _families.OrderBy(f => f.Key, StringComparer.Ordinal))
         {
-            var exposed = family.Type == MetricType.Counter ? name + "_total" : name;
-            writer.Write($"# HELP {exposed} {family.Description}\n");
-            writer.Write($"# TYPE {exposed} {(family.Type == MetricType.Counter ? "counter" : "gauge")}\n");
+            var exposed = family.Metric.Kind == SelfMetricKind.Counter ? name + "_total" : name;
+            writer.Write($"# HELP {exposed} {family.Metric.Description}\n");
+            writer.Write($"# TYPE {exposed} {(family.Metric.Kind == SelfMetricKind.Counter ? "counter" : "gauge")}\n");
             foreach (var (labels, series) in family.Series.OrderBy(s => s.Key, StringComparer.Ordinal))
             {
                 writer.Write(exposed);
@@ -52,10 +56,13 @@ public sealed class MetricRegistry
         }
     }
 
-    private Family GetFamily(string name, string description, MetricType type)
+    private Family GetFamily(SelfMetric metric, SelfMetricKind kind, (string Key, string Value)[] labels)
     {
-        var family = _families.GetOrAdd(name, _ => new Family(description, type));
-        if (family.Type != type) throw new InvalidOperationException($"metric {name} is already registered as a {family.Type}");
+        if (metric.Kind != kind) throw new InvalidOperationException($"metric {metric.Name} is declared as a {metric.Kind}");
+        if (labels.Length != metric.Labels.Length || labels.Any(l => !metric.Labels.Contains(l.Key)))
+            throw new InvalidOperationException($"metric {metric.Name} declares labels [{string.Join(", ", metric.Labels)}], got [{string.Join(", ", labels.Select(l => l.Key))}]");
+        var family = _families.GetOrAdd(metric.Name, _ => new Family(metric));
+        if (family.Metric != metric) throw new InvalidOperationException($"metric {metric.Name} is already registered with another declaration");
         return family;
     }
 
@@ -73,9 +80,7 @@ public sealed class MetricRegistry
         return sb.ToString();
     }
 
-    private enum MetricType { Counter, Gauge }
-
-    private sealed record Family(string Description, MetricType Type)
+    private sealed record Family(SelfMetric Metric)
     {
         public ConcurrentDictionary<string, ISeries> Series { get; } = new(StringComparer.Ordinal);
     }

@@ -11,9 +11,14 @@ public sealed class ProcessorMetrics
     public ProcessorMetrics(MetricRegistry registry, ComponentId processor)
     {
         foreach (var signal in Enum.GetValues<Signal>())
-            _dropped[(int)signal] = registry.Counter($"otelcol_processor_dropped_{signal.ItemName()}",
-                $"Number of {signal.ItemName().Replace('_', ' ')} that were dropped.", ("processor", processor.ToString()));
+            _dropped[(int)signal] = registry.Counter(DroppedMetric(signal), ("processor", processor.ToString()));
     }
+
+    /// <summary>What a processor that drops data emits for the signals it supports.</summary>
+    public static IEnumerable<SelfMetric> Declared(IEnumerable<Signal> signals) => signals.Select(DroppedMetric);
+
+    private static SelfMetric DroppedMetric(Signal signal) =>
+        SelfMetric.ForSignal(signal, SelfMetricKind.Counter, "otelcol_processor_dropped_{items}", "Number of {items} that were dropped.", "processor");
 
     public void Dropped(Signal signal, long items) => _dropped[(int)signal].Add(items);
 }

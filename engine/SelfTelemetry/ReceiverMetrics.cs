@@ -14,12 +14,19 @@ public sealed class ReceiverMetrics
         foreach (var signal in Enum.GetValues<Signal>())
         {
             var labels = new[] { ("receiver", receiver.ToString()), ("transport", transport) };
-            _accepted[(int)signal] = registry.Counter($"otelcol_receiver_accepted_{signal.ItemName()}",
-                $"Number of {signal.ItemName().Replace('_', ' ')} successfully pushed into the pipeline.", labels);
-            _refused[(int)signal] = registry.Counter($"otelcol_receiver_refused_{signal.ItemName()}",
-                $"Number of {signal.ItemName().Replace('_', ' ')} that could not be pushed into the pipeline.", labels);
+            _accepted[(int)signal] = registry.Counter(AcceptedMetric(signal), labels);
+            _refused[(int)signal] = registry.Counter(RefusedMetric(signal), labels);
         }
     }
+
+    /// <summary>What every receiver emits for the signals it supports.</summary>
+    public static IEnumerable<SelfMetric> Declared(IEnumerable<Signal> signals) => signals.SelectMany(signal => new[] { AcceptedMetric(signal), RefusedMetric(signal) });
+
+    private static SelfMetric AcceptedMetric(Signal signal) => SelfMetric.ForSignal(signal, SelfMetricKind.Counter,
+        "otelcol_receiver_accepted_{items}", "Number of {items} successfully pushed into the pipeline.", "receiver", "transport");
+
+    private static SelfMetric RefusedMetric(Signal signal) => SelfMetric.ForSignal(signal, SelfMetricKind.Counter,
+        "otelcol_receiver_refused_{items}", "Number of {items} that could not be pushed into the pipeline.", "receiver", "transport");
 
     public void Accepted(Signal signal, long items) => _accepted[(int)signal].Add(items);
 

@@ -36,17 +36,13 @@ public sealed class BatchProcessor<T> : IProcessor<T> where T : class, IMessage<
         _logger = settings.Logger;
         _processorMetrics = new ProcessorMetrics(settings.Metrics, settings.Id);
         var label = ("processor", settings.Id.ToString());
-        _sizeTriggers = settings.Metrics.Counter("otelcol_processor_batch_batch_size_trigger_send",
-            "Number of times the batch was sent due to a size trigger", label);
-        _timeoutTriggers = settings.Metrics.Counter("otelcol_processor_batch_timeout_trigger_send",
-            "Number of times the batch was sent due to a timeout trigger", label);
+        _sizeTriggers = settings.Metrics.Counter(BatchProcessorFactory.SizeTriggerSend, label);
+        _timeoutTriggers = settings.Metrics.Counter(BatchProcessorFactory.TimeoutTriggerSend, label);
         _metadataKeys = config.MetadataKeys.Select(k => k.ToLowerInvariant()).ToArray();
         if (_metadataKeys.Length == 0) _single = new Batcher(this, ClientInfo.Empty);
         else
-            settings.Metrics.Gauge("otelcol_processor_batch_metadata_cardinality",
-                "Number of distinct metadata value combinations being processed", () => _byMetadata.Count, label);
+            settings.Metrics.Gauge(BatchProcessorFactory.MetadataCardinality, () => _byMetadata.Count, label);
     }
-
     /// <summary>Pending data is merged into (and split off) the batch being built, and kept until it is sent.</summary>
     public ConsumerCapabilities Capabilities => new(MutatesData: true, RetainsData: true);
 

@@ -22,6 +22,8 @@ public sealed class FilterProcessorFactory : ProcessorFactory<FilterConfig>
 {
     public override string Type => "filter";
 
+    protected override IEnumerable<SelfMetric> OwnSelfMetrics => ProcessorMetrics.Declared(Stability.Keys);
+
     public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>
     {
         [Signal.Traces] = StabilityLevel.Alpha,

@@ -18,6 +18,11 @@ public sealed class MemoryLimiterProcessorFactory(IMemoryProbe? probe = null) : 
 
     public override string Type => "memory_limiter";
 
+    protected override IEnumerable<SelfMetric> OwnSelfMetrics => Stability.Keys.Select(RefusedMetric);
+
+    internal static SelfMetric RefusedMetric(Signal signal) => SelfMetric.ForSignal(signal, SelfMetricKind.Counter,
+        "otelcol_processor_refused_{items}", "Number of {items} that were rejected by the next component in the pipeline.", "processor");
+
     public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>
     {
         [Signal.Traces] = StabilityLevel.Beta,
@@ -46,9 +51,7 @@ public sealed class MemoryLimiterProcessor<T> : IProcessor<T> where T : class, I
     {
         _limiter = limiter;
         _next = next;
-        var items = Ops.Signal.ItemName();
-        _refused = settings.Metrics.Counter($"otelcol_processor_refused_{items}",
-            $"Number of {items.Replace('_', ' ')} that were rejected by the next component in the pipeline.", ("processor", settings.Id.ToString()));
+        _refused = settings.Metrics.Counter(MemoryLimiterProcessorFactory.RefusedMetric(Ops.Signal), ("processor", settings.Id.ToString()));
         _retryAfter = TimeSpan.FromSeconds(1);
     }
 

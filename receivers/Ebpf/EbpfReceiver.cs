@@ -35,10 +35,15 @@ internal sealed class EbpfReceiver : IComponent
         _consumers = consumers;
         _helper = new ReceiverHelper(settings, "ebpf");
         var receiver = ("receiver", settings.Id.ToString());
-        _lostEvents = settings.Metrics.Counter("otelai_receiver_ebpf_lost_events", "Records the kernel could not write to a full perf ring (PERF_RECORD_LOST).", receiver);
-        _shortRecords = settings.Metrics.Counter("otelai_receiver_ebpf_short_records", "Records shorter than the event layout, skipped.", receiver);
-        _records = settings.Metrics.Counter("otelai_receiver_ebpf_records", "Records read from the kernel or a recording.", receiver);
+        _lostEvents = settings.Metrics.Counter(LostEvents, receiver);
+        _shortRecords = settings.Metrics.Counter(ShortRecords, receiver);
+        _records = settings.Metrics.Counter(Records, receiver);
     }
+
+    internal static readonly SelfMetric LostEvents = SelfMetric.Counter("otelai_receiver_ebpf_lost_events", "Records the kernel could not write to a full perf ring (PERF_RECORD_LOST).", "receiver");
+    internal static readonly SelfMetric ShortRecords = SelfMetric.Counter("otelai_receiver_ebpf_short_records", "Records shorter than the event layout, skipped.", "receiver");
+    internal static readonly SelfMetric Records = SelfMetric.Counter("otelai_receiver_ebpf_records", "Records read from the kernel or a recording.", "receiver");
+    internal static readonly SelfMetric OutputFailures = SelfMetric.Gauge("otelai_receiver_ebpf_output_failures", "Events the BPF program failed to output (ring full), from its output_failures map.", "receiver");
 
     /// <summary>Completes when a replay has been fully delivered (never for live sources until shutdown).</summary>
     public Task Completion => _converter ?? Task.CompletedTask;
@@ -47,8 +52,7 @@ internal sealed class EbpfReceiver : IComponent
     {
         _stream = EbpfStream.Open(_config, _settings.Logger);
         if (_stream.OutputFailures is not null)
-            _settings.Metrics.Gauge("otelai_receiver_ebpf_output_failures", "Events the BPF program failed to output (ring full), from its output_failures map.",
-                () => _stream.OutputFailures ?? 0, ("receiver", _settings.Id.ToString()));
+            _settings.Metrics.Gauge(OutputFailures, () => _stream.OutputFailures ?? 0, ("receiver", _settings.Id.ToString()));
         var converter = CreateConverter(_stream.Clock);
         var batcher = new RecordBatcher(_batches.Writer, _config.MaxBatchSize, _config.PollInterval, _lostEvents, _records);
         _poller = new Thread(() => Poll(_stream, batcher, host)) { IsBackground = true, Name = $"ebpf poller {_settings.Id}" };

@@ -1,3 +1,4 @@
+using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
 using OtelAi.Otlp;
@@ -10,6 +11,9 @@ public sealed class EbpfReceiverFactory : ReceiverFactory<EbpfReceiverConfig>
     public override string Type => "ebpf";
 
     public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = AllSignals(StabilityLevel.Alpha);
+
+    protected override IEnumerable<SelfMetric> OwnSelfMetrics =>
+        [EbpfReceiver.LostEvents, EbpfReceiver.ShortRecords, EbpfReceiver.Records, EbpfReceiver.OutputFailures];
 
     protected override IComponent Create(ComponentCreateSettings settings, EbpfReceiverConfig config, ReceiverConsumers consumers) =>
         new EbpfReceiver(settings, config, consumers);

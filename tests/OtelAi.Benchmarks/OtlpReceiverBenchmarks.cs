@@ -85,8 +85,8 @@ public class OtlpReceiverBenchmarks
         var config = new OtlpReceiverConfig { Protocols = new OtlpProtocolsConfig { Grpc = new OtlpGrpcConfig { Server = new() { Endpoint = $"127.0.0.1:{port}" } } } };
         _receiver = new OtlpReceiverFactory().CreateReceiver(
             TestSettings.For(new ComponentId("otlp"), ComponentKind.Receiver), config,
-            new ReceiverConsumers(new DiscardConsumer(), null, null));
-        _receiver.StartAsync(new NoExtensionsHost(), CancellationToken.None).GetAwaiter().GetResult();
+            new ReceiverConsumers(new Discard<ExportTraceServiceRequest>(), null, null));
+        _receiver.StartAsync(new TestHost(), CancellationToken.None).GetAwaiter().GetResult();
         _client = new HttpClient(new SocketsHttpHandler()) { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
         _url = $"http://127.0.0.1:{port}/opentelemetry.proto.collector.trace.v1.TraceService/Export";
     }
@@ -111,17 +111,5 @@ public class OtlpReceiverBenchmarks
     {
         _client?.Dispose();
         _receiver?.ShutdownAsync(CancellationToken.None).GetAwaiter().GetResult();
-    }
-
-    private sealed class NoExtensionsHost : IComponentHost
-    {
-        public IComponent? GetExtension(ComponentId id) => null;
-
-        public void ReportFatalError(ComponentId source, Exception error) => throw error;
-    }
-
-    private sealed class DiscardConsumer : ITelemetryConsumer<ExportTraceServiceRequest>
-    {
-        public ValueTask ConsumeAsync(ExportTraceServiceRequest data, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 }

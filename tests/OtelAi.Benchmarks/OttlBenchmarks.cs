@@ -55,7 +55,7 @@ public class OttlBenchmarks
               - set(span.attributes["inference_time"], Double(span.end_time_unix_nano - span.start_time_unix_nano) / 1000000.0)
             """);
         _transform = new TransformProcessorFactory().CreateProcessor(
-            TestSettings.For(new ComponentId("transform"), ComponentKind.Processor), config, new DiscardingConsumer());
+            TestSettings.For(new ComponentId("transform"), ComponentKind.Processor), config, new Discard<ExportTraceServiceRequest>());
         _payload = SampleData.Traces(100);
     }
 
@@ -87,9 +87,4 @@ public class OttlBenchmarks
 
     [Benchmark(Description = "transform processor, 2 statements, 100-span payload")]
     public ValueTask TransformProcessor100Spans() => _transform.ConsumeAsync(_payload, CancellationToken.None);
-
-    private sealed class DiscardingConsumer : OtelAi.Engine.Consumers.ITelemetryConsumer<ExportTraceServiceRequest>
-    {
-        public ValueTask ConsumeAsync(ExportTraceServiceRequest data, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-    }
 }

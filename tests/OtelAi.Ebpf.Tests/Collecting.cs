@@ -13,42 +13,13 @@ using OtelAi.Receivers.Ebpf;
 
 namespace OtelAi.Ebpf.Tests;
 
-/// <summary>
-/// A pipeline end that counts the items it is given and keeps them, or (load tests) lets them go like an exporter
-/// that has sent them: retaining millions of items would make the test measure the GC, not the receiver.
-/// </summary>
-internal sealed class CollectingConsumer<T>(bool keep) : ITelemetryConsumer<T> where T : class, IMessage<T>, new()
-{
-    private long _items;
-
-    public ConcurrentQueue<T> Received { get; } = new();
-
-    public long Items => Interlocked.Read(ref _items);
-
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
-    {
-        Interlocked.Add(ref _items, OtlpSignal<T>.Instance.CountItems(data));
-        if (keep) Received.Enqueue(data);
-        return ValueTask.CompletedTask;
-    }
-}
-
-internal sealed class NoHost : IComponentHost
-{
-    public List<Exception> Fatal { get; } = [];
-
-    public IComponent? GetExtension(ComponentId id) => null;
-
-    public void ReportFatalError(ComponentId source, Exception error) => Fatal.Add(error);
-}
-
 /// <summary>An ebpf receiver built by its factory with collecting consumers for all three signals.</summary>
 internal sealed class ReceiverUnderTest : IAsyncDisposable
 {
-    public CollectingConsumer<ExportTraceServiceRequest> Traces { get; }
-    public CollectingConsumer<ExportMetricsServiceRequest> Metrics { get; }
-    public CollectingConsumer<ExportLogsServiceRequest> Logs { get; }
-    public NoHost Host { get; } = new();
+    public Sink<ExportTraceServiceRequest> Traces { get; }
+    public Sink<ExportMetricsServiceRequest> Metrics { get; }
+    public Sink<ExportLogsServiceRequest> Logs { get; }
+    public TestHost Host { get; } = new();
     public ComponentCreateSettings Settings { get; } = TestSettings.For(new ComponentId("ebpf"), ComponentKind.Receiver);
     public IComponent Receiver { get; }
 
@@ -64,7 +35,7 @@ internal sealed class ReceiverUnderTest : IAsyncDisposable
     public async Task StartAsync() => await Receiver.StartAsync(Host, CancellationToken.None);
 
     public List<(Resource Resource, Span Span)> Spans() =>
-        Traces.Received.SelectMany(r => r.ResourceSpans).SelectMany(rs => rs.ScopeSpans.SelectMany(ss => ss.Spans).Select(s => (rs.Resource, s))).ToList();
+        Traces.Payloads.SelectMany(r => r.ResourceSpans).SelectMany(rs => rs.ScopeSpans.SelectMany(ss => ss.Spans).Select(s => (rs.Resource, s))).ToList();
 
     /// <summary>Polls (up to 30 s) until <paramref name="done"/> holds.</summary>
     public static async Task WaitUntil(Func<bool> done, string what)
@@ -81,6 +52,6 @@ internal sealed class ReceiverUnderTest : IAsyncDisposable
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await Receiver.ShutdownAsync(timeout.Token);
-        Assert.Empty(Host.Fatal);
+        Assert.Empty(Host.FatalErrors);
     }
 }

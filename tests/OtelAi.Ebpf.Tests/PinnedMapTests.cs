@@ -43,7 +43,7 @@ public sealed class PinnedMapTests
 
         producer.Generate(300, ring: true);
 
-        List<OtelAi.Otlp.Proto.Logs.V1.LogRecord> Logs() => receiver.Logs.Received.SelectMany(r => r.ResourceLogs).SelectMany(rl => rl.ScopeLogs).SelectMany(sl => sl.LogRecords).ToList();
+        List<OtelAi.Otlp.Proto.Logs.V1.LogRecord> Logs() => receiver.Logs.Payloads.SelectMany(r => r.ResourceLogs).SelectMany(rl => rl.ScopeLogs).SelectMany(sl => sl.LogRecords).ToList();
         await ReceiverUnderTest.WaitUntil(() => Logs().Count >= 300, "300 log records");
         var logs = Logs();
         Assert.Equal(300, logs.Count);

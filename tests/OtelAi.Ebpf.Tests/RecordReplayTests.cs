@@ -55,7 +55,7 @@ public sealed class RecordReplayTests : IDisposable
         });
         await receiver.StartAsync();
 
-        await ReceiverUnderTest.WaitUntil(() => receiver.Spans().Count == 2 && receiver.Metrics.Received.Count > 0, "2 spans and the histogram");
+        await ReceiverUnderTest.WaitUntil(() => receiver.Spans().Count == 2 && receiver.Metrics.Payloads.Count > 0, "2 spans and the histogram");
         var spans = receiver.Spans().Select(s => s.Span).OrderBy(s => s.StartTimeUnixNano).ToList();
         Assert.Equal("POST /v1/completions", spans[0].Name);
         Assert.Equal((ulong)(offset + 1_000_000), spans[0].StartTimeUnixNano);
@@ -69,7 +69,7 @@ public sealed class RecordReplayTests : IDisposable
         Assert.Equal(3, receiver.Settings.Metrics.Read("otelai_receiver_ebpf_lost_events", ("receiver", "ebpf")));
         Assert.Equal(1, receiver.Settings.Metrics.Read("otelai_receiver_ebpf_short_records", ("receiver", "ebpf")));
 
-        var histogram = receiver.Metrics.Received.SelectMany(r => r.ResourceMetrics).SelectMany(rm => rm.ScopeMetrics).SelectMany(sm => sm.Metrics)
+        var histogram = receiver.Metrics.Payloads.SelectMany(r => r.ResourceMetrics).SelectMany(rm => rm.ScopeMetrics).SelectMany(sm => sm.Metrics)
             .Last(m => m.Name == "http.server.request.duration").Histogram;
         var post = histogram.DataPoints.Single(p => p.Attributes.Get("http.request.method")!.StringValue == "POST");
         Assert.Equal(1UL, post.Count);

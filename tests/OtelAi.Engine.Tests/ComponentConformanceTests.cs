@@ -93,6 +93,8 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
     {
         Assert.True(Registry.TryGet(kind, type, out var factory));
         var config = BindRunnable(factory, RequiredSettings(kind, type));
+        var registries = new List<MetricRegistry>();
+        CreatedRegistries.Value = registries;
         switch (factory)
         {
             case IReceiverFactory receivers: await CheckReceiverAsync(receivers, config); break;
@@ -108,7 +110,13 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
             case IExtensionFactory extensions: await CheckExtensionAsync(extensions, config); break;
             default: Assert.Fail($"{kind} {type}: the factory implements no component kind's interface"); break;
         }
+        // What the component registered while it ran must be what its factory declares (name, kind, description, labels).
+        var undeclared = registries.SelectMany(r => r.Registered).Where(m => !factory.SelfMetrics.Contains(m)).Distinct().ToList();
+        Assert.True(undeclared.Count == 0, $"{kind} {type} emits self-metrics its factory does not declare: {string.Join(", ", undeclared)}");
     }
+
+    /// <summary>The metric registries handed to the components of the running check.</summary>
+    private static readonly AsyncLocal<List<MetricRegistry>?> CreatedRegistries = new();
 
     /// <summary>Binds the required keys over the defaults, as a config file would; a failure names what is missing.</summary>
     private static ComponentConfig BindRunnable(IComponentFactory factory, string yaml)
@@ -125,8 +133,12 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
         }
     }
 
-    private static ComponentCreateSettings Settings(IComponentFactory factory) =>
-        new(ComponentId.Parse(factory.Type), factory.Kind, NullLogger.Instance, new MetricRegistry(), BuildInfo.Current);
+    private static ComponentCreateSettings Settings(IComponentFactory factory)
+    {
+        var metrics = new MetricRegistry();
+        CreatedRegistries.Value?.Add(metrics);
+        return new(ComponentId.Parse(factory.Type), factory.Kind, NullLogger.Instance, metrics, BuildInfo.Current);
+    }
 
     /// <summary>Shuts down twice (the second must be harmless) within a deadline a hung component would miss.</summary>
     private static async Task ShutdownTwiceAsync(IComponent component)

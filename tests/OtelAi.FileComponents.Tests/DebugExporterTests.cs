@@ -18,7 +18,7 @@ public sealed class DebugExporterTests
     private async Task<List<string>> Export<T>(DebugVerbosity verbosity, params T[] batches) where T : class, IMessage<T>, new()
     {
         var exporter = new DebugExporterFactory().CreateExporter<T>(Settings, new DebugExporterConfig { Verbosity = verbosity });
-        await exporter.StartAsync(new NoHost(), CancellationToken.None);
+        await exporter.StartAsync(new TestHost(), CancellationToken.None);
         foreach (var batch in batches) await exporter.ConsumeAsync(batch, CancellationToken.None);
         await exporter.ShutdownAsync(CancellationToken.None);
         return _logger.Messages(LogLevel.Information).ToList();

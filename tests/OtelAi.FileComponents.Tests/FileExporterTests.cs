@@ -49,7 +49,7 @@ public sealed class FileExporterTests : IDisposable
         var traces = Create<ExportTraceServiceRequest>(config, settings);
         var metrics = Create<ExportMetricsServiceRequest>(config, settings);
         var logs = Create<ExportLogsServiceRequest>(config, settings);
-        foreach (var c in new IComponent[] { traces, metrics, logs }) await c.StartAsync(new NoHost(), CancellationToken.None);
+        foreach (var c in new IComponent[] { traces, metrics, logs }) await c.StartAsync(new TestHost(), CancellationToken.None);
 
         var sent = new List<IMessage> { SampleData.Traces(4), SampleData.Metrics(5), SampleData.Logs(6), SampleData.Traces(1, "second") };
         await traces.ConsumeAsync((ExportTraceServiceRequest)sent[0], CancellationToken.None);
@@ -74,7 +74,7 @@ public sealed class FileExporterTests : IDisposable
         var earlier = SampleData.Logs(1, "earlier");
         await File.WriteAllTextAsync(path, OtlpJson.ToJson(earlier) + "\n");
         var exporter = Create<ExportLogsServiceRequest>(new FileExporterConfig { Path = path, Append = true });
-        await exporter.StartAsync(new NoHost(), CancellationToken.None);
+        await exporter.StartAsync(new TestHost(), CancellationToken.None);
         await exporter.ConsumeAsync(SampleData.Logs(2, "later"), CancellationToken.None);
         await exporter.ShutdownAsync(CancellationToken.None);
         await using var file = File.OpenRead(path);
@@ -86,7 +86,7 @@ public sealed class FileExporterTests : IDisposable
     {
         var path = _dir.File("out.pb");
         var exporter = Create<ExportMetricsServiceRequest>(new FileExporterConfig { Path = path, Format = FileExportFormat.Proto });
-        await exporter.StartAsync(new NoHost(), CancellationToken.None);
+        await exporter.StartAsync(new TestHost(), CancellationToken.None);
         var sent = new[] { SampleData.Metrics(3), SampleData.Metrics(9, "other") };
         foreach (var m in sent) await exporter.ConsumeAsync(m, CancellationToken.None);
         await exporter.ShutdownAsync(CancellationToken.None);
@@ -107,7 +107,7 @@ public sealed class FileExporterTests : IDisposable
     {
         var path = _dir.File("out.jsonl.gz");
         var exporter = Create<ExportTraceServiceRequest>(new FileExporterConfig { Path = path, Compression = "gzip" });
-        await exporter.StartAsync(new NoHost(), CancellationToken.None);
+        await exporter.StartAsync(new TestHost(), CancellationToken.None);
         var sent = Enumerable.Range(0, 20).Select(i => SampleData.Traces(10, seed: i)).ToList();
         foreach (var t in sent) await exporter.ConsumeAsync(t, CancellationToken.None);
         await exporter.ShutdownAsync(CancellationToken.None);
@@ -125,7 +125,7 @@ public sealed class FileExporterTests : IDisposable
     {
         var path = _dir.File("flush.jsonl");
         var exporter = Create<ExportLogsServiceRequest>(new FileExporterConfig { Path = path, FlushInterval = TimeSpan.FromMilliseconds(50) });
-        await exporter.StartAsync(new NoHost(), CancellationToken.None);
+        await exporter.StartAsync(new TestHost(), CancellationToken.None);
         var logs = SampleData.Logs(3);
         await exporter.ConsumeAsync(logs, CancellationToken.None);
         await Eventually.True(() => ReadShared(path).EndsWith('\n'), "the flushed line");
@@ -144,7 +144,7 @@ public sealed class FileExporterTests : IDisposable
     {
         var path = _dir.File("rotating.jsonl");
         var exporter = Create<ExportTraceServiceRequest>(new FileExporterConfig { Path = path, Rotation = new FileRotationConfig { MaxMegabytes = 1, MaxBackups = 0 } });
-        await exporter.StartAsync(new NoHost(), CancellationToken.None);
+        await exporter.StartAsync(new TestHost(), CancellationToken.None);
         var sent = Enumerable.Range(0, 120).Select(i => SampleData.Traces(40, seed: i)).ToList(); // ~3.4 MB of JSON
         foreach (var t in sent) await exporter.ConsumeAsync(t, CancellationToken.None);
         await exporter.ShutdownAsync(CancellationToken.None);
@@ -167,7 +167,7 @@ public sealed class FileExporterTests : IDisposable
     {
         var path = _dir.File("pruned.jsonl");
         var exporter = Create<ExportTraceServiceRequest>(new FileExporterConfig { Path = path, Rotation = new FileRotationConfig { MaxMegabytes = 1, MaxBackups = 1 } });
-        await exporter.StartAsync(new NoHost(), CancellationToken.None);
+        await exporter.StartAsync(new TestHost(), CancellationToken.None);
         var sent = Enumerable.Range(0, 60).Select(i => SampleData.Traces(40, seed: i)).ToList();
         foreach (var t in sent) await exporter.ConsumeAsync(t, CancellationToken.None);
         await exporter.ShutdownAsync(CancellationToken.None);
@@ -199,7 +199,7 @@ public sealed class FileExporterTests : IDisposable
     {
         var path = Path.Combine(_dir.Path, "nested", "deeper", "out.jsonl");
         var exporter = Create<ExportLogsServiceRequest>(new FileExporterConfig { Path = path, CreateDirectory = true, DirectoryPermissions = "0750" });
-        await exporter.StartAsync(new NoHost(), CancellationToken.None);
+        await exporter.StartAsync(new TestHost(), CancellationToken.None);
         await exporter.ConsumeAsync(SampleData.Logs(1), CancellationToken.None);
         await exporter.ShutdownAsync(CancellationToken.None);
         Assert.True(File.Exists(path));
@@ -233,7 +233,7 @@ public sealed class GroupingFileExporterTests : IDisposable
         var config = new FileExporterConfig { Path = Path.Combine(_dir.Path, "out", "*.jsonl"), GroupBy = new FileGroupByConfig { Enabled = true, MaxOpenFiles = 1 } };
         Assert.Empty(ConfigValidation.Validate(config));
         var exporter = new FileExporterFactory().CreateExporter<ExportLogsServiceRequest>(settings, config);
-        await exporter.StartAsync(new NoHost(), CancellationToken.None);
+        await exporter.StartAsync(new TestHost(), CancellationToken.None);
 
         var mixed = Logs("alpha", 2);
         mixed.ResourceLogs.Add(Logs("beta", 3).ResourceLogs);

@@ -1,3 +1,4 @@
+using OtelAi.Otlp;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
@@ -48,17 +49,17 @@ public sealed class OtlpJsonFileReceiverTests : IDisposable
         await File.WriteAllTextAsync(_dir.File("b.jsonl"), Line(logs).Replace("\"resourceLogs\"", "\"resource_logs\""));
         await File.WriteAllTextAsync(_dir.File("ignored.txt"), Line(traces));
 
-        var t = new CollectingConsumer<ExportTraceServiceRequest>();
-        var m = new CollectingConsumer<ExportMetricsServiceRequest>();
-        var l = new CollectingConsumer<ExportLogsServiceRequest>();
+        var t = new Sink<ExportTraceServiceRequest>();
+        var m = new Sink<ExportMetricsServiceRequest>();
+        var l = new Sink<ExportLogsServiceRequest>();
         var receiver = Create(Config(), new ReceiverConsumers(t, m, l));
-        await receiver.StartAsync(new NoHost(), CancellationToken.None);
-        await Eventually.True(() => t.Received.Count == 1 && m.Received.Count == 1 && l.Received.Count == 2, "all lines");
+        await receiver.StartAsync(new TestHost(), CancellationToken.None);
+        await Eventually.True(() => t.Payloads.Count == 1 && m.Payloads.Count == 1 && l.Payloads.Count == 2, "all lines");
         await receiver.ShutdownAsync(CancellationToken.None);
 
-        Assert.Equal(traces, Assert.Single(t.Received));
-        Assert.Equal(metrics, Assert.Single(m.Received));
-        Assert.All(l.Received, received => Assert.Equal(logs, received));
+        Assert.Equal(traces, Assert.Single(t.Payloads));
+        Assert.Equal(metrics, Assert.Single(m.Payloads));
+        Assert.All(l.Payloads, received => Assert.Equal(logs, received));
         Assert.Equal(5, _settings.Metrics.Read("otelcol_receiver_accepted_spans", ("receiver", "otlpjsonfile"), ("transport", "file")));
         Assert.Equal(6, _settings.Metrics.Read("otelcol_receiver_accepted_metric_points", ("receiver", "otlpjsonfile"), ("transport", "file")));
         Assert.Equal(14, _settings.Metrics.Read("otelcol_receiver_accepted_log_records", ("receiver", "otlpjsonfile"), ("transport", "file")));
@@ -69,19 +70,19 @@ public sealed class OtlpJsonFileReceiverTests : IDisposable
     {
         var path = _dir.File("app.jsonl");
         await File.WriteAllTextAsync(path, Line(SampleData.Traces(1, "old")));
-        var t = new CollectingConsumer<ExportTraceServiceRequest>();
+        var t = new Sink<ExportTraceServiceRequest>();
         var config = Config(OtlpJsonFileStartAt.End) with
         {
             Exclude = [_dir.File("skip-*")],
             ForceFlushPeriod = TimeSpan.FromMinutes(10), // only a newline completes a line in this test
         };
         var receiver = Create(config, new ReceiverConsumers(t, null, null));
-        await receiver.StartAsync(new NoHost(), CancellationToken.None);
+        await receiver.StartAsync(new TestHost(), CancellationToken.None);
 
         var appended = SampleData.Traces(2, "appended");
         await File.AppendAllTextAsync(path, Line(appended));
-        await Eventually.True(() => t.Received.Count == 1, "the appended line");
-        Assert.Equal(appended, t.Received.Single());
+        await Eventually.True(() => t.Payloads.Count == 1, "the appended line");
+        Assert.Equal(appended, t.Payloads.Single());
 
         // A line written in two parts is read once, whole, after its newline arrives.
         var split = Line(SampleData.Traces(3, "split"));
@@ -90,14 +91,14 @@ public sealed class OtlpJsonFileReceiverTests : IDisposable
         await File.WriteAllTextAsync(_dir.File("skip-me.jsonl"), Line(excluded));
         var fresh = SampleData.Traces(4, "new-file");
         await File.WriteAllTextAsync(_dir.File("new.jsonl"), Line(fresh));
-        await Eventually.True(() => t.Received.Count == 2, "the new file");
+        await Eventually.True(() => t.Payloads.Count == 2, "the new file");
         await File.AppendAllTextAsync(path, split[40..]);
-        await Eventually.True(() => t.Received.Count == 3, "the completed line");
+        await Eventually.True(() => t.Payloads.Count == 3, "the completed line");
         await receiver.ShutdownAsync(CancellationToken.None);
 
-        var services = t.Received.Select(r => r.ResourceSpans[0].Resource.Attributes[0].Value.StringValue).ToList();
+        var services = t.Payloads.Select(r => r.ResourceSpans[0].Resource.Attributes[0].Value.StringValue).ToList();
         Assert.Equal(["appended", "new-file", "split"], services);
-        Assert.Equal(SampleData.Traces(3, "split"), t.Received.Last());
+        Assert.Equal(SampleData.Traces(3, "split"), t.Payloads.Last());
     }
 
     [Fact]
@@ -105,13 +106,13 @@ public sealed class OtlpJsonFileReceiverTests : IDisposable
     {
         var traces = SampleData.Traces(2);
         await File.WriteAllTextAsync(_dir.File("x.jsonl"), OtlpJson.ToJson(traces));
-        var t = new CollectingConsumer<ExportTraceServiceRequest>();
+        var t = new Sink<ExportTraceServiceRequest>();
         var receiver = Create(Config() with { ForceFlushPeriod = TimeSpan.FromMilliseconds(100) }, new ReceiverConsumers(t, null, null));
-        await receiver.StartAsync(new NoHost(), CancellationToken.None);
-        await Eventually.True(() => t.Received.Count == 1, "the unterminated line");
+        await receiver.StartAsync(new TestHost(), CancellationToken.None);
+        await Eventually.True(() => t.Payloads.Count == 1, "the unterminated line");
         await Task.Delay(300); // several more polls: it must not be read twice
         await receiver.ShutdownAsync(CancellationToken.None);
-        Assert.Equal(traces, Assert.Single(t.Received));
+        Assert.Equal(traces, Assert.Single(t.Payloads));
     }
 
     [Fact]
@@ -123,13 +124,13 @@ public sealed class OtlpJsonFileReceiverTests : IDisposable
         var badId = Line(SampleData.Logs(1)).Replace("\"traceId\":\"", "\"traceId\":\"zz");
         await File.WriteAllTextAsync(path, Line(first) + "{not json\n" + badId + "[1,2]\n" + Line(last));
 
-        var l = new CollectingConsumer<ExportLogsServiceRequest>();
+        var l = new Sink<ExportLogsServiceRequest>();
         var receiver = Create(Config(), new ReceiverConsumers(null, null, l));
-        await receiver.StartAsync(new NoHost(), CancellationToken.None);
-        await Eventually.True(() => l.Received.Count == 2, "the good lines");
+        await receiver.StartAsync(new TestHost(), CancellationToken.None);
+        await Eventually.True(() => l.Payloads.Count == 2, "the good lines");
         await receiver.ShutdownAsync(CancellationToken.None);
 
-        Assert.Equal([first, last], l.Received.ToArray());
+        Assert.Equal([first, last], l.Payloads.ToArray());
         var errors = _logger.Messages(LogLevel.Error).ToList();
         Assert.Equal(3, errors.Count);
         Assert.Contains($"{path}:2:", errors[0]);
@@ -146,14 +147,14 @@ public sealed class OtlpJsonFileReceiverTests : IDisposable
     {
         var batches = Enumerable.Range(0, 3).Select(i => SampleData.Traces(2, $"svc-{i}")).ToList();
         await File.WriteAllTextAsync(_dir.File("q.jsonl"), string.Concat(batches.Select(Line)));
-        var t = new CollectingConsumer<ExportTraceServiceRequest>(retryableRefusals: 3);
+        var t = new Sink<ExportTraceServiceRequest>().RefuseInTurn([.. Enumerable.Repeat(new RetryableDataException("queue full", TimeSpan.FromMilliseconds(20)), 3)]);
         var receiver = Create(Config(), new ReceiverConsumers(t, null, null));
-        await receiver.StartAsync(new NoHost(), CancellationToken.None);
-        await Eventually.True(() => t.Received.Count == 3, "every batch");
+        await receiver.StartAsync(new TestHost(), CancellationToken.None);
+        await Eventually.True(() => t.Payloads.Count == 3, "every batch");
         await receiver.ShutdownAsync(CancellationToken.None);
 
         Assert.Equal(3, t.Refusals);
-        Assert.Equal(batches, t.Received.ToList());
+        Assert.Equal(batches, t.Payloads.ToList());
         Assert.Equal(6, _settings.Metrics.Read("otelcol_receiver_accepted_spans", ("receiver", "otlpjsonfile"), ("transport", "file")));
         Assert.Equal(0, _settings.Metrics.Read("otelcol_receiver_refused_spans", ("receiver", "otlpjsonfile"), ("transport", "file")));
     }
@@ -163,10 +164,10 @@ public sealed class OtlpJsonFileReceiverTests : IDisposable
     {
         var traces = SampleData.Traces(1);
         await File.WriteAllTextAsync(_dir.File("mixed.jsonl"), Line(SampleData.Metrics(3)) + Line(traces));
-        var t = new CollectingConsumer<ExportTraceServiceRequest>();
+        var t = new Sink<ExportTraceServiceRequest>();
         var receiver = Create(Config(), new ReceiverConsumers(t, null, null));
-        await receiver.StartAsync(new NoHost(), CancellationToken.None);
-        await Eventually.True(() => t.Received.Count == 1, "the traces line");
+        await receiver.StartAsync(new TestHost(), CancellationToken.None);
+        await Eventually.True(() => t.Payloads.Count == 1, "the traces line");
         await receiver.ShutdownAsync(CancellationToken.None);
         Assert.Empty(_logger.Messages(LogLevel.Error));
     }
@@ -176,14 +177,14 @@ public sealed class OtlpJsonFileReceiverTests : IDisposable
     {
         var path = _dir.File("replay.jsonl");
         await File.WriteAllTextAsync(path, Line(SampleData.Traces(1, "v1")));
-        var t = new CollectingConsumer<ExportTraceServiceRequest>();
+        var t = new Sink<ExportTraceServiceRequest>();
         var receiver = Create(Config() with { ReplayFile = true }, new ReceiverConsumers(t, null, null));
-        await receiver.StartAsync(new NoHost(), CancellationToken.None);
-        await Eventually.True(() => t.Received.Count == 1, "first read");
+        await receiver.StartAsync(new TestHost(), CancellationToken.None);
+        await Eventually.True(() => t.Payloads.Count == 1, "first read");
         await File.WriteAllTextAsync(path, Line(SampleData.Traces(1, "v2")) + Line(SampleData.Traces(1, "v2b")));
-        await Eventually.True(() => t.Received.Count == 3, "the replay");
+        await Eventually.True(() => t.Payloads.Count == 3, "the replay");
         await receiver.ShutdownAsync(CancellationToken.None);
-        Assert.Equal(["v1", "v2", "v2b"], t.Received.Select(r => r.ResourceSpans[0].Resource.Attributes[0].Value.StringValue));
+        Assert.Equal(["v1", "v2", "v2b"], t.Payloads.Select(r => r.ResourceSpans[0].Resource.Attributes[0].Value.StringValue));
     }
 
     [Fact]
@@ -191,14 +192,14 @@ public sealed class OtlpJsonFileReceiverTests : IDisposable
     {
         var path = _dir.File("trunc.jsonl");
         await File.WriteAllTextAsync(path, Line(SampleData.Traces(1, "a")) + Line(SampleData.Traces(1, "b")));
-        var t = new CollectingConsumer<ExportTraceServiceRequest>();
+        var t = new Sink<ExportTraceServiceRequest>();
         var receiver = Create(Config(), new ReceiverConsumers(t, null, null));
-        await receiver.StartAsync(new NoHost(), CancellationToken.None);
-        await Eventually.True(() => t.Received.Count == 2, "first content");
+        await receiver.StartAsync(new TestHost(), CancellationToken.None);
+        await Eventually.True(() => t.Payloads.Count == 2, "first content");
         await File.WriteAllTextAsync(path, Line(SampleData.Traces(1, "c")));
-        await Eventually.True(() => t.Received.Count == 3, "content after truncation");
+        await Eventually.True(() => t.Payloads.Count == 3, "content after truncation");
         await receiver.ShutdownAsync(CancellationToken.None);
-        Assert.Equal("c", t.Received.Last().ResourceSpans[0].Resource.Attributes[0].Value.StringValue);
+        Assert.Equal("c", t.Payloads.Last().ResourceSpans[0].Resource.Attributes[0].Value.StringValue);
     }
 
     [Fact]
@@ -214,17 +215,17 @@ public sealed class OtlpJsonFileReceiverTests : IDisposable
         {
             var extension = new OtelAi.Engine.Extensions.FileStorage.FileStorageFactory()
                 .CreateExtension(TestSettings.For(storageId, ComponentKind.Extension), storageConfig);
-            var host = new NoHost((storageId, extension));
+            var host = new TestHost((storageId, extension));
             await extension.StartAsync(host, CancellationToken.None);
-            var t = new CollectingConsumer<ExportTraceServiceRequest>();
+            var t = new Sink<ExportTraceServiceRequest>();
             var receiver = Create(config, new ReceiverConsumers(t, null, null));
             await receiver.StartAsync(host, CancellationToken.None);
             await whileRunning();
-            await Eventually.True(() => t.Received.Count == expected, $"{expected} batches");
+            await Eventually.True(() => t.Payloads.Count == expected, $"{expected} batches");
             await Task.Delay(200); // a few more polls: nothing is read twice
             await receiver.ShutdownAsync(CancellationToken.None);
             await extension.ShutdownAsync(CancellationToken.None);
-            return t.Received.Select(r => r.ResourceSpans[0].Resource.Attributes[0].Value.StringValue).ToList();
+            return t.Payloads.Select(r => r.ResourceSpans[0].Resource.Attributes[0].Value.StringValue).ToList();
         }
 
         Assert.Equal(["one", "two"], await RunAsync(() => Task.CompletedTask, 2));

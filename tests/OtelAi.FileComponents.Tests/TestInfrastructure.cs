@@ -6,35 +6,6 @@ using OtelAi.Engine.Consumers;
 
 namespace OtelAi.FileComponents.Tests;
 
-/// <summary>Keeps what it is given; can refuse the first calls to simulate backpressure.</summary>
-internal sealed class CollectingConsumer<T> : ITelemetryConsumer<T> where T : class
-{
-    private int _refusalsLeft;
-
-    public CollectingConsumer(int retryableRefusals = 0) => _refusalsLeft = retryableRefusals;
-
-    public ConcurrentQueue<T> Received { get; } = new();
-
-    public int Refusals;
-
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
-    {
-        if (Interlocked.Decrement(ref _refusalsLeft) >= 0)
-        {
-            Interlocked.Increment(ref Refusals);
-            throw new RetryableDataException("queue full", TimeSpan.FromMilliseconds(20));
-        }
-        Received.Enqueue(data);
-        return ValueTask.CompletedTask;
-    }
-}
-
-internal sealed class NoHost(params (ComponentId Id, IComponent Extension)[] extensions) : IComponentHost
-{
-    public IComponent? GetExtension(ComponentId id) => extensions.FirstOrDefault(e => e.Id == id).Extension;
-    public void ReportFatalError(ComponentId source, Exception error) => throw new InvalidOperationException($"{source} reported a fatal error", error);
-}
-
 /// <summary>A clock tests move by hand.</summary>
 internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
 {

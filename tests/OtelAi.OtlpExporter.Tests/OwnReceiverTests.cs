@@ -21,26 +21,6 @@ namespace OtelAi.OtlpExporter.Tests;
 /// <summary>Our exporters against our own otlp receiver: the gateway hop (otlp in → otlp out) end to end.</summary>
 public sealed class OwnReceiverTests
 {
-    /// <summary>Collects what the receiver hands to the pipeline; refuses the first calls with scripted errors.</summary>
-    private sealed class Sink<T>(params Exception?[] refusals) : ITelemetryConsumer<T> where T : class
-    {
-        private int _calls;
-        public ConcurrentQueue<(T Data, string? OrgId, DateTime At)> Accepted { get; } = new();
-        public ConcurrentQueue<DateTime> Refused { get; } = new();
-
-        public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
-        {
-            var n = Interlocked.Increment(ref _calls) - 1;
-            if (n < refusals.Length && refusals[n] is not null)
-            {
-                Refused.Enqueue(DateTime.UtcNow);
-                throw refusals[n]!;
-            }
-            Accepted.Enqueue((data, ClientContext.Current.GetFirst("x-scope-orgid"), DateTime.UtcNow));
-            return ValueTask.CompletedTask;
-        }
-    }
-
     private sealed record Receiver(IComponent Component, int GrpcPort, int HttpPort,
         Sink<ExportTraceServiceRequest> Traces, Sink<ExportMetricsServiceRequest> Metrics, Sink<ExportLogsServiceRequest> Logs) : IAsyncDisposable
     {
@@ -59,7 +39,7 @@ public sealed class OwnReceiverTests
                 Http = new OtlpHttpConfig { Server = new() { Endpoint = $"127.0.0.1:{httpPort}", IncludeMetadata = true } },
             },
         };
-        var traces = new Sink<ExportTraceServiceRequest>(traceRefusals);
+        var traces = new Sink<ExportTraceServiceRequest>().RefuseInTurn(traceRefusals);
         var metrics = new Sink<ExportMetricsServiceRequest>();
         var logs = new Sink<ExportLogsServiceRequest>();
         var receiver = new OtlpReceiverFactory().CreateReceiver(Settings.For("otlp", ComponentKind.Receiver, ReceiverLog), config,
@@ -102,11 +82,12 @@ public sealed class OwnReceiverTests
         await me.ConsumeAsync(metrics.Clone(), CancellationToken.None);
         await le.ConsumeAsync(logs.Clone(), CancellationToken.None);
 
-        var (gotTraces, orgId, _) = Assert.Single(receiver.Traces.Accepted);
+        var (gotTraces, client) = Assert.Single(receiver.Traces.Received);
+        var orgId = client.GetFirst("x-scope-orgid");
         Assert.Equal(traces, gotTraces); // our protos: span and link flags included
         Assert.Equal("tenant-c", orgId);
-        Assert.Equal(metrics, Assert.Single(receiver.Metrics.Accepted).Data);
-        Assert.Equal(logs, Assert.Single(receiver.Logs.Accepted).Data);
+        Assert.Equal(metrics, Assert.Single(receiver.Metrics.Payloads));
+        Assert.Equal(logs, Assert.Single(receiver.Logs.Payloads));
         foreach (var exporter in new IComponent[] { te, me, le }) await exporter.ShutdownAsync(CancellationToken.None);
     }
 
@@ -130,10 +111,11 @@ public sealed class OwnReceiverTests
         await te.ConsumeAsync(traces.Clone(), CancellationToken.None);
         await le.ConsumeAsync(logs.Clone(), CancellationToken.None);
 
-        var (gotTraces, orgId, _) = Assert.Single(receiver.Traces.Accepted);
+        var (gotTraces, client) = Assert.Single(receiver.Traces.Received);
+        var orgId = client.GetFirst("x-scope-orgid");
         Assert.Equal(traces, gotTraces);
         Assert.Equal("tenant-d", orgId);
-        Assert.Equal(logs, Assert.Single(receiver.Logs.Accepted).Data);
+        Assert.Equal(logs, Assert.Single(receiver.Logs.Payloads));
         await te.ShutdownAsync(CancellationToken.None);
         await le.ShutdownAsync(CancellationToken.None);
     }
@@ -155,8 +137,8 @@ public sealed class OwnReceiverTests
         await http.ConsumeAsync(SampleData.Traces(3), CancellationToken.None); // refused once (503 + Retry-After: 1), then accepted
         var httpTook = clock.Elapsed;
 
-        Assert.Equal(2, receiver.Traces.Refused.Count);
-        Assert.Equal(2, receiver.Traces.Accepted.Count);
+        Assert.Equal(2, receiver.Traces.Refusals);
+        Assert.Equal(2, receiver.Traces.Received.Count);
         Assert.True(grpcTook >= TimeSpan.FromMilliseconds(950), $"gRPC retry came after {grpcTook}");
         Assert.True(httpTook >= TimeSpan.FromMilliseconds(950), $"HTTP retry came after {httpTook}");
         Assert.Equal(3, grpcMetrics.Read("otelcol_exporter_sent_spans", ("exporter", "otlp/gw")));
@@ -180,7 +162,7 @@ public sealed class OwnReceiverTests
         Assert.Contains("tenant over quota", grpcError.Message);
         Assert.True(httpError.Message.Contains("HTTP 400"), httpError.Message + string.Join("\n", ReceiverLog.Entries));
         Assert.Contains("tenant over quota", httpError.Message);
-        Assert.Equal(2, receiver.Traces.Refused.Count);
+        Assert.Equal(2, receiver.Traces.Refusals);
         await grpc.ShutdownAsync(CancellationToken.None);
         await http.ShutdownAsync(CancellationToken.None);
     }

@@ -63,18 +63,7 @@ public sealed class TlsTests : IDisposable
         return (Write($"{name}.pem", cert.ExportCertificatePem()), Write($"{name}-key.pem", key.ExportPkcs8PrivateKeyPem()));
     }
 
-    private sealed class Sink : ITelemetryConsumer<ExportTraceServiceRequest>
-    {
-        public ConcurrentQueue<ExportTraceServiceRequest> Received { get; } = new();
-
-        public ValueTask ConsumeAsync(ExportTraceServiceRequest data, CancellationToken cancellationToken)
-        {
-            Received.Enqueue(data);
-            return ValueTask.CompletedTask;
-        }
-    }
-
-    private async Task<(IComponent Receiver, Sink Sink, int GrpcPort, int HttpPort)> StartReceiverAsync(bool requireClientCert)
+    private async Task<(IComponent Receiver, Sink<ExportTraceServiceRequest> Sink, int GrpcPort, int HttpPort)> StartReceiverAsync(bool requireClientCert)
     {
         var tls = new TlsServerSettings { CertFile = _serverCert, KeyFile = _serverKey, ClientCaFile = requireClientCert ? _caFile : "" };
         var (grpcPort, httpPort) = (TestPorts.GetFree(), TestPorts.GetFree());
@@ -86,7 +75,7 @@ public sealed class TlsTests : IDisposable
                 Http = new OtlpHttpConfig { Server = new() { Endpoint = $"127.0.0.1:{httpPort}", Tls = tls } },
             },
         };
-        var sink = new Sink();
+        var sink = new Sink<ExportTraceServiceRequest>();
         var receiver = new OtlpReceiverFactory().CreateReceiver(TestSettings.For(ComponentId.Parse("otlp"), ComponentKind.Receiver), config,
             new ReceiverConsumers(sink, null, null));
         await receiver.StartAsync(new TestHost(), CancellationToken.None);
@@ -117,7 +106,7 @@ public sealed class TlsTests : IDisposable
             RetryOnFailure = NoRetry,
         };
         await SendAsync(new OtlpExporterFactory(), verified, data.Clone());
-        Assert.Equal(data, Assert.Single(sink.Received));
+        Assert.Equal(data, Assert.Single(sink.Payloads));
 
         // Without the override the name does not match; without ca_file the issuer is unknown: both refused.
         var wrongName = await Assert.ThrowsAsync<RetryableDataException>(() => SendAsync(new OtlpExporterFactory(),
@@ -139,7 +128,7 @@ public sealed class TlsTests : IDisposable
 
         await SendAsync(new OtlpExporterFactory(), new OtlpExporterConfig { Client = new GrpcClientSettings { Endpoint = $"https://127.0.0.1:{grpcPort}", Tls = tls }, SendingQueue = NoQueue, RetryOnFailure = NoRetry }, SampleData.Traces(2));
         await SendAsync(new OtlpHttpExporterFactory(), new OtlpHttpExporterConfig { Client = new HttpClientSettings { Endpoint = $"https://127.0.0.1:{httpPort}", Tls = tls }, SendingQueue = NoQueue, RetryOnFailure = NoRetry }, SampleData.Traces(4));
-        Assert.Equal([2, 4], sink.Received.Select(r => r.ResourceSpans[0].ScopeSpans[0].Spans.Count));
+        Assert.Equal([2, 4], sink.Payloads.Select(r => r.ResourceSpans[0].ScopeSpans[0].Spans.Count));
 
         // The same without a client certificate is turned away by the server.
         await Assert.ThrowsAnyAsync<Exception>(() => SendAsync(new OtlpExporterFactory(),

@@ -145,7 +145,7 @@ public sealed class DotnetSdkInteropTests
         }
 
         await harness.Metrics.WaitForItemsAsync(3);
-        var metrics = harness.Metrics.Received
+        var metrics = harness.Metrics.Payloads
             .SelectMany(r => r.ResourceMetrics).SelectMany(rm => rm.ScopeMetrics)
             .Where(sm => sm.Scope.Name == meterName).SelectMany(sm => sm.Metrics).ToList();
         var requests = metrics.First(m => m.Name == "inference.requests");
@@ -162,7 +162,7 @@ public sealed class DotnetSdkInteropTests
         Assert.Equal(80, point.Max);
         Assert.Equal(point.ExplicitBounds.Count + 1, point.BucketCounts.Count);
         Assert.Equal(2UL, point.BucketCounts.Aggregate(0UL, (a, b) => a + b));
-        AssertAttribute(harness.Metrics.Received[0].ResourceMetrics[0].Resource.Attributes, "service.instance.id", "instance-7");
+        AssertAttribute(harness.Metrics.Payloads[0].ResourceMetrics[0].Resource.Attributes, "service.instance.id", "instance-7");
     }
 
     [Theory]
@@ -201,7 +201,7 @@ public sealed class DotnetSdkInteropTests
         }
 
         await harness.Logs.WaitForItemsAsync(2);
-        var records = harness.Logs.Received.SelectMany(r => r.ResourceLogs).SelectMany(rl => rl.ScopeLogs)
+        var records = harness.Logs.Payloads.SelectMany(r => r.ResourceLogs).SelectMany(rl => rl.ScopeLogs)
             .Where(sl => sl.Scope.Name == "Inference.Gateway").SelectMany(sl => sl.LogRecords).ToList();
         Assert.Equal(2, records.Count);
         var warning = records.Single(r => r.SeverityNumber == OtelAi.Otlp.Proto.Logs.V1.SeverityNumber.Warn);

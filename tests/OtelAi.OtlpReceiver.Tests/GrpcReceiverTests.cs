@@ -32,9 +32,9 @@ public sealed class GrpcReceiverTests
         Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, MetricsMethod, Frame(metrics))).Status.Code);
         Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, LogsMethod, Frame(logs), contentType: "application/grpc+proto")).Status.Code);
 
-        Assert.Equal(traces, Assert.Single(harness.Traces.Received));
-        Assert.Equal(metrics, Assert.Single(harness.Metrics.Received));
-        Assert.Equal(logs, Assert.Single(harness.Logs.Received));
+        Assert.Equal(traces, Assert.Single(harness.Traces.Payloads));
+        Assert.Equal(metrics, Assert.Single(harness.Metrics.Payloads));
+        Assert.Equal(logs, Assert.Single(harness.Logs.Payloads));
         Assert.Equal(25, harness.Counter("otelcol_receiver_accepted_spans", "grpc"));
         Assert.Equal(12, harness.Counter("otelcol_receiver_accepted_metric_points", "grpc"));
         Assert.Equal(7, harness.Counter("otelcol_receiver_accepted_log_records", "grpc"));
@@ -52,7 +52,7 @@ public sealed class GrpcReceiverTests
 
         var compressed = Frame(Compress(traces.ToByteArray(), ContentCoding.Gzip), compressed: true);
         Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, compressed, headers: gzip)).Status.Code);
-        Assert.Equal(traces, Assert.Single(harness.Traces.Received));
+        Assert.Equal(traces, Assert.Single(harness.Traces.Payloads));
 
         var corrupt = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame("definitely not gzip"u8.ToArray(), compressed: true), headers: gzip);
         Assert.True(corrupt.TrailersOnly);
@@ -66,7 +66,7 @@ public sealed class GrpcReceiverTests
         Assert.Equal(GrpcStatusCode.Unimplemented, zstd.Status.Code);
         Assert.Contains("zstd", zstd.Status.Message);
         Assert.Equal("gzip,identity", zstd.Response.Headers.GetValues("grpc-accept-encoding").Single());
-        Assert.Single(harness.Traces.Received);
+        Assert.Single(harness.Traces.Payloads);
     }
 
     [Fact]
@@ -80,14 +80,14 @@ public sealed class GrpcReceiverTests
         Assert.True(reply.TrailersOnly);
         Assert.Equal(GrpcStatusCode.InvalidArgument, reply.Status.Code);
         Assert.Contains("ExportTraceServiceRequest", reply.Status.Message);
-        Assert.Empty(harness.Traces.Received);
+        Assert.Empty(harness.Traces.Payloads);
 
         var truncatedFrame = Frame(SampleData.Traces(3))[..^4];
         Assert.Equal(GrpcStatusCode.Internal, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, truncatedFrame)).Status.Code);
         Assert.Equal(GrpcStatusCode.Internal, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, [])).Status.Code);
 
         Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(SampleData.Traces(2)))).Status.Code);
-        Assert.Equal(2, harness.Traces.ItemCount);
+        Assert.Equal(2, harness.Traces.Items);
     }
 
     [Fact]
@@ -100,13 +100,13 @@ public sealed class GrpcReceiverTests
         var reply = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(big));
         Assert.Equal(GrpcStatusCode.ResourceExhausted, reply.Status.Code);
         Assert.Contains($"vs. {2 << 20}", reply.Status.Message);
-        Assert.Empty(harness.Traces.Received);
+        Assert.Empty(harness.Traces.Payloads);
 
         // Under the limit, larger than HTTP/2's default stream window: flow control must not stall it.
         var large = SampleData.Traces(6_000);
         Assert.InRange(large.CalculateSize(), 1 << 20, 2 << 20);
         Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(large))).Status.Code);
-        Assert.Equal(6_000, harness.Traces.ItemCount);
+        Assert.Equal(6_000, harness.Traces.Items);
 
         // A gzip bomb: small on the wire, over the limit once inflated.
         var bomb = Frame(Compress(new byte[5 << 20], ContentCoding.Gzip), compressed: true);
@@ -151,7 +151,7 @@ public sealed class GrpcReceiverTests
         using var client = CreateH2c();
         var body = Frame(SampleData.Traces(10));
 
-        harness.Traces.Refuse = _ => new RetryableDataException("sending queue is full", TimeSpan.FromSeconds(3));
+        harness.Traces.Fail = _ => new RetryableDataException("sending queue is full", TimeSpan.FromSeconds(3));
         var unavailable = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, body);
         Assert.True(unavailable.TrailersOnly);
         Assert.Equal(GrpcStatusCode.Unavailable, unavailable.Status.Code);
@@ -159,19 +159,19 @@ public sealed class GrpcReceiverTests
         Assert.Equal(TimeSpan.FromSeconds(3), unavailable.Status.RetryDelay);
         Assert.True(unavailable.Status.IsRetryable);
 
-        harness.Traces.Refuse = _ => new RetryableDataException("memory limit 80% reached", TimeSpan.FromMilliseconds(1500), resourceExhausted: true);
+        harness.Traces.Fail = _ => new RetryableDataException("memory limit 80% reached", TimeSpan.FromMilliseconds(1500), resourceExhausted: true);
         var exhausted = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, body);
         Assert.Equal(GrpcStatusCode.ResourceExhausted, exhausted.Status.Code);
         Assert.Equal(TimeSpan.FromMilliseconds(1500), exhausted.Status.RetryDelay);
         Assert.Equal("memory limit 80%25 reached", exhausted.Response.Headers.GetValues("grpc-message").Single());
 
-        harness.Traces.Refuse = _ => new PermanentDataException("attribute limit exceeded");
+        harness.Traces.Fail = _ => new PermanentDataException("attribute limit exceeded");
         var permanent = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, body);
         Assert.Equal(GrpcStatusCode.InvalidArgument, permanent.Status.Code);
         Assert.Null(permanent.Status.RetryDelay);
         Assert.False(permanent.Response.Headers.Contains("grpc-status-details-bin"));
 
-        harness.Traces.Refuse = null;
+        harness.Traces.Fail = null;
         Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, body)).Status.Code);
         Assert.Equal(30, harness.Counter("otelcol_receiver_refused_spans", "grpc"));
         Assert.Equal(10, harness.Counter("otelcol_receiver_accepted_spans", "grpc"));
@@ -193,7 +193,7 @@ public sealed class GrpcReceiverTests
         var partial = ParseReply(reply, ExportTraceServiceResponse.Parser).PartialSuccess;
         Assert.Equal(2, partial.RejectedSpans);
         Assert.Contains("trace_id must be 16 bytes", partial.ErrorMessage);
-        Assert.Equal(validIds, harness.Traces.Received.Single().ResourceSpans[0].ScopeSpans[0].Spans.Select(s => s.SpanId));
+        Assert.Equal(validIds, harness.Traces.Payloads.Single().ResourceSpans[0].ScopeSpans[0].Spans.Select(s => s.SpanId));
         Assert.Equal(4, harness.Counter("otelcol_receiver_accepted_spans", "grpc"));
         Assert.Equal(2, harness.Counter("otelcol_receiver_refused_spans", "grpc"));
 
@@ -201,12 +201,12 @@ public sealed class GrpcReceiverTests
         logs.ResourceLogs[0].ScopeLogs[0].LogRecords[0].TraceId = ByteString.CopyFrom(1, 2, 3);
         var logReply = await CallGrpcAsync(client, harness.GrpcUrl, LogsMethod, Frame(logs));
         Assert.Equal(1, ParseReply(logReply, ExportLogsServiceResponse.Parser).PartialSuccess.RejectedLogRecords);
-        Assert.Equal(2, harness.Logs.ItemCount);
+        Assert.Equal(2, harness.Logs.Items);
 
         // Empty requests succeed without reaching the pipeline.
         var empty = await CallGrpcAsync(client, harness.GrpcUrl, MetricsMethod, Frame(new ExportMetricsServiceRequest()));
         Assert.Equal(GrpcStatusCode.OK, empty.Status.Code);
-        Assert.Empty(harness.Metrics.Received);
+        Assert.Empty(harness.Metrics.Payloads);
     }
 
     [Fact]
@@ -248,6 +248,6 @@ public sealed class GrpcReceiverTests
         });
         foreach (var (i, reply) in await Task.WhenAll(calls))
             Assert.Equal(i % 4 == 0 ? GrpcStatusCode.InvalidArgument : GrpcStatusCode.OK, reply.Status.Code);
-        Assert.Equal(30 * 5, harness.Traces.ItemCount);
+        Assert.Equal(30 * 5, harness.Traces.Items);
     }
 }

@@ -43,9 +43,9 @@ public sealed class HttpReceiverTests
 
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, harness.HttpUrl + "/v1/logs", OtlpJson.ToUtf8Bytes(logs), Json)).StatusCode);
 
-        Assert.Equal(traces, Assert.Single(harness.Traces.Received));
-        Assert.Equal(metrics, Assert.Single(harness.Metrics.Received));
-        Assert.Equal(logs, Assert.Single(harness.Logs.Received));
+        Assert.Equal(traces, Assert.Single(harness.Traces.Payloads));
+        Assert.Equal(metrics, Assert.Single(harness.Metrics.Payloads));
+        Assert.Equal(logs, Assert.Single(harness.Logs.Payloads));
         Assert.Equal(9, harness.Counter("otelcol_receiver_accepted_spans", "http"));
         Assert.Equal(6, harness.Counter("otelcol_receiver_accepted_metric_points", "http"));
         Assert.Equal(4, harness.Counter("otelcol_receiver_accepted_log_records", "http"));
@@ -66,8 +66,8 @@ public sealed class HttpReceiverTests
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, harness.HttpUrl + "/v1/traces", body, Proto)).StatusCode);
         Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(h2c, harness.GrpcUrl, TracesMethod, Frame(body, compressed: false))).Status.Code);
 
-        Assert.Equal(2, harness.Traces.Received.Count);
-        foreach (var received in harness.Traces.Received)
+        Assert.Equal(2, harness.Traces.Payloads.Count);
+        foreach (var received in harness.Traces.Payloads)
         {
             Assert.Equal(traces, received); // generated Equals compares unknown fields too
             Assert.Equal(traces.ToByteArray(), received.ToByteArray());
@@ -99,11 +99,11 @@ public sealed class HttpReceiverTests
         var traces = SampleData.Traces(30);
         var reply = await PostAsync(client, harness.HttpUrl + "/v1/traces", Compress(traces.ToByteArray(), coding), Proto, name);
         Assert.Equal(HttpStatusCode.OK, reply.StatusCode);
-        Assert.Equal(traces, Assert.Single(harness.Traces.Received));
+        Assert.Equal(traces, Assert.Single(harness.Traces.Payloads));
 
         var jsonGzip = await PostAsync(client, harness.HttpUrl + "/v1/traces", Compress(OtlpJson.ToUtf8Bytes(traces), coding), Json, name);
         Assert.Equal(HttpStatusCode.OK, jsonGzip.StatusCode);
-        Assert.Equal(60, harness.Traces.ItemCount);
+        Assert.Equal(60, harness.Traces.Items);
 
         var corrupt = await PostAsync(client, harness.HttpUrl + "/v1/traces", "not compressed at all"u8.ToArray(), Proto, name);
         Assert.Equal(HttpStatusCode.BadRequest, corrupt.StatusCode);
@@ -125,7 +125,7 @@ public sealed class HttpReceiverTests
         var status = RpcStatus.Parser.ParseFrom(await reply.Content.ReadAsByteArrayAsync());
         Assert.Contains(encoding, status.Message);
         Assert.Contains("gzip, deflate", status.Message);
-        Assert.Empty(harness.Traces.Received);
+        Assert.Empty(harness.Traces.Payloads);
     }
 
     [Fact]
@@ -148,7 +148,7 @@ public sealed class HttpReceiverTests
         var message = await text.Content.ReadAsStringAsync();
         Assert.Contains("application/json", message);
         Assert.Contains("application/x-protobuf", message);
-        Assert.Empty(harness.Traces.Received);
+        Assert.Empty(harness.Traces.Payloads);
     }
 
     [Fact]
@@ -174,8 +174,8 @@ public sealed class HttpReceiverTests
         Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
 
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, harness.HttpUrl + "/v1/traces", SampleData.Traces(3).ToByteArray(), Proto)).StatusCode);
-        Assert.Equal(3, harness.Traces.ItemCount);
-        Assert.Empty(harness.Logs.Received);
+        Assert.Equal(3, harness.Traces.Items);
+        Assert.Empty(harness.Logs.Payloads);
     }
 
     [Fact]
@@ -201,7 +201,7 @@ public sealed class HttpReceiverTests
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await client.SendAsync(chunked)).StatusCode);
 
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, harness.HttpUrl + "/v1/traces", SampleData.Traces(100).ToByteArray(), Proto)).StatusCode);
-        Assert.Equal(100, harness.Traces.ItemCount);
+        Assert.Equal(100, harness.Traces.Items);
     }
 
     [Fact]
@@ -211,7 +211,7 @@ public sealed class HttpReceiverTests
         using var client = new HttpClient();
         var body = SampleData.Traces(4).ToByteArray();
 
-        harness.Traces.Refuse = _ => new RetryableDataException("exporter queue is full", TimeSpan.FromMilliseconds(2500));
+        harness.Traces.Fail = _ => new RetryableDataException("exporter queue is full", TimeSpan.FromMilliseconds(2500));
         var unavailable = await PostAsync(client, harness.HttpUrl + "/v1/traces", body, Proto);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(3), unavailable.Headers.RetryAfter!.Delta);
@@ -219,24 +219,24 @@ public sealed class HttpReceiverTests
         Assert.Equal((int)GrpcStatusCode.Unavailable, status.Code);
         Assert.Equal(TimeSpan.FromMilliseconds(2500), GrpcStatus.FromProto(status).RetryDelay);
 
-        harness.Traces.Refuse = _ => new RetryableDataException("memory limiter", TimeSpan.FromSeconds(1), resourceExhausted: true);
+        harness.Traces.Fail = _ => new RetryableDataException("memory limiter", TimeSpan.FromSeconds(1), resourceExhausted: true);
         var exhausted = await PostAsync(client, harness.HttpUrl + "/v1/traces", body, Proto);
         Assert.Equal(HttpStatusCode.TooManyRequests, exhausted.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(1), exhausted.Headers.RetryAfter!.Delta);
 
-        harness.Traces.Refuse = _ => new RetryableDataException("backend down");
+        harness.Traces.Fail = _ => new RetryableDataException("backend down");
         var noDelay = await PostAsync(client, harness.HttpUrl + "/v1/traces", OtlpJson.ToUtf8Bytes(SampleData.Traces(4)), Json);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, noDelay.StatusCode);
         Assert.Null(noDelay.Headers.RetryAfter);
         Assert.Equal("backend down", OtlpJson.Parse<RpcStatus>(await noDelay.Content.ReadAsByteArrayAsync()).Message);
 
-        harness.Traces.Refuse = _ => new PermanentDataException("rejected by policy");
+        harness.Traces.Fail = _ => new PermanentDataException("rejected by policy");
         var permanent = await PostAsync(client, harness.HttpUrl + "/v1/traces", body, Proto);
         Assert.Equal(HttpStatusCode.BadRequest, permanent.StatusCode);
         Assert.Null(permanent.Headers.RetryAfter);
 
         Assert.Equal(16, harness.Counter("otelcol_receiver_refused_spans", "http"));
-        harness.Traces.Refuse = null;
+        harness.Traces.Fail = null;
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, harness.HttpUrl + "/v1/traces", body, Proto)).StatusCode);
     }
 
@@ -252,7 +252,7 @@ public sealed class HttpReceiverTests
         var response = OtlpJson.Parse<ExportTraceServiceResponse>(await reply.Content.ReadAsByteArrayAsync());
         Assert.Equal(1, response.PartialSuccess.RejectedSpans);
         Assert.Contains("trace_id", response.PartialSuccess.ErrorMessage);
-        Assert.Equal(4, harness.Traces.ItemCount);
+        Assert.Equal(4, harness.Traces.Items);
     }
 
     [Fact]
@@ -313,7 +313,7 @@ public sealed class HttpReceiverTests
         var reply = await client.SendAsync(actual);
         Assert.Equal(HttpStatusCode.OK, reply.StatusCode);
         Assert.Equal("http://localhost:3000", reply.Headers.GetValues("Access-Control-Allow-Origin").Single());
-        Assert.Single(harness.Traces.Received);
+        Assert.Single(harness.Traces.Payloads);
     }
 
     [Fact]
@@ -339,9 +339,9 @@ public sealed class HttpReceiverTests
             Assert.Contains("request body", status.Message);
         }
 
-        Assert.Empty(harness.Traces.Received);
+        Assert.Empty(harness.Traces.Payloads);
         using var client = new HttpClient();
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, harness.HttpUrl + "/v1/traces", body, Proto)).StatusCode);
-        Assert.Single(harness.Traces.Received);
+        Assert.Single(harness.Traces.Payloads);
     }
 }

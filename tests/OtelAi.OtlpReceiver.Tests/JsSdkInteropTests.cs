@@ -78,7 +78,7 @@ public sealed class JsSdkInteropTests
         using var _ = await Interop.RunNodeAsync("otlp-client.js", "metrics", transport, Url(harness, transport, "/v1/metrics"));
         await harness.Metrics.WaitForItemsAsync(3);
         // Flush and shutdown may both export the (cumulative) state; the first request holds all of it.
-        var rm = Assert.Single(harness.Metrics.Received[0].ResourceMetrics);
+        var rm = Assert.Single(harness.Metrics.Payloads[0].ResourceMetrics);
         AssertAttribute(rm.Resource.Attributes, "service.name", $"js-client-{transport}");
         var scope = rm.ScopeMetrics.Single(s => s.Scope.Name == "interop.js.meter");
         Assert.Equal("0.3.0", scope.Scope.Version);

@@ -47,9 +47,9 @@ public sealed class PythonGrpcInteropTests
         Assert.Equal(GrpcStatusCode.OK, (await CallAsync(harness, MetricsMethod, metrics)).Code);
         Assert.Equal(GrpcStatusCode.OK, (await CallAsync(harness, LogsMethod, logs)).Code);
 
-        Assert.Equal(traces, Assert.Single(harness.Traces.Received));
-        Assert.Equal(metrics, Assert.Single(harness.Metrics.Received));
-        Assert.Equal(logs, Assert.Single(harness.Logs.Received));
+        Assert.Equal(traces, Assert.Single(harness.Traces.Payloads));
+        Assert.Equal(metrics, Assert.Single(harness.Metrics.Payloads));
+        Assert.Equal(logs, Assert.Single(harness.Logs.Payloads));
         Assert.Equal("llama-3", harness.Traces.Clients.Single().GetFirst("x-model-id"));
         Assert.StartsWith("grpc-python", harness.Traces.Clients.Single().GetFirst("user-agent"));
     }
@@ -58,7 +58,7 @@ public sealed class PythonGrpcInteropTests
     public async Task Errors_ReachThePythonClientWithTheirStatus()
     {
         await using var harness = await ReceiverHarness.StartAsync();
-        harness.Traces.Refuse = _ => new RetryableDataException("queue 100% full", TimeSpan.FromSeconds(2));
+        harness.Traces.Fail = _ => new RetryableDataException("queue 100% full", TimeSpan.FromSeconds(2));
         var (code, details, _) = await CallAsync(harness, TracesMethod, SampleData.Traces(3));
         Assert.Equal(GrpcStatusCode.Unavailable, code);
         Assert.Equal("queue 100% full", details);
@@ -68,10 +68,10 @@ public sealed class PythonGrpcInteropTests
 
         var partial = SampleData.Traces(4);
         partial.ResourceSpans[0].ScopeSpans[0].Spans[0].SpanId = ByteString.CopyFrom(1, 2, 3);
-        harness.Traces.Refuse = null;
+        harness.Traces.Fail = null;
         var (okCode, _, response) = await CallAsync(harness, TracesMethod, partial);
         Assert.Equal(GrpcStatusCode.OK, okCode);
         Assert.Equal(1, ExportTraceServiceResponse.Parser.ParseFrom(response).PartialSuccess.RejectedSpans);
-        Assert.Equal(3, harness.Traces.ItemCount);
+        Assert.Equal(3, harness.Traces.Items);
     }
 }

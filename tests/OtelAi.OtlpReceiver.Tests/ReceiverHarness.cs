@@ -13,50 +13,6 @@ using OtelAi.TestSupport;
 
 namespace OtelAi.OtlpReceiver.Tests;
 
-/// <summary>Remembers what reached the pipeline (and who sent it); can be told to refuse.</summary>
-internal sealed class CollectingConsumer<T> : ITelemetryConsumer<T> where T : class, IMessage<T>, new()
-{
-    private readonly ConcurrentQueue<(T Data, ClientInfo Client)> _received = new();
-
-    /// <summary>When set, called per request; an exception returned is thrown as the pipeline's refusal.</summary>
-    public Func<T, Exception?>? Refuse { get; set; }
-
-    public IReadOnlyList<T> Received => _received.Select(r => r.Data).ToList();
-
-    public IReadOnlyList<ClientInfo> Clients => _received.Select(r => r.Client).ToList();
-
-    public int ItemCount => _received.Sum(r => OtlpSignal<T>.Instance.CountItems(r.Data));
-
-    /// <summary>When set, each request waits this long (honouring cancellation) before being accepted.</summary>
-    public TimeSpan? Delay { get; set; }
-
-    public async ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
-    {
-        if (Refuse?.Invoke(data) is { } error) throw error;
-        if (Delay is { } delay) await Task.Delay(delay, cancellationToken);
-        _received.Enqueue((data, ClientContext.Current));
-    }
-
-    /// <summary>All received payloads merged into one request, in arrival order.</summary>
-    public T Merged()
-    {
-        var all = new T();
-        foreach (var (data, _) in _received) OtlpSignal<T>.Instance.MoveAllTo(data.Clone(), all);
-        return all;
-    }
-
-    public async Task WaitForItemsAsync(int items, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (ItemCount < items)
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"expected {items} {typeof(T).Name} items, got {ItemCount}");
-            await Task.Delay(20);
-        }
-    }
-}
-
 /// <summary>A started otlp receiver on free ports with collecting consumers for all three signals.</summary>
 internal sealed class ReceiverHarness : IAsyncDisposable
 {
@@ -69,9 +25,9 @@ internal sealed class ReceiverHarness : IAsyncDisposable
         HttpPort = httpPort;
     }
 
-    public CollectingConsumer<ExportTraceServiceRequest> Traces { get; } = new();
-    public CollectingConsumer<ExportMetricsServiceRequest> Metrics { get; } = new();
-    public CollectingConsumer<ExportLogsServiceRequest> Logs { get; } = new();
+    public Sink<ExportTraceServiceRequest> Traces { get; } = new();
+    public Sink<ExportMetricsServiceRequest> Metrics { get; } = new();
+    public Sink<ExportLogsServiceRequest> Logs { get; } = new();
     public ComponentCreateSettings Settings { get; }
     public int GrpcPort { get; }
     public int HttpPort { get; }
@@ -81,7 +37,7 @@ internal sealed class ReceiverHarness : IAsyncDisposable
     public MetricRegistry Registry => Settings.Metrics;
 
     /// <summary>What the receiver logged; unexpected failures show up here as errors.</summary>
-    public ListLogger Log { get; private init; } = null!;
+    public CapturingLogger Log { get; private init; } = null!;
 
     /// <summary>Starts a receiver; <paramref name="grpc"/>/<paramref name="http"/> adjust the protocol configs (endpoint already set to a free port).</summary>
     public static async Task<ReceiverHarness> StartAsync(
@@ -102,12 +58,12 @@ internal sealed class ReceiverHarness : IAsyncDisposable
             },
         };
         Assert.Empty(config.Validate());
-        var log = new ListLogger();
+        var log = new CapturingLogger();
         var settings = TestSettings.For(new ComponentId("otlp"), ComponentKind.Receiver) with { Logger = log };
         var harness = new ReceiverHarness(settings, grpcPort, httpPort) { Log = log };
         harness._receiver = new OtlpReceiverFactory().CreateReceiver(settings, config, new ReceiverConsumers(
             traces ? harness.Traces : null, metrics ? harness.Metrics : null, logs ? harness.Logs : null));
-        await harness._receiver.StartAsync(new TestHost(), CancellationToken.None);
+        await harness._receiver.StartAsync(harness._host, CancellationToken.None);
         return harness;
     }
 
@@ -115,33 +71,13 @@ internal sealed class ReceiverHarness : IAsyncDisposable
     public double Counter(string name, string transport) =>
         Registry.Read(name, ("receiver", "otlp"), ("transport", transport)) ?? 0;
 
+    private readonly TestHost _host = new();
+
     public async ValueTask DisposeAsync()
     {
-        Assert.True(Log.Errors.Count == 0, string.Join("\n", Log.Errors));
+        Assert.True(Log.Problems.Count == 0, string.Join("\n", Log.Problems));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await _receiver.ShutdownAsync(cts.Token);
-    }
-
-    private sealed class TestHost : IComponentHost
-    {
-        public IComponent? GetExtension(ComponentId id) => null;
-
-        public void ReportFatalError(ComponentId source, Exception error) => throw new InvalidOperationException($"{source} failed", error);
-    }
-}
-
-internal sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
-{
-    private readonly ConcurrentQueue<string> _errors = new();
-
-    public IReadOnlyCollection<string> Errors => _errors;
-
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-
-    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        if (logLevel >= Microsoft.Extensions.Logging.LogLevel.Warning) _errors.Enqueue($"{logLevel}: {formatter(state, exception)} {exception}");
+        Assert.Empty(_host.FatalErrors);
     }
 }

@@ -83,7 +83,7 @@ public sealed class TlsTests : IDisposable
         using var h1 = Client(false, HttpVersion.Version11);
         var post = await PostAsync(h1, $"https://127.0.0.1:{harness.HttpPort}/v1/traces", SampleData.Traces(2).ToByteArray(), "application/x-protobuf");
         Assert.Equal(HttpStatusCode.OK, post.StatusCode);
-        Assert.Equal(5, harness.Traces.ItemCount);
+        Assert.Equal(5, harness.Traces.Items);
 
         // Plaintext against the TLS port fails rather than being served.
         using var plain = CreateH2c();
@@ -104,7 +104,7 @@ public sealed class TlsTests : IDisposable
         using var authenticatedHttp = Client(true, HttpVersion.Version11);
         var post = await PostAsync(authenticatedHttp, $"https://localhost:{harness.HttpPort}/v1/traces", SampleData.Traces(1).ToByteArray(), "application/x-protobuf");
         Assert.Equal(HttpStatusCode.OK, post.StatusCode);
-        Assert.Equal(5, harness.Traces.ItemCount);
+        Assert.Equal(5, harness.Traces.Items);
     }
 
     [Fact]

@@ -25,13 +25,13 @@ public class FilterProcessorTests
     private static async Task<Run<T>> Process<T>(string yaml, T data) where T : class, IMessage<T>, new()
     {
         var config = ConfigLoader.Bind<FilterConfig>(yaml);
-        var next = new CollectingConsumer<T>();
+        var next = new Sink<T>();
         var settings = TestSettings.For(new ComponentId("filter"), ComponentKind.Processor);
         var processor = new FilterProcessorFactory().CreateProcessor(settings, config, next);
-        await processor.StartAsync(null!, CancellationToken.None);
+        await processor.StartAsync(new TestHost(), CancellationToken.None);
         await processor.ConsumeAsync(data, CancellationToken.None);
         await processor.ShutdownAsync(CancellationToken.None);
-        return new Run<T>(next.Received, settings);
+        return new Run<T>(next.Payloads, settings);
     }
 
     /// <summary>Two resources: one from the README's examples that should be dropped entirely, one kept in part.</summary>

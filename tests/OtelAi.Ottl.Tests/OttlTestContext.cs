@@ -54,15 +54,3 @@ internal static class OttlTestContext
         return OtelAi.Otlp.Attributes.Get(context.Cache(kind), "result");
     }
 }
-
-/// <summary>The next consumer in tests: keeps what it receives.</summary>
-internal sealed class CollectingConsumer<T> : OtelAi.Engine.Consumers.ITelemetryConsumer<T> where T : class
-{
-    public List<T> Received { get; } = [];
-
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
-    {
-        Received.Add(data);
-        return ValueTask.CompletedTask;
-    }
-}

@@ -20,14 +20,14 @@ public class TransformProcessorTests
     private static async Task<T> Process<T>(string yaml, T data) where T : class, IMessage<T>, new()
     {
         var config = ConfigLoader.Bind<TransformConfig>(yaml);
-        var next = new CollectingConsumer<T>();
+        var next = new Sink<T>();
         var factory = new TransformProcessorFactory();
         var processor = factory.CreateProcessor(TestSettings.For(new ComponentId("transform"), ComponentKind.Processor), config, next);
         Assert.True(processor.Capabilities.MutatesData);
-        await processor.StartAsync(null!, CancellationToken.None);
+        await processor.StartAsync(new TestHost(), CancellationToken.None);
         await processor.ConsumeAsync(data, CancellationToken.None);
         await processor.ShutdownAsync(CancellationToken.None);
-        return Assert.Single(next.Received);
+        return Assert.Single(next.Payloads);
     }
 
     private static KeyValue Attr(string key, string value) => SampleData.Attr(key, value);

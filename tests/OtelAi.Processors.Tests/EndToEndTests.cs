@@ -43,7 +43,7 @@ internal sealed class CaptureExporterFactory : IExporterFactory
             ? new Exporter<ExportTraceServiceRequest>(Traces)
             : new Exporter<ExportMetricsServiceRequest>(Metrics));
 
-    private sealed class Exporter<T>(Sink<T> sink) : IExporter<T> where T : class
+    private sealed class Exporter<T>(Sink<T> sink) : IExporter<T> where T : class, Google.Protobuf.IMessage<T>, new()
     {
         public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
         public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -7,18 +7,11 @@ namespace OtelAi.Processors.Tests;
 
 internal static class TestHost
 {
-    public static IComponentHost Instance { get; } = new NullHost();
+    public static IComponentHost Instance { get; } = new OtelAi.TestSupport.TestHost();
 
     /// <param name="collector">The shared state of the collector the processor belongs to (its own when null).</param>
     public static ComponentCreateSettings Settings(string id, SharedComponents? collector = null) =>
         TestSettings.For(ComponentId.Parse(id), ComponentKind.Processor) with { Shared = collector ?? new SharedComponents() };
-
-    private sealed class NullHost : IComponentHost
-    {
-        public IComponent? GetExtension(ComponentId id) => null;
-
-        public void ReportFatalError(ComponentId source, Exception error) => throw new InvalidOperationException("fatal error reported", error);
-    }
 }
 
 internal static class ConfigText

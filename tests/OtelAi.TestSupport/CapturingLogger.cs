@@ -17,5 +17,8 @@ public sealed class CapturingLogger : ILogger
 
     public bool Contains(LogLevel level, string text) => Entries.Any(e => e.Level == level && e.Message.Contains(text, StringComparison.Ordinal));
 
+    /// <summary>Warnings and errors, with the exception of each: what a healthy run must not log.</summary>
+    public IReadOnlyList<string> Problems => Entries.Where(e => e.Level >= LogLevel.Warning).Select(e => $"{e.Level}: {e.Message}").ToList();
+
     public IEnumerable<string> Messages(LogLevel level) => Entries.Where(e => e.Level == level).Select(e => e.Message);
 }
