@@ -90,10 +90,11 @@ public sealed class HttpReceiverTests
     }
 
     [Theory]
-    [InlineData("gzip", ContentCoding.Gzip)]
-    [InlineData("deflate", ContentCoding.Deflate)]
-    public async Task CompressedBodies_AreAccepted_AndCorruptOnesAre400(string name, ContentCoding coding)
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    public async Task CompressedBodies_AreAccepted_AndCorruptOnesAre400(string name)
     {
+        Assert.True(MessageCompression.TryParse(name, out var coding));
         await using var harness = await ReceiverHarness.StartAsync();
         using var client = new HttpClient();
         var traces = SampleData.Traces(30);

@@ -8,7 +8,7 @@ using OtelAi.Otlp;
 namespace OtelAi.Otlp.Grpc;
 
 /// <summary>What <see cref="GrpcFraming.TryReadFrame"/> found at the start of a buffer.</summary>
-public enum GrpcFrameResult
+internal enum GrpcFrameResult
 {
     /// <summary>A whole frame was read.</summary>
     Complete,
@@ -21,13 +21,13 @@ public enum GrpcFrameResult
 }
 
 /// <summary>One length-prefixed message: the compressed flag and the payload bytes (a slice of the input buffer).</summary>
-public readonly record struct GrpcFrame(bool Compressed, ReadOnlySequence<byte> Payload);
+internal readonly record struct GrpcFrame(bool Compressed, ReadOnlySequence<byte> Payload);
 
 /// <summary>
 /// gRPC message framing: each message is a 1-byte compressed flag, a 4-byte big-endian length and the payload.
 /// Readers slice the input without copying; writers put the prefix and the payload into the caller's buffer.
 /// </summary>
-public static class GrpcFraming
+internal static class GrpcFraming
 {
     public const int PrefixLength = 5;
 
@@ -143,7 +143,7 @@ public static class GrpcFraming
     }
 }
 
-public enum GrpcReadStatus
+internal enum GrpcReadStatus
 {
     /// <summary>A frame was read; advance the reader past it after use.</summary>
     Message,
@@ -158,4 +158,4 @@ public enum GrpcReadStatus
     TooLarge,
 }
 
-public readonly record struct GrpcReadResult(GrpcReadStatus Status, GrpcFrame Frame, long DeclaredLength);
+internal readonly record struct GrpcReadResult(GrpcReadStatus Status, GrpcFrame Frame, long DeclaredLength);

@@ -6,7 +6,7 @@ namespace OtelAi.Otlp.Grpc;
 /// <c>grpc-message</c> percent-encoding (gRPC over HTTP/2 spec): the UTF-8 bytes 0x20-0x7E except '%' pass as they
 /// are, every other byte becomes %XX. Decoding never fails: a malformed escape is kept literally, as the spec asks.
 /// </summary>
-public static class GrpcMessageEncoding
+internal static class GrpcMessageEncoding
 {
     public static string Encode(string message)
     {

@@ -10,7 +10,7 @@ namespace OtelAi.Otlp.Grpc;
 /// <c>grpc-status-details-bin</c>. Converts to and from the pipeline's data exceptions so the receiver and the
 /// exporter agree on what is retryable.
 /// </summary>
-public readonly record struct GrpcStatus(GrpcStatusCode Code, string Message = "", TimeSpan? RetryDelay = null)
+internal readonly record struct GrpcStatus(GrpcStatusCode Code, string Message = "", TimeSpan? RetryDelay = null)
 {
     public const string RetryInfoTypeUrl = "type.googleapis.com/google.rpc.RetryInfo";
 

@@ -1,7 +1,7 @@
 namespace OtelAi.Otlp.Grpc;
 
 /// <summary>The 17 gRPC status codes (grpc/doc/statuscodes.md), sent as the decimal <c>grpc-status</c> trailer.</summary>
-public enum GrpcStatusCode
+internal enum GrpcStatusCode
 {
     OK = 0,
     Cancelled = 1,
@@ -23,7 +23,7 @@ public enum GrpcStatusCode
 }
 
 /// <summary>How OTLP treats gRPC status codes: the HTTP status an OTLP/HTTP receiver answers, and what a client may retry.</summary>
-public static class GrpcStatusMapping
+internal static class GrpcStatusMapping
 {
     /// <summary>The HTTP status code OTLP/HTTP uses for the same outcome (otelcol's status → HTTP mapping).</summary>
     public static int ToHttpStatus(GrpcStatusCode code) => code switch

@@ -6,7 +6,7 @@ namespace OtelAi.Otlp.Grpc;
 /// The <c>grpc-timeout</c> header: 1 to 8 ASCII digits followed by a unit, H (hours), M (minutes), S (seconds),
 /// m (milliseconds), u (microseconds) or n (nanoseconds).
 /// </summary>
-public static class GrpcTimeout
+internal static class GrpcTimeout
 {
     private const long MaxValue = 99_999_999;
 

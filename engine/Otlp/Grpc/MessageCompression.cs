@@ -4,7 +4,7 @@ using System.IO.Compression;
 namespace OtelAi.Otlp.Grpc;
 
 /// <summary>Body/message codings we serve: gRPC uses gzip, OTLP/HTTP gzip and deflate (zlib format, as HTTP defines it).</summary>
-public enum ContentCoding
+internal enum ContentCoding
 {
     Identity,
     Gzip,
@@ -12,7 +12,7 @@ public enum ContentCoding
 }
 
 /// <summary>The decompressed size would exceed the allowed maximum (a decompression bomb or simply too much data).</summary>
-public sealed class DecompressedSizeExceededException(long limit)
+internal sealed class DecompressedSizeExceededException(long limit)
     : Exception($"decompressed size exceeds the limit of {limit} bytes")
 {
     public long Limit { get; } = limit;
@@ -22,7 +22,7 @@ public sealed class DecompressedSizeExceededException(long limit)
 /// Whole-message compression over pooled buffers. Decompression stops as soon as the output would exceed the limit,
 /// so a small bomb never inflates into memory.
 /// </summary>
-public static class MessageCompression
+internal static class MessageCompression
 {
     /// <summary>Parses a coding name (grpc-encoding / Content-Encoding, case-insensitive); empty or missing is identity.</summary>
     public static bool TryParse(string? name, out ContentCoding coding)

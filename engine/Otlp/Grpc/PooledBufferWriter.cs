@@ -3,7 +3,7 @@ using System.Buffers;
 namespace OtelAi.Otlp.Grpc;
 
 /// <summary>A growable buffer on ArrayPool memory; dispose to return it. Not thread-safe.</summary>
-public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
+internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
     private byte[] _buffer;
     private int _written;

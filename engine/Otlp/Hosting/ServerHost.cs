@@ -17,7 +17,7 @@ namespace OtelAi.Otlp.Hosting;
 /// handler on an otelcol <c>host:port</c> endpoint, with optional TLS, hosted so that the collector, not the
 /// process, controls its lifetime. Port 0 picks a free port; <see cref="Port"/> says which.
 /// </summary>
-public sealed class ServerHost : IAsyncDisposable
+internal sealed class ServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private int _disposed;

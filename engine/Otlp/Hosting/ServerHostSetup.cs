@@ -7,7 +7,7 @@ namespace OtelAi.Otlp.Hosting;
 /// How a <see cref="ServerHost"/> listens: the protocols of a plaintext listener (TLS listeners negotiate by
 /// ALPN), TLS, limits, and the logger that hears of handler failures (none: they are not logged).
 /// </summary>
-public sealed record ServerHostSetup
+internal sealed record ServerHostSetup
 {
     /// <summary>Plain HTTP/1.1, default limits: the engine's own small endpoints.</summary>
     public static readonly ServerHostSetup Http1 = new();

@@ -4,7 +4,7 @@ using OtelAi.Otlp.Proto.Resource.V1;
 namespace OtelAi.Otlp.Protobuf;
 
 // opentelemetry/proto/common/v1/common.proto and resource/v1/resource.proto.
-public static unsafe partial class OtlpProtobuf
+internal static unsafe partial class OtlpProtobuf
 {
     private static int MeasureKeyValue(KeyValue message, SizeCache cache)
     {

@@ -3,7 +3,7 @@ using OtelAi.Otlp.Proto.Logs.V1;
 namespace OtelAi.Otlp.Protobuf;
 
 // opentelemetry/proto/logs/v1/logs.proto.
-public static unsafe partial class OtlpProtobuf
+internal static unsafe partial class OtlpProtobuf
 {
     private static int MeasureResourceLogs(ResourceLogs message, SizeCache cache) =>
         MeasureGroup(message.Resource, &MeasureResource, message.ScopeLogs, &MeasureScopeLogs, message.SchemaUrl, cache);

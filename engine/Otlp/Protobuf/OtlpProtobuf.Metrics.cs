@@ -3,7 +3,7 @@ using OtelAi.Otlp.Proto.Metrics.V1;
 namespace OtelAi.Otlp.Protobuf;
 
 // opentelemetry/proto/metrics/v1/metrics.proto.
-public static unsafe partial class OtlpProtobuf
+internal static unsafe partial class OtlpProtobuf
 {
     private static int MeasureResourceMetrics(ResourceMetrics message, SizeCache cache) =>
         MeasureGroup(message.Resource, &MeasureResource, message.ScopeMetrics, &MeasureScopeMetrics, message.SchemaUrl, cache);

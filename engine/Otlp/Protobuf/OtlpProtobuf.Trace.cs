@@ -3,7 +3,7 @@ using OtelAi.Otlp.Proto.Trace.V1;
 namespace OtelAi.Otlp.Protobuf;
 
 // opentelemetry/proto/trace/v1/trace.proto.
-public static unsafe partial class OtlpProtobuf
+internal static unsafe partial class OtlpProtobuf
 {
     private static int MeasureResourceSpans(ResourceSpans message, SizeCache cache) =>
         MeasureGroup(message.Resource, &MeasureResource, message.ScopeSpans, &MeasureScopeSpans, message.SchemaUrl, cache);

@@ -20,7 +20,7 @@ namespace OtelAi.Otlp.Protobuf;
 /// without unknown fields; the receivers parse with unknown fields discarded, so pipeline data never has any.
 /// Each message type's Measure and Write sit side by side in the partial files and must visit fields in the same order.
 /// </summary>
-public static partial class OtlpProtobuf
+internal static partial class OtlpProtobuf
 {
     internal const string ChangedSinceMeasure = "the request changed between OtlpProtobuf.Measure and Write";
 
@@ -262,7 +262,7 @@ public static partial class OtlpProtobuf
 /// A message with its size computed, ready to be written once. A ref struct so it cannot outlive the synchronous
 /// code that measured it (the message must not change in between). Dispose gives the size cache back.
 /// </summary>
-public ref struct MeasuredMessage
+internal ref struct MeasuredMessage
 {
     private readonly IMessage _message;
     private SizeCache? _cache;

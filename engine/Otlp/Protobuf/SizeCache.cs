@@ -7,7 +7,7 @@ namespace OtelAi.Otlp.Protobuf;
 /// Measuring fills it in pre-order: a message reserves its entry, measures its fields, then completes the entry,
 /// so the writer can read entries front to back without any lookups. Reusable: each Measure starts it afresh.
 /// </summary>
-public sealed class SizeCache
+internal sealed class SizeCache
 {
     // A cache that grew past this for one huge request is dropped rather than kept alive by a thread or the pool.
     private const int KeepLimit = 1 << 20;
