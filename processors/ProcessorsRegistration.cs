@@ -14,6 +14,7 @@ public static class ProcessorsRegistration
         registry.Add(new AiAttributes.AiAttributesProcessorFactory());
         registry.Add(new Transform.TransformProcessorFactory());
         registry.Add(new Filter.FilterProcessorFactory());
+        registry.Add(new TailSampling.TailSamplingProcessorFactory());
         return registry;
     }
 }

@@ -27,12 +27,14 @@ internal sealed class SchemaBuilder(ComponentRegistry registry)
         root.SchemaVersion = ConfigSchema.SchemaVersion;
         root.Title = "otelai configuration";
         root.Description = "An OpenTelemetry Collector configuration for the components this otelai build ships.";
-        foreach (var (key, kind) in Sections) root.Properties[key] = ComponentSection(kind);
+        var recursive = new Dictionary<Type, JsonSchema>();
+        foreach (var (key, kind) in Sections) root.Properties[key] = ComponentSection(kind, recursive);
         root.Properties["service"] = Service();
+        foreach (var (type, schema) in recursive) root.Definitions[type.Name] = schema;
         return root;
     }
 
-    private JsonSchemaProperty ComponentSection(ComponentKind kind)
+    private JsonSchemaProperty ComponentSection(ComponentKind kind, Dictionary<Type, JsonSchema> recursive)
     {
         var section = StrictObject();
         section.Description = $"{kind} configs by id: type or type/name.";
@@ -40,7 +42,7 @@ internal sealed class SchemaBuilder(ComponentRegistry registry)
         {
             // One schema object per name: NJsonSchema would turn a shared instance into a $ref.
             foreach (var type in registry.AliasesOf(factory).Prepend(factory.Type))
-                section.PatternProperties[$"^{type}(/.+)?$"] = ObjectSchema(ConfigTypeModel.Of(factory.ConfigType), factory.CreateDefaultConfig());
+                section.PatternProperties[$"^{type}(/.+)?$"] = ObjectSchema(ConfigTypeModel.Of(factory.ConfigType), factory.CreateDefaultConfig(), new SchemaScope(recursive));
         }
         return section;
     }
@@ -76,24 +78,38 @@ internal sealed class SchemaBuilder(ComponentRegistry registry)
         foreach (var value in values) property.Enumeration.Add(value);
     }
 
-    /// <summary>A record's schema; <paramref name="defaults"/> supplies the default values shown to editors.</summary>
-    private static JsonSchemaProperty ObjectSchema(ConfigTypeModel model, object? defaults)
+    /// <summary>
+    /// A record's schema; <paramref name="defaults"/> supplies the default values shown to editors. A record that
+    /// contains itself (tail_sampling's sub-policies) refers back to its enclosing schema with a $ref.
+    /// </summary>
+    private static JsonSchemaProperty ObjectSchema(ConfigTypeModel model, object? defaults, SchemaScope? scope = null)
     {
+        scope ??= new SchemaScope([]);
+        if (scope.Recursive.TryGetValue(model.ValueType, out var defined)) return new JsonSchemaProperty { Reference = defined };
+        if (scope.Enclosing.TryGetValue(model.ValueType, out var outer))
+        {
+            // The record contains itself: its schema becomes a definition that the inner uses refer to.
+            scope.Recursive[model.ValueType] = outer;
+            return new JsonSchemaProperty { Reference = outer };
+        }
         var schema = StrictObject();
+        scope.Enclosing[model.ValueType] = schema;
         schema.Description = model.ValueType.GetCustomAttributes(typeof(ConfigDescriptionAttribute), false)
             .Cast<ConfigDescriptionAttribute>().FirstOrDefault()?.Text;
         defaults ??= model.CreateDefault();
         foreach (var property in model.Properties)
         {
             var value = property.GetValue(defaults);
-            var propertySchema = Describe(ValueSchema(property.Type, value, property.Range), property.Description);
-            propertySchema.Default = DefaultValue(property.Type, value);
+            var propertySchema = Describe(ValueSchema(property.Type, value, property.Range, scope), property.Description);
+            if (!propertySchema.HasReference) propertySchema.Default = DefaultValue(property.Type, value);
             schema.Properties[property.Key] = propertySchema;
         }
-        return schema;
+        scope.Enclosing.Remove(model.ValueType);
+        // Its own uses refer to the definition; so does this one, or references would point into a property path.
+        return scope.Recursive.ContainsKey(model.ValueType) ? new JsonSchemaProperty { Reference = schema } : schema;
     }
 
-    private static JsonSchemaProperty ValueSchema(ConfigTypeModel model, object? defaults, ConfigRangeAttribute? range = null)
+    private static JsonSchemaProperty ValueSchema(ConfigTypeModel model, object? defaults, ConfigRangeAttribute? range = null, SchemaScope? scope = null)
     {
         switch (model.Kind)
         {
@@ -104,16 +120,16 @@ internal sealed class SchemaBuilder(ComponentRegistry registry)
             case ConfigTypeKind.FreeForm:
                 return new JsonSchemaProperty();
             case ConfigTypeKind.Object:
-                return ObjectSchema(model, defaults);
+                return ObjectSchema(model, defaults, scope);
             case ConfigTypeKind.List:
-                var list = ListOf(ValueSchema(ConfigTypeModel.Of(model.ElementType!), null), acceptsCommaText: ConfigTypeModel.Of(model.ElementType!).IsScalar);
+                var list = ListOf(ValueSchema(ConfigTypeModel.Of(model.ElementType!), null, scope: scope), acceptsCommaText: ConfigTypeModel.Of(model.ElementType!).IsScalar);
                 list.UniqueItems = model.IsSet;
                 return list;
             case ConfigTypeKind.Map:
                 return new JsonSchemaProperty
                 {
                     Type = JsonObjectType.Object | JsonObjectType.Null,
-                    AdditionalPropertiesSchema = ValueSchema(ConfigTypeModel.Of(model.ElementType!), null),
+                    AdditionalPropertiesSchema = ValueSchema(ConfigTypeModel.Of(model.ElementType!), null, scope: scope),
                 };
         }
         var typed = model.Kind switch
@@ -190,4 +206,10 @@ internal sealed class SchemaBuilder(ComponentRegistry registry)
             items.Cast<object?>().Select(i => DefaultValue(ConfigTypeModel.Of(model.ElementType!), i)).ToList() is var list && list.All(i => i is not null) ? list : null,
         _ => null,
     };
+
+    /// <summary>The records being described on the current path, and those found to contain themselves (emitted as definitions).</summary>
+    private sealed record SchemaScope(Dictionary<Type, JsonSchema> Recursive)
+    {
+        public Dictionary<Type, JsonSchema> Enclosing { get; } = [];
+    }
 }

@@ -87,8 +87,11 @@ public static class ConfigReference
     private static string Level(StabilityLevel level) => level.ToString().ToLowerInvariant();
 
     // Nested records are flattened into dotted keys; a list of records shows its item keys under key[].
-    private static void Collect(List<(string, string, string, string)> rows, ConfigTypeModel model, object? instance, string prefix, int depth)
+    // A record that contains itself (tail_sampling's sub-policies) is described once: deeper uses point back to it.
+    private static void Collect(List<(string, string, string, string)> rows, ConfigTypeModel model, object? instance, string prefix, int depth,
+        Dictionary<Type, string>? ancestors = null)
     {
+        ancestors ??= new Dictionary<Type, string> { [model.ValueType] = prefix.Length == 0 ? "the component's top level" : $"`{prefix.TrimEnd('.')}`" };
         foreach (var property in model.Properties)
         {
             var key = prefix + property.Key;
@@ -99,20 +102,38 @@ public static class ConfigReference
 
             if (type.Kind == ConfigTypeKind.Object && depth < MaxDepth)
             {
+                if (ancestors.TryGetValue(type.ValueType, out var same))
+                {
+                    rows.Add((key, "object", "", (description + $" Takes the keys of {same}.").Trim()));
+                    continue;
+                }
                 var section = value ?? type.CreateDefault();
                 if (value is null) description = (description + " Off unless set.").Trim();
                 if (description.Length > 0) rows.Add((key, "object", "", description));
-                Collect(rows, type, section, key + ".", depth + 1);
+                CollectNested(rows, type, section, key, depth, ancestors, key + ".");
                 continue;
             }
             if (type.Kind == ConfigTypeKind.List && type.ElementType is { } element && ConfigTypeModel.Of(element) is { Kind: ConfigTypeKind.Object } item && depth < MaxDepth)
             {
+                if (ancestors.TryGetValue(item.ValueType, out var same))
+                {
+                    rows.Add((key, "list", FormatValue(value), (description + $" Each item takes the keys of {same}.").Trim()));
+                    continue;
+                }
                 rows.Add((key, "list", FormatValue(value), description));
-                Collect(rows, item, item.CreateDefault(), key + "[].", depth + 1);
+                CollectNested(rows, item, item.CreateDefault(), key + "[]", depth, ancestors, key + "[].");
                 continue;
             }
             rows.Add((key, TypeName(type), FormatValue(value), description));
         }
+    }
+
+    private static void CollectNested(List<(string, string, string, string)> rows, ConfigTypeModel type, object section, string name, int depth,
+        Dictionary<Type, string> ancestors, string prefix)
+    {
+        ancestors[type.ValueType] = $"`{name}`";
+        Collect(rows, type, section, prefix, depth + 1, ancestors);
+        ancestors.Remove(type.ValueType);
     }
 
     private static string RangeText(ConfigRangeAttribute range) =>

@@ -51,6 +51,7 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
         (ComponentKind.Processor, "attributes") => "actions: [{key: conformance, value: 'yes', action: upsert}]",
         (ComponentKind.Processor, "resource") => "attributes: [{key: conformance, value: 'yes', action: upsert}]",
         (ComponentKind.Processor, "memory_limiter") => "check_interval: 1s\nlimit_percentage: 99\nspike_limit_percentage: 1",
+        (ComponentKind.Processor, "tail_sampling") => "decision_wait: 100ms\npolicies: [{name: all, type: always_sample}]",
         (ComponentKind.Exporter, "otlp_grpc") => $"endpoint: '127.0.0.1:{_sinkGrpcPort}'\ntls: {{insecure: true}}",
         (ComponentKind.Exporter, "otlp_http") => $"endpoint: 'http://127.0.0.1:{_sinkHttpPort}'",
         (ComponentKind.Exporter, "file") => $"path: '{_directory}/out-{Guid.NewGuid():N}.jsonl'",

@@ -28,6 +28,9 @@ internal sealed class CaptureExporterFactory : IExporterFactory
     public Sink<ExportTraceServiceRequest> Traces { get; } = new();
     public Sink<ExportMetricsServiceRequest> Metrics { get; } = new();
 
+    /// <summary>Every built-in component plus this one.</summary>
+    public ComponentRegistry WithBuiltins() => new ComponentRegistry().AddEngineComponents().AddReceivers().AddProcessors().AddExporters().Add(this);
+
     public string Type => "capture";
     public ComponentKind Kind => ComponentKind.Exporter;
     public Type ConfigType => typeof(EmptyConfig);
@@ -58,9 +61,6 @@ internal sealed class CaptureExporterFactory : IExporterFactory
 [Collection(nameof(RealMemoryCollection))]
 public sealed class EndToEndTests
 {
-    private static ComponentRegistry Registry(CaptureExporterFactory capture) =>
-        new ComponentRegistry().AddEngineComponents().AddReceivers().AddProcessors().AddExporters().Add(capture);
-
     [Fact]
     public async Task SdkSpans_ThroughTransformAiAttributesBatch_GetModelIdInferenceTimeAndJoinedGpuMemory()
     {
@@ -95,7 +95,7 @@ public sealed class EndToEndTests
                   processors: [transform, aiattributes, batch]
                   exporters: [capture]
             """;
-        await using var collector = Collector.FromYaml(yaml, Registry(capture), new CollectorOptions { LoggerFactory = NullLoggerFactory.Instance });
+        await using var collector = Collector.FromYaml(yaml, capture.WithBuiltins(), new CollectorOptions { LoggerFactory = NullLoggerFactory.Instance });
         await collector.StartAsync();
 
         var resource = ResourceBuilder.CreateEmpty().AddService("triton-gateway")
@@ -212,7 +212,7 @@ public sealed class EndToEndTests
                   processors: [memory_limiter, batch]
                   exporters: [capture]
             """;
-        await using var collector = Collector.FromYaml(yaml, Registry(capture), new CollectorOptions { LoggerFactory = NullLoggerFactory.Instance });
+        await using var collector = Collector.FromYaml(yaml, capture.WithBuiltins(), new CollectorOptions { LoggerFactory = NullLoggerFactory.Instance });
         await collector.StartAsync();
 
         var body = SampleData.Traces(2000).ToByteArray();
