@@ -32,6 +32,10 @@ public sealed record TailSamplingConfig : ComponentConfig
     [ConfigRange(0)]
     public long MaximumTraceSizeBytes { get; init; }
 
+    [ConfigDescription("otelai: bytes (protobuf size) of undecided spans held; beyond it the oldest traces are decided early on what they have. 0: no limit.")]
+    [ConfigRange(0)]
+    public long MaxBufferedBytes { get; init; }
+
     [ConfigDescription("When num_traces is reached, wait for room (backpressure) instead of evicting the oldest trace.")]
     public bool BlockOnOverflow { get; init; }
 

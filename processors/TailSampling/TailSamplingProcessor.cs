@@ -30,9 +30,10 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
     private readonly PriorityQueue<TraceKey, DateTimeOffset> _due = new();
     private readonly DecisionCache _sampled;
     private readonly DecisionCache _notSampled;
-    private readonly Counter _tracesSampled, _tracesNotSampled, _droppedTooEarly, _evictedEarly, _newTraces, _lateSpans;
+    private readonly Counter _tracesSampled, _tracesNotSampled, _droppedTooEarly, _evictedForCount, _evictedForBytes, _newTraces, _lateSpans;
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource _room = NewSignal();
+    private long _undecidedBytes;
     private Task? _decider;
     private int _stopped;
 
@@ -54,7 +55,8 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
         _tracesSampled = metrics.Counter(TailSamplingProcessorFactory.GlobalCountTracesSampled, processor, ("sampled", "true"));
         _tracesNotSampled = metrics.Counter(TailSamplingProcessorFactory.GlobalCountTracesSampled, processor, ("sampled", "false"));
         _droppedTooEarly = metrics.Counter(TailSamplingProcessorFactory.TraceDroppedTooEarly, processor);
-        _evictedEarly = metrics.Counter(TailSamplingProcessorFactory.DecidedEarly, processor);
+        _evictedForCount = metrics.Counter(TailSamplingProcessorFactory.DecidedEarly, processor, ("reason", "num_traces"));
+        _evictedForBytes = metrics.Counter(TailSamplingProcessorFactory.DecidedEarly, processor, ("reason", "max_buffered_bytes"));
         _newTraces = metrics.Counter(TailSamplingProcessorFactory.NewTraceIdReceived, processor);
         _lateSpans = metrics.Counter(TailSamplingProcessorFactory.LateSpans, processor);
         metrics.Gauge(TailSamplingProcessorFactory.TracesOnMemory, () => { lock (_buffer) return _traces.Count; }, processor);
@@ -121,7 +123,7 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
                 if (_traces.Count >= _config.NumTraces)
                 {
                     if (_config.BlockOnOverflow) return false;
-                    if (EvictOldest() is { } oldest) (evicted ??= []).Add(oldest);
+                    if (EvictOldest(_evictedForCount) is { } oldest) (evicted ??= []).Add(oldest);
                 }
                 trace = new BufferedTrace(now, now + _config.DecisionWait);
                 _traces[key] = trace;
@@ -142,11 +144,14 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
                 return true;
             }
             trace.Spans.Add(span);
-            trace.Bytes += span.Span.CalculateSize();
+            var size = span.Span.CalculateSize();
+            trace.Bytes += size;
+            _undecidedBytes += size;
             if (_config.MaximumTraceSizeBytes > 0 && trace.Bytes > _config.MaximumTraceSizeBytes)
             {
                 // Too big to buffer: dropped before its decision, as otelcol does; later spans follow.
                 _traces.Remove(key);
+                _undecidedBytes -= trace.Bytes;
                 _notSampled.Add(key);
                 _droppedTooEarly.Add(1);
                 return true;
@@ -161,20 +166,30 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
                     _due.Enqueue(key, due);
                 }
             }
+            // Over the memory budget: the oldest traces are decided now on what they have, never dropped unseen.
+            while (_config.MaxBufferedBytes > 0 && _undecidedBytes > _config.MaxBufferedBytes && EvictOldest(_evictedForBytes) is { } oldest)
+                (evicted ??= []).Add(oldest);
             return true;
         }
     }
 
-    private (TraceKey, BufferedTrace)? EvictOldest()
+    private (TraceKey, BufferedTrace)? EvictOldest(Counter reason)
     {
         while (_arrivals.TryDequeue(out var oldest))
             if (_traces.TryGetValue(oldest, out var trace) && !trace.Deciding)
             {
-                trace.Deciding = true;
-                _evictedEarly.Add(1);
+                TakeForDecision(trace);
+                reason.Add(1);
                 return (oldest, trace);
             }
         return null;
+    }
+
+    /// <summary>From here on the trace's spans do not change; they leave the undecided-bytes budget.</summary>
+    private void TakeForDecision(BufferedTrace trace)
+    {
+        trace.Deciding = true;
+        _undecidedBytes -= trace.Bytes;
     }
 
     private async Task DecideLoopAsync()
@@ -201,7 +216,7 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
                 // Stale entries: already decided, or moved earlier by a root span and taken then.
                 if (_traces.TryGetValue(key, out var trace) && trace.Due <= now && !trace.Deciding)
                 {
-                    trace.Deciding = true;
+                    TakeForDecision(trace);
                     due.Add((key, trace));
                 }
             }
@@ -319,7 +334,7 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
         {
             // Traces already being decided finish on their own; the rest are decided (or dropped) here.
             pending = _traces.Where(t => !t.Value.Deciding).Select(t => (t.Key, t.Value)).OrderBy(t => t.Value.FirstArrival).ToList();
-            foreach (var (key, trace) in pending) trace.Deciding = true;
+            foreach (var (_, trace) in pending) TakeForDecision(trace);
             _due.Clear();
             _arrivals.Clear();
         }

@@ -26,7 +26,7 @@ public sealed class TailSamplingProcessorFactory : ProcessorFactory<TailSampling
     internal static readonly SelfMetric TracesOnMemory = SelfMetric.Gauge("otelcol_processor_tail_sampling_sampling_traces_on_memory",
         "Tracks the number of traces current on memory", "processor");
     internal static readonly SelfMetric DecidedEarly = SelfMetric.Counter("otelai_processor_tail_sampling_traces_decided_early",
-        "Traces decided before decision_wait because num_traces was reached (decided on the spans received, not dropped)", "processor");
+        "Traces decided before decision_wait, on the spans received (not dropped), because num_traces or max_buffered_bytes was reached", "processor", "reason");
     internal static readonly SelfMetric LateSpans = SelfMetric.Counter("otelai_processor_tail_sampling_late_spans",
         "Spans that arrived after their trace was decided and followed its decision", "processor");
 

@@ -239,7 +239,7 @@ public sealed class TailSamplingTests
         await run.Processor.ConsumeAsync(Request(NewSpan(2, 0), NewSpan(3, 0), NewSpan(4, 0)), CancellationToken.None);
         await run.Sink.WaitForAsync(2);
         Assert.Equal([1, 2], run.KeptTraces()); // trace 2 made room for trace 4: decided on what it had, not dropped
-        Assert.Equal(1, run.Metric("otelai_processor_tail_sampling_traces_decided_early"));
+        Assert.Equal(1, run.Metric("otelai_processor_tail_sampling_traces_decided_early", ("reason", "num_traces")));
         // Trace 2 leaves the buffer once its spans are forwarded; 3 and 4 wait for their decision_wait.
         for (var i = 0; i < 100 && run.Metric("otelcol_processor_tail_sampling_sampling_traces_on_memory") != 2; i++) await Task.Delay(20);
         Assert.Equal(2, run.Metric("otelcol_processor_tail_sampling_sampling_traces_on_memory"));
@@ -273,6 +273,27 @@ public sealed class TailSamplingTests
     }
 
     [Fact]
+    public async Task A_byte_budget_decides_the_oldest_traces_early_instead_of_growing()
+    {
+        await using var run = await StartAsync("""
+            decision_wait: 30s
+            max_buffered_bytes: 3000
+            policies: [ { name: all, type: always_sample } ]
+            """);
+        var payload = SampleData.Attr("payload", new string('x', 200));
+        for (var trace = 1; trace <= 10; trace++)
+            await run.Processor.ConsumeAsync(Request(NewSpan(trace, 0, attributes: payload), NewSpan(trace, 1, attributes: payload)), CancellationToken.None);
+        // Each trace is about 600 bytes: about five fit, the oldest five were decided (and kept, whole) to make room.
+        var early = run.Metric("otelai_processor_tail_sampling_traces_decided_early", ("reason", "max_buffered_bytes"));
+        Assert.InRange(early, 4, 6);
+        await run.Sink.WaitForAsync((int)early);
+        Assert.Equal(Enumerable.Range(1, (int)early), run.KeptTraces());
+        Assert.All(run.KeptTraces(), trace => Assert.Equal(2, run.SpansOf(trace)));
+        await run.Processor.ShutdownAsync(CancellationToken.None);
+        Assert.Equal(Enumerable.Range(1, 10), run.KeptTraces()); // nothing lost: the rest is decided at shutdown
+    }
+
+    [Fact]
     public async Task Block_on_overflow_holds_the_sender_until_a_decision_makes_room()
     {
         await using var run = await StartAsync("""
@@ -286,7 +307,7 @@ public sealed class TailSamplingTests
         await run.Processor.ConsumeAsync(Request(NewSpan(2, 0)), CancellationToken.None);
         Assert.True(clock.ElapsedMilliseconds >= 150, $"the second trace was buffered after {clock.ElapsedMilliseconds} ms, before trace 1 was decided");
         Assert.Equal([1], run.KeptTraces());
-        Assert.Equal(0, run.Metric("otelai_processor_tail_sampling_traces_decided_early"));
+        Assert.Equal(0, run.Metric("otelai_processor_tail_sampling_traces_decided_early", ("reason", "num_traces")));
     }
 
     [Theory]
