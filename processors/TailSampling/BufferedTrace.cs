@@ -28,4 +28,7 @@ internal sealed class BufferedTrace(DateTimeOffset firstArrival, DateTimeOffset 
     public bool? Sampled { get; set; }
 
     public List<BufferedSpan>? LateSpans { get; set; }
+
+    /// <summary>What made the decision due: decision_wait, root_received, num_traces, max_buffered_bytes or shutdown.</summary>
+    public string Trigger { get; set; } = "";
 }

@@ -36,6 +36,9 @@ public sealed record TailSamplingConfig : ComponentConfig
     [ConfigRange(0)]
     public long MaxBufferedBytes { get; init; }
 
+    [ConfigDescription("otelai: mark every span of a kept trace with otelai.sampling.rule (the first policy that sampled it) and otelai.sampling.trigger (decision_wait, root_received, num_traces, max_buffered_bytes, shutdown).")]
+    public bool Explain { get; init; }
+
     [ConfigDescription("When num_traces is reached, wait for room (backpressure) instead of evicting the oldest trace.")]
     public bool BlockOnOverflow { get; init; }
 

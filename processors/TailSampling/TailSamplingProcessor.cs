@@ -62,8 +62,8 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
         metrics.Gauge(TailSamplingProcessorFactory.TracesOnMemory, () => { lock (_buffer) return _traces.Count; }, processor);
     }
 
-    /// <summary>Keeps references to the spans it is given until their trace is decided; never changes them.</summary>
-    public ConsumerCapabilities Capabilities => new(MutatesData: false, RetainsData: true);
+    /// <summary>Keeps references to the spans it is given until their trace is decided; changes them only to explain decisions.</summary>
+    public ConsumerCapabilities Capabilities => new(MutatesData: _config.Explain, RetainsData: true);
 
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
     {
@@ -123,7 +123,7 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
                 if (_traces.Count >= _config.NumTraces)
                 {
                     if (_config.BlockOnOverflow) return false;
-                    if (EvictOldest(_evictedForCount) is { } oldest) (evicted ??= []).Add(oldest);
+                    if (EvictOldest(_evictedForCount, "num_traces") is { } oldest) (evicted ??= []).Add(oldest);
                 }
                 trace = new BufferedTrace(now, now + _config.DecisionWait);
                 _traces[key] = trace;
@@ -167,18 +167,18 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
                 }
             }
             // Over the memory budget: the oldest traces are decided now on what they have, never dropped unseen.
-            while (_config.MaxBufferedBytes > 0 && _undecidedBytes > _config.MaxBufferedBytes && EvictOldest(_evictedForBytes) is { } oldest)
+            while (_config.MaxBufferedBytes > 0 && _undecidedBytes > _config.MaxBufferedBytes && EvictOldest(_evictedForBytes, "max_buffered_bytes") is { } oldest)
                 (evicted ??= []).Add(oldest);
             return true;
         }
     }
 
-    private (TraceKey, BufferedTrace)? EvictOldest(Counter reason)
+    private (TraceKey, BufferedTrace)? EvictOldest(Counter reason, string trigger)
     {
         while (_arrivals.TryDequeue(out var oldest))
             if (_traces.TryGetValue(oldest, out var trace) && !trace.Deciding)
             {
-                TakeForDecision(trace);
+                TakeForDecision(trace, trigger);
                 reason.Add(1);
                 return (oldest, trace);
             }
@@ -186,9 +186,10 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
     }
 
     /// <summary>From here on the trace's spans do not change; they leave the undecided-bytes budget.</summary>
-    private void TakeForDecision(BufferedTrace trace)
+    private void TakeForDecision(BufferedTrace trace, string trigger)
     {
         trace.Deciding = true;
+        trace.Trigger = trigger;
         _undecidedBytes -= trace.Bytes;
     }
 
@@ -216,7 +217,7 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
                 // Stale entries: already decided, or moved earlier by a root span and taken then.
                 if (_traces.TryGetValue(key, out var trace) && trace.Due <= now && !trace.Deciding)
                 {
-                    TakeForDecision(trace);
+                    TakeForDecision(trace, trace.Due < trace.FirstArrival + _config.DecisionWait ? "root_received" : "decision_wait");
                     due.Add((key, trace));
                 }
             }
@@ -233,7 +234,8 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
 
     private async Task DecideAndForwardAsync(TraceKey key, BufferedTrace trace, CancellationToken cancellationToken)
     {
-        var sampled = Decide(key, trace);
+        var (sampled, rule) = Decide(key, trace);
+        if (sampled && _config.Explain) Explain(trace, rule);
         List<BufferedSpan>? late;
         lock (_buffer)
         {
@@ -255,15 +257,17 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
         }
     }
 
-    internal bool Decide(TraceKey key, BufferedTrace trace)
+    /// <summary>The decision and the first policy that sampled (or, for an inverted match, inverted-sampled) the trace.</summary>
+    private (bool Sampled, string Rule) Decide(TraceKey key, BufferedTrace trace)
     {
+        string? rule = null, invertedRule = null;
         Span<byte> traceId = stackalloc byte[16];
         key.WriteTo(traceId);
         var now = _time.GetUtcNow();
         bool anyDrop = false, anyInvertNotSampled = false, anySampled = false, anyInvertSampled = false;
         lock (_evaluation)
         {
-            foreach (var (_, policy, sampledCount, notSampledCount) in _policies)
+            foreach (var (name, policy, sampledCount, notSampledCount) in _policies)
             {
                 var decision = policy.Evaluate(traceId, trace, now);
                 (decision is SamplingDecision.Sampled or SamplingDecision.InvertSampled ? sampledCount : notSampledCount).Add(1);
@@ -271,15 +275,26 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
                 {
                     case SamplingDecision.Dropped: anyDrop = true; break;
                     case SamplingDecision.InvertNotSampled: anyInvertNotSampled = true; break;
-                    case SamplingDecision.Sampled: anySampled = true; break;
-                    case SamplingDecision.InvertSampled: anyInvertSampled = true; break;
+                    case SamplingDecision.Sampled: anySampled = true; rule ??= name; break;
+                    case SamplingDecision.InvertSampled: anyInvertSampled = true; invertedRule ??= name; break;
                 }
                 if (decision == SamplingDecision.Sampled && _config.SampleOnFirstMatch) break;
             }
         }
         var sampled = !anyDrop && !anyInvertNotSampled && (anySampled || anyInvertSampled);
         (sampled ? _tracesSampled : _tracesNotSampled).Add(1);
-        return sampled;
+        return (sampled, rule ?? invertedRule ?? "");
+    }
+
+    /// <summary>explain: every span of a kept trace says which policy kept it and what triggered the decision.</summary>
+    private static void Explain(BufferedTrace trace, string rule)
+    {
+        // One value per span: a later processor may change one span's attribute in place.
+        foreach (var buffered in trace.Spans)
+        {
+            buffered.Span.Attributes.Upsert("otelai.sampling.rule", OtelAi.Otlp.Attributes.String(rule));
+            buffered.Span.Attributes.Upsert("otelai.sampling.trigger", OtelAi.Otlp.Attributes.String(trace.Trigger));
+        }
     }
 
     /// <summary>Rebuilds requests from buffered spans, grouping by the resource and scope objects they arrived under.</summary>
@@ -334,7 +349,7 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
         {
             // Traces already being decided finish on their own; the rest are decided (or dropped) here.
             pending = _traces.Where(t => !t.Value.Deciding).Select(t => (t.Key, t.Value)).OrderBy(t => t.Value.FirstArrival).ToList();
-            foreach (var (_, trace) in pending) TakeForDecision(trace);
+            foreach (var (_, trace) in pending) TakeForDecision(trace, "shutdown");
             _due.Clear();
             _arrivals.Clear();
         }

@@ -72,6 +72,9 @@ public sealed class PersistentQueueTests : IDisposable
         await Poll.UntilAsync(() => server.Requests<ExportTraceServiceRequest>("TraceService").Select(FirstSpanId).ToHashSet().Count == 12, "all 12 requests at the backend");
         Assert.Equal(sent.Select(FirstSpanId).ToHashSet(), server.Requests<ExportTraceServiceRequest>("TraceService").Select(FirstSpanId).ToHashSet());
         Assert.True(second.Log.Contains(LogLevel.Information, "persistent queue restored 12 requests"));
+        // Wait until every send was answered and counted: the queue size drops when a request is taken, and one
+        // still in flight at stop stays stored and is sent again after a restart (at least once, as otelcol).
+        await Poll.UntilAsync(() => second.Metrics.Read("otelcol_exporter_sent_spans", Label) == 36, "all 36 spans acknowledged");
         await Poll.UntilAsync(() => second.Metrics.Read("otelcol_exporter_queue_size", Label, ("data_type", "traces")) == 0, "an empty queue");
         await second.StopAsync();
 

@@ -294,6 +294,29 @@ public sealed class TailSamplingTests
     }
 
     [Fact]
+    public async Task Explain_marks_kept_spans_with_the_rule_and_the_trigger()
+    {
+        await using var run = await StartAsync("""
+            decision_wait: 30s
+            decision_wait_after_root_received: 100ms
+            explain: true
+            policies:
+              - { name: errors, type: status_code, status_code: { status_codes: [ERROR] } }
+              - { name: slow, type: latency, latency: { threshold_ms: 500 } }
+            """);
+        Assert.True(run.Processor.Capabilities.MutatesData); // explain writes attributes: fan-out must give it its own copy
+        await run.Processor.ConsumeAsync(Request(NewSpan(1, 1, status: Status.Types.StatusCode.Error), NewSpan(1, 0, root: true),
+            NewSpan(2, 0, durationMs: 900)), CancellationToken.None);
+        await run.Sink.WaitForAsync(1);
+        await run.Processor.ShutdownAsync(CancellationToken.None);
+        string Attribute(Span span, string key) => span.Attributes.Single(a => a.Key == key).Value.StringValue;
+        var spans = run.Sink.Payloads.SelectMany(p => p.ResourceSpans).SelectMany(r => r.ScopeSpans).SelectMany(s => s.Spans).ToList();
+        Assert.Equal(3, spans.Count);
+        Assert.All(spans.Where(s => s.TraceId[0] == 1), s => Assert.Equal(("errors", "root_received"), (Attribute(s, "otelai.sampling.rule"), Attribute(s, "otelai.sampling.trigger"))));
+        Assert.Equal(("slow", "shutdown"), (Attribute(spans.Single(s => s.TraceId[0] == 2), "otelai.sampling.rule"), Attribute(spans.Single(s => s.TraceId[0] == 2), "otelai.sampling.trigger")));
+    }
+
+    [Fact]
     public async Task Block_on_overflow_holds_the_sender_until_a_decision_makes_room()
     {
         await using var run = await StartAsync("""
