@@ -50,6 +50,16 @@ public sealed partial record PolicyConfig : IConfigSection
 
     public CompositeConfig Composite { get; init; } = new();
 
+    /// <summary>Whether this policy or one of its sub-policies is of <paramref name="type"/>.</summary>
+    internal bool Uses(string type) => Type == type || Type switch
+    {
+        "and" => And.AndSubPolicy.Any(p => p.Uses(type)),
+        "drop" => Drop.DropSubPolicy.Any(p => p.Uses(type)),
+        "not" => Not.NotSubPolicy?.Uses(type) == true,
+        "composite" => Composite.CompositeSubPolicy.Any(p => p.Uses(type)),
+        _ => false,
+    };
+
     public IEnumerable<ConfigError> Validate()
     {
         if (!Types.Contains(Type))

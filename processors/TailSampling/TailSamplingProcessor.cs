@@ -14,7 +14,7 @@ namespace OtelAi.Processors.TailSampling;
 /// decision_wait_after_root_received after its root span, if sooner), by otelcol's rules: any drop → dropped; any
 /// inverted not-sample → not sampled; any sample (or inverted sample) → sampled; else not sampled. Sampled traces go
 /// on whole; late spans of a decided trace follow its decision. One lock guards the buffer and is taken once per
-/// request, not per span; policies are evaluated under a second lock, so stateful ones (rate limits) need none.
+/// request (per run of spans between waits for room), not per span; policies are evaluated under a second lock, so stateful ones (rate limits) need none.
 /// </summary>
 internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceRequest>
 {
@@ -34,6 +34,7 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource _room = NewSignal();
     private long _undecidedBytes;
+    private readonly bool _measureBytes;
     private Task? _decider;
     private int _stopped;
 
@@ -47,6 +48,8 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
         // Without explicit caches a decision is remembered as long as otelcol keeps a decided trace: num_traces ids.
         _sampled = new DecisionCache(config.DecisionCache.SampledCacheSize > 0 ? config.DecisionCache.SampledCacheSize : (int)Math.Min(config.NumTraces, int.MaxValue));
         _notSampled = new DecisionCache(config.DecisionCache.NonSampledCacheSize > 0 ? config.DecisionCache.NonSampledCacheSize : (int)Math.Min(config.NumTraces, int.MaxValue));
+        // Measuring a span walks all of it: done only when a limit or a bytes_limiting policy reads the sizes.
+        _measureBytes = config.MaximumTraceSizeBytes > 0 || config.MaxBufferedBytes > 0 || config.Policies.Any(p => p.Uses("bytes_limiting"));
         var metrics = settings.Metrics;
         var processor = ("processor", settings.Id.ToString());
         _policies = config.Policies.Select(p => (p.Name, PolicyCompiler.Compile(p, settings.Logger),
@@ -76,101 +79,110 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
         if (Volatile.Read(ref _stopped) != 0) throw new RetryableDataException("tail_sampling processor is shut down", TimeSpan.FromSeconds(1));
         List<BufferedSpan>? forward = null;
         List<(TraceKey, BufferedTrace)>? evicted = null;
-        foreach (var rs in data.ResourceSpans)
+        var spans = Flatten(data);
+        var next = 0;
+        while (true)
         {
-            var resource = rs.Resource ?? new OtelAi.Otlp.Proto.Resource.V1.Resource();
-            foreach (var ss in rs.ScopeSpans)
+            // One lock per request (or per run of spans between waits for room), not per span.
+            lock (_buffer)
             {
-                var scope = ss.Scope ?? new OtelAi.Otlp.Proto.Common.V1.InstrumentationScope();
-                foreach (var span in ss.Spans)
-                {
-                    var buffered = new BufferedSpan(resource, rs.SchemaUrl, scope, ss.SchemaUrl, span);
-                    while (!TryBuffer(TraceKey.From(span.TraceId), buffered, ref forward, ref evicted))
-                    {
-                        // block_on_overflow: wait for a decision to make room, as backpressure on the sender.
-                        Task room;
-                        lock (_buffer) room = _room.Task;
-                        await room.WaitAsync(TimeSpan.FromMilliseconds(100), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
-                        cancellationToken.ThrowIfCancellationRequested();
-                    }
-                }
+                var now = _time.GetUtcNow();
+                while (next < spans.Count && TryBuffer(spans[next], now, ref forward, ref evicted)) next++;
             }
+            if (next == spans.Count) break;
+            // block_on_overflow: wait for a decision to make room, as backpressure on the sender.
+            Task room;
+            lock (_buffer) room = _room.Task;
+            await room.WaitAsync(TimeSpan.FromMilliseconds(100), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            cancellationToken.ThrowIfCancellationRequested();
         }
         if (evicted is not null)
             foreach (var (key, trace) in evicted) await DecideAndForwardAsync(key, trace, cancellationToken);
         if (forward is not null) await ForwardAsync(forward, cancellationToken);
     }
 
-    /// <summary>False only when the buffer is full and block_on_overflow says to wait.</summary>
-    private bool TryBuffer(TraceKey key, BufferedSpan span, ref List<BufferedSpan>? forward, ref List<(TraceKey, BufferedTrace)>? evicted)
+    private static List<BufferedSpan> Flatten(ExportTraceServiceRequest data)
     {
-        var now = _time.GetUtcNow();
-        lock (_buffer)
+        var spans = new List<BufferedSpan>(OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(data));
+        foreach (var rs in data.ResourceSpans)
         {
-            if (!_traces.TryGetValue(key, out var trace))
+            var resource = rs.Resource ?? new OtelAi.Otlp.Proto.Resource.V1.Resource();
+            foreach (var ss in rs.ScopeSpans)
             {
-                if (_sampled.Contains(key))
-                {
-                    _lateSpans.Add(1);
-                    (forward ??= []).Add(span);
-                    return true;
-                }
-                if (_notSampled.Contains(key))
-                {
-                    _lateSpans.Add(1);
-                    return true;
-                }
-                if (_traces.Count >= _config.NumTraces)
-                {
-                    if (_config.BlockOnOverflow) return false;
-                    if (EvictOldest(_evictedForCount, "num_traces") is { } oldest) (evicted ??= []).Add(oldest);
-                }
-                trace = new BufferedTrace(now, now + _config.DecisionWait);
-                _traces[key] = trace;
-                _arrivals.Enqueue(key);
-                _due.Enqueue(key, trace.Due);
-                _newTraces.Add(1);
+                var scope = ss.Scope ?? new OtelAi.Otlp.Proto.Common.V1.InstrumentationScope();
+                foreach (var span in ss.Spans) spans.Add(new BufferedSpan(resource, rs.SchemaUrl, scope, ss.SchemaUrl, span));
             }
-            else if (trace.Sampled is { } sampled)
+        }
+        return spans;
+    }
+
+    /// <summary>Buffers one span; the caller holds the buffer lock. False only when the buffer is full and block_on_overflow says to wait.</summary>
+    private bool TryBuffer(BufferedSpan span, DateTimeOffset now, ref List<BufferedSpan>? forward, ref List<(TraceKey, BufferedTrace)>? evicted)
+    {
+        var key = TraceKey.From(span.Span.TraceId);
+        if (!_traces.TryGetValue(key, out var trace))
+        {
+            if (_sampled.Contains(key))
             {
-                // Decided, its spans on their way: this one follows the decision.
                 _lateSpans.Add(1);
-                if (sampled) (forward ??= []).Add(span);
+                (forward ??= []).Add(span);
                 return true;
             }
-            else if (trace.Deciding)
+            if (_notSampled.Contains(key))
             {
-                (trace.LateSpans ??= []).Add(span);
+                _lateSpans.Add(1);
                 return true;
             }
-            trace.Spans.Add(span);
-            var size = span.Span.CalculateSize();
-            trace.Bytes += size;
-            _undecidedBytes += size;
-            if (_config.MaximumTraceSizeBytes > 0 && trace.Bytes > _config.MaximumTraceSizeBytes)
+            if (_traces.Count >= _config.NumTraces)
             {
-                // Too big to buffer: dropped before its decision, as otelcol does; later spans follow.
-                _traces.Remove(key);
-                _undecidedBytes -= trace.Bytes;
-                _notSampled.Add(key);
-                _droppedTooEarly.Add(1);
-                return true;
+                if (_config.BlockOnOverflow) return false;
+                if (EvictOldest(_evictedForCount, "num_traces") is { } oldest) (evicted ??= []).Add(oldest);
             }
-            if (!trace.RootSeen && span.Span.ParentSpanId.IsEmpty && _config.DecisionWaitAfterRootReceived > TimeSpan.Zero)
-            {
-                trace.RootSeen = true;
-                var due = now + _config.DecisionWaitAfterRootReceived;
-                if (due < trace.Due)
-                {
-                    trace.Due = due;
-                    _due.Enqueue(key, due);
-                }
-            }
-            // Over the memory budget: the oldest traces are decided now on what they have, never dropped unseen.
-            while (_config.MaxBufferedBytes > 0 && _undecidedBytes > _config.MaxBufferedBytes && EvictOldest(_evictedForBytes, "max_buffered_bytes") is { } oldest)
-                (evicted ??= []).Add(oldest);
+            trace = new BufferedTrace(now, now + _config.DecisionWait);
+            _traces[key] = trace;
+            _arrivals.Enqueue(key);
+            _due.Enqueue(key, trace.Due);
+            _newTraces.Add(1);
+        }
+        else if (trace.Sampled is { } sampled)
+        {
+            // Decided, its spans on their way: this one follows the decision.
+            _lateSpans.Add(1);
+            if (sampled) (forward ??= []).Add(span);
             return true;
         }
+        else if (trace.Deciding)
+        {
+            (trace.LateSpans ??= []).Add(span);
+            return true;
+        }
+        trace.Spans.Add(span);
+        var size = span.Span.CalculateSize();
+        trace.Bytes += size;
+        _undecidedBytes += size;
+        if (_config.MaximumTraceSizeBytes > 0 && trace.Bytes > _config.MaximumTraceSizeBytes)
+        {
+            // Too big to buffer: dropped before its decision, as otelcol does; later spans follow.
+            _traces.Remove(key);
+            _undecidedBytes -= trace.Bytes;
+            _notSampled.Add(key);
+            _droppedTooEarly.Add(1);
+            return true;
+        }
+        if (!trace.RootSeen && span.Span.ParentSpanId.IsEmpty && _config.DecisionWaitAfterRootReceived > TimeSpan.Zero)
+        {
+            trace.RootSeen = true;
+            var due = now + _config.DecisionWaitAfterRootReceived;
+            if (due < trace.Due)
+            {
+                trace.Due = due;
+                _due.Enqueue(key, due);
+            }
+        }
+        // Over the memory budget: the oldest traces are decided now on what they have, never dropped unseen.
+        while (_config.MaxBufferedBytes > 0 && _undecidedBytes > _config.MaxBufferedBytes && EvictOldest(_evictedForBytes, "max_buffered_bytes") is { } oldest)
+            (evicted ??= []).Add(oldest);
+        return true;
     }
 
     private (TraceKey, BufferedTrace)? EvictOldest(Counter reason, string trigger)

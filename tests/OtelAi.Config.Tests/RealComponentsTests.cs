@@ -5,6 +5,7 @@ using OtelAi.Engine.Config;
 using OtelAi.Exporters;
 using OtelAi.Processors;
 using OtelAi.Receivers;
+using YamlDotNet.RepresentationModel;
 
 namespace OtelAi.Config.Tests;
 
@@ -14,29 +15,81 @@ public class RealComponentsTests
     private static ComponentRegistry Registry() =>
         new ComponentRegistry().AddEngineComponents().AddReceivers().AddProcessors().AddExporters();
 
-    public static TheoryData<string> Samples()
+    /// <summary>
+    /// Every config under config-samples/, subfolders included; a Kubernetes manifest contributes the otelai configs
+    /// its ConfigMaps embed (named <c>file#configmap/key</c>), so a manifest's config cannot drift from what loads.
+    /// </summary>
+    public static TheoryData<string> Samples() => new(SampleNames());
+
+    private static List<string> SampleNames()
     {
-        var data = new TheoryData<string>();
-        foreach (var file in Directory.GetFiles(RepositoryPaths.Combine("config-samples"), "*.yaml").Order()) data.Add(Path.GetFileName(file));
+        var data = new List<string>();
+        var root = RepositoryPaths.Combine("config-samples");
+        foreach (var file in Directory.GetFiles(root, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var relative = Path.GetRelativePath(root, file);
+            var text = File.ReadAllText(file);
+            if (!IsManifest(text))
+            {
+                data.Add(relative);
+                continue;
+            }
+            foreach (var name in EmbeddedConfigs(text).Keys) data.Add($"{relative}#{name}");
+        }
         return data;
+    }
+
+    [Fact]
+    public void Manifests_embed_configs_that_the_sample_theories_cover() =>
+        Assert.Contains(SampleNames(), name => name.StartsWith("kubernetes/gateway.yaml#", StringComparison.Ordinal));
+
+    private static string SampleYaml(string sample)
+    {
+        var hash = sample.IndexOf('#');
+        var text = File.ReadAllText(RepositoryPaths.Combine("config-samples", hash < 0 ? sample : sample[..hash]));
+        return hash < 0 ? text : EmbeddedConfigs(text)[sample[(hash + 1)..]];
+    }
+
+    private static bool IsManifest(string text) => LoadDocuments(text).Any(d => d.Children.ContainsKey(new YamlScalarNode("apiVersion")));
+
+    /// <summary>ConfigMap values that are collector configs (they have a service.pipelines section), by configmap/key.</summary>
+    private static Dictionary<string, string> EmbeddedConfigs(string manifest)
+    {
+        var configs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var document in LoadDocuments(manifest))
+        {
+            if (document.Children.TryGetValue(new YamlScalarNode("kind"), out var kind) && kind.ToString() == "ConfigMap"
+                && document.Children.TryGetValue(new YamlScalarNode("data"), out var values) && values is YamlMappingNode data)
+            {
+                var name = ((YamlMappingNode)document.Children[new YamlScalarNode("metadata")]).Children[new YamlScalarNode("name")].ToString();
+                foreach (var (key, value) in data.Children)
+                    if (value is YamlScalarNode { Value: { } yaml } && yaml.Contains("pipelines:", StringComparison.Ordinal))
+                        configs[$"{name}/{key}"] = yaml;
+            }
+        }
+        return configs;
+    }
+
+    private static IEnumerable<YamlMappingNode> LoadDocuments(string text)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        return stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>();
     }
 
     [Theory]
     [MemberData(nameof(Samples))]
     public void SampleConfigLoads(string sample)
     {
-        var loaded = ConfigLoader.LoadFiles([RepositoryPaths.Combine("config-samples", sample)], Registry());
+        var loaded = ConfigLoader.Load([new ConfigSource(sample, SampleYaml(sample))], Registry());
         Assert.NotEmpty(loaded.Config.Pipelines);
         foreach (var pipeline in loaded.Config.Pipelines.Values) Assert.NotEmpty(pipeline.Receivers);
     }
 
     [Theory]
     [MemberData(nameof(Samples))]
-    public void SampleConfigMatchesTheSchema(string sample)
-    {
-        var yaml = File.ReadAllText(RepositoryPaths.Combine("config-samples", sample));
-        Assert.Empty(ConfigSchema.Generate(Registry()).Validate(SchemaTests.YamlToJson(yaml)));
-    }
+    public void SampleConfigMatchesTheSchema(string sample) =>
+        Assert.Empty(ConfigSchema.Generate(Registry()).Validate(SchemaTests.YamlToJson(SampleYaml(sample))));
 
     /// <summary>
     /// The example of opentelemetry.io's collector configuration page, minus the pprof and zpages extensions
