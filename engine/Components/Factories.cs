@@ -51,7 +51,7 @@ public interface IProcessorFactory : IComponentFactory
         where T : class, IMessage<T>, new();
 }
 
-public interface IProcessor<in T> : IComponent, ITelemetryConsumer<T> where T : class;
+public interface IProcessor<T> : IComponent, ITelemetryConsumer<T> where T : class, IMessage<T>, new();
 
 /// <summary>An exporter instance per (id, signal), shared by every pipeline of that signal that lists it.</summary>
 public interface IExporterFactory : IComponentFactory
@@ -60,7 +60,7 @@ public interface IExporterFactory : IComponentFactory
         where T : class, IMessage<T>, new();
 }
 
-public interface IExporter<in T> : IComponent, ITelemetryConsumer<T> where T : class;
+public interface IExporter<T> : IComponent, ITelemetryConsumer<T> where T : class, IMessage<T>, new();
 
 /// <summary>
 /// A connector is an exporter of one pipeline and a receiver of another. <see cref="Stability"/> keys are not

@@ -14,7 +14,7 @@ namespace OtelAi.Engine.Consumers;
 /// </list>
 /// The first error is rethrown after every consumer was called, so one failing exporter does not starve the rest.
 /// </summary>
-public sealed class FanOutConsumer<T> : ITelemetryConsumer<T> where T : class, IMessage<T>
+public sealed class FanOutConsumer<T> : ITelemetryConsumer<T> where T : class, IMessage<T>, new()
 {
     private readonly ITelemetryConsumer<T>[] _sharing;
     private readonly ITelemetryConsumer<T>[] _mutating;
@@ -36,7 +36,7 @@ public sealed class FanOutConsumer<T> : ITelemetryConsumer<T> where T : class, I
     public static ITelemetryConsumer<T> Of(IReadOnlyList<ITelemetryConsumer<T>> consumers) =>
         consumers.Count == 1 ? consumers[0] : new FanOutConsumer<T>(consumers);
 
-    public async ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    public async ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken)
     {
         List<Exception>? errors = null;
         var lastIndex = _mutating.Length - 1;
@@ -50,7 +50,7 @@ public sealed class FanOutConsumer<T> : ITelemetryConsumer<T> where T : class, I
         if (errors is null) return;
         throw errors.Count == 1 ? errors[0] : Combine(errors);
     }
-    private static ValueTask Call(ITelemetryConsumer<T> consumer, T data, CancellationToken ct, ref List<Exception>? errors)
+    private static ValueTask Call(ITelemetryConsumer<T> consumer, Payload<T> data, CancellationToken ct, ref List<Exception>? errors)
     {
         // Synchronous completions (the common case) avoid the async state machine per consumer.
         ValueTask pending;

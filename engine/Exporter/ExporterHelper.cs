@@ -42,14 +42,15 @@ public sealed class ExporterHelper<T> : IExporter<T> where T : class, IMessage<T
     /// shares the data with other readers but never with a consumer that changes it. A persistent queue stores the
     /// bytes during the call, and without a queue the request is sent during the call: both only read.
     /// </summary>
-    public ConsumerCapabilities Capabilities => _queue is { RetainsRequests: true } ? ConsumerCapabilities.Retains : ConsumerCapabilities.ReadOnly;
+    public ConsumerCapabilities Capabilities =>
+        (_queue is { RetainsRequests: true } ? ConsumerCapabilities.Retains : ConsumerCapabilities.ReadOnly) with { ReadsContent = _sender.ReadsContent };
 
     internal long QueueSize => _queue?.Size ?? 0;
 
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) =>
         _queue?.StartAsync(host, cancellationToken) ?? Task.CompletedTask;
 
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken) =>
+    public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken) =>
         _queue is not null ? _queue.OfferAsync(data, cancellationToken) : SendNowAsync(data, cancellationToken);
 
     public async Task ShutdownAsync(CancellationToken cancellationToken)
@@ -66,7 +67,7 @@ public sealed class ExporterHelper<T> : IExporter<T> where T : class, IMessage<T
         }
     }
 
-    private async ValueTask SendNowAsync(T data, CancellationToken cancellationToken)
+    private async ValueTask SendNowAsync(Payload<T> data, CancellationToken cancellationToken)
     {
         try
         {

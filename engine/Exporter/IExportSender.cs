@@ -9,9 +9,12 @@ namespace OtelAi.Engine.Exporter;
 /// exception is treated as retryable. Cancellation of <paramref name="cancellationToken"/> ends the attempt
 /// (the helper turns its own per-attempt timeout into a retryable error).
 /// </summary>
-public interface IExportSender<in T> where T : class
+public interface IExportSender<T> where T : class, Google.Protobuf.IMessage<T>, new()
 {
-    ValueTask<SendResult> SendAsync(T request, CancellationToken cancellationToken);
+    /// <summary>False when the sender writes the encoded request as it is (it never decodes the payload).</summary>
+    bool ReadsContent => true;
+
+    ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken);
 }
 
 /// <summary>

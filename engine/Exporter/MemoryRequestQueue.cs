@@ -5,16 +5,16 @@ using OtelAi.Otlp;
 namespace OtelAi.Engine.Exporter;
 
 /// <summary>In-memory bounded queue; capacity measured by the configured sizer.</summary>
-internal sealed class MemoryRequestQueue<T> : IRequestQueue<T> where T : class
+internal sealed class MemoryRequestQueue<T> : IRequestQueue<T> where T : class, Google.Protobuf.IMessage<T>, new()
 {
     private readonly Channel<QueuedRequest<T>> _channel = Channel.CreateUnbounded<QueuedRequest<T>>(new UnboundedChannelOptions { SingleReader = false });
-    private readonly Func<T, long> _sizeOf;
+    private readonly Func<Payload<T>, long> _sizeOf;
     private readonly bool _blocking;
     private readonly RoomSignal _roomFreed = new();
     private long _size;
     private volatile bool _closed;
 
-    public MemoryRequestQueue(long capacity, Func<T, long> sizeOf, bool blocking)
+    public MemoryRequestQueue(long capacity, Func<Payload<T>, long> sizeOf, bool blocking)
     {
         Capacity = capacity;
         _sizeOf = sizeOf;
@@ -25,7 +25,7 @@ internal sealed class MemoryRequestQueue<T> : IRequestQueue<T> where T : class
 
     public long Capacity { get; }
 
-    public async ValueTask OfferAsync(T request, ClientInfo client, CancellationToken cancellationToken)
+    public async ValueTask OfferAsync(Payload<T> request, ClientInfo client, CancellationToken cancellationToken)
     {
         var size = _sizeOf(request);
         if (size > Capacity)

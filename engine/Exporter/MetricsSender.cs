@@ -13,11 +13,11 @@ namespace OtelAi.Engine.Exporter;
 internal sealed class MetricsSender<T>(ExporterMetrics metrics, ComponentCreateSettings settings, IExportSender<T> next)
     : IExportSender<T> where T : class, Google.Protobuf.IMessage<T>, new()
 {
-    private readonly OtlpSignal<T> _signal = OtlpSignal<T>.Instance;
+    public bool ReadsContent => next.ReadsContent;
 
-    public async ValueTask<SendResult> SendAsync(T request, CancellationToken cancellationToken)
+    public async ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken)
     {
-        var items = _signal.CountItems(request);
+        var items = request.ItemCount;
         SendResult result;
         try
         {

@@ -76,7 +76,7 @@ internal sealed class PersistentRequestQueue<T> : IRequestQueue<T> where T : cla
 
     public long Capacity { get; }
 
-    public async ValueTask OfferAsync(T request, ClientInfo client, CancellationToken cancellationToken)
+    public async ValueTask OfferAsync(Payload<T> request, ClientInfo client, CancellationToken cancellationToken)
     {
         using var bytes = Serialize(request);
         while (true)
@@ -136,11 +136,11 @@ internal sealed class PersistentRequestQueue<T> : IRequestQueue<T> where T : cla
                 await CompleteAsync(new QueuedRequest<T>(null!, index, 1, client));
                 continue;
             }
-            T request;
+            Payload<T> request;
             try
             {
-                // The pipeline's parser: files written by earlier versions may still hold unknown fields.
-                request = OtlpSignal<T>.Instance.Parser.ParseFrom(item.Value);
+                // Stored bytes travel on undecoded; files written by earlier versions may still hold unknown fields.
+                request = Payload<T>.Parse(item.Value);
             }
             catch (InvalidProtocolBufferException ex)
             {
@@ -208,11 +208,10 @@ internal sealed class PersistentRequestQueue<T> : IRequestQueue<T> where T : cla
 
     private void UpdateSize() => Volatile.Write(ref _size, _writeIndex - _readIndex + _redo.Count);
 
-    private static PooledBufferWriter Serialize(T request)
+    private static PooledBufferWriter Serialize(Payload<T> request)
     {
-        using var measured = OtlpProtobuf.Measure(request);
-        var bytes = new PooledBufferWriter(measured.Size);
-        measured.WriteTo(bytes);
+        var bytes = new PooledBufferWriter(request.CalculateSize());
+        request.WriteTo(bytes);
         return bytes;
     }
 

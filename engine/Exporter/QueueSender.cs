@@ -50,10 +50,10 @@ internal sealed class QueueSender<T> where T : class, IMessage<T>, new()
         }
         else
         {
-            Func<T, long> sizeOf = _config.Sizer switch
+            Func<Payload<T>, long> sizeOf = _config.Sizer switch
             {
-                QueueSizer.Items => data => _signal.CountItems(data),
-                QueueSizer.Bytes => data => OtlpProtobuf.CalculateSize(data),
+                QueueSizer.Items => data => data.ItemCount,
+                QueueSizer.Bytes => data => data.CalculateSize(),
                 _ => _ => 1,
             };
             _queue = new MemoryRequestQueue<T>(_config.QueueSize, sizeOf, _config.Blocking);
@@ -63,7 +63,7 @@ internal sealed class QueueSender<T> where T : class, IMessage<T>, new()
         _consumers = Enumerable.Range(0, _config.NumConsumers).Select(_ => Task.Run(() => ConsumeAsync(queue))).ToArray();
     }
 
-    public async ValueTask OfferAsync(T data, CancellationToken cancellationToken)
+    public async ValueTask OfferAsync(Payload<T> data, CancellationToken cancellationToken)
     {
         if (_queue is null) throw new RetryableDataException($"exporter {_settings.Id} is not started");
         try
@@ -72,7 +72,7 @@ internal sealed class QueueSender<T> where T : class, IMessage<T>, new()
         }
         catch (Exception ex) when (ex is RetryableDataException or PermanentDataException)
         {
-            _metrics.EnqueueFailed(_signal.CountItems(data));
+            _metrics.EnqueueFailed(data.ItemCount);
             throw;
         }
     }
@@ -105,7 +105,7 @@ internal sealed class QueueSender<T> where T : class, IMessage<T>, new()
             while (await queue.TakeAsync(CancellationToken.None) is { } left)
             {
                 droppedRequests++;
-                droppedItems += _signal.CountItems(left.Request);
+                droppedItems += left.Request.ItemCount;
             }
             if (droppedRequests > 0)
             {
@@ -141,14 +141,14 @@ internal sealed class QueueSender<T> where T : class, IMessage<T>, new()
             catch (OperationCanceledException) when (_stopSending.IsCancellationRequested)
             {
                 if (_storageClient is not null) return; // stays in storage as in flight: sent again after restart
-                var items = _signal.CountItems(taken.Request);
+                var items = taken.Request.ItemCount;
                 _metrics.SendFailed(items);
                 _settings.Logger.LogError("exporter {Exporter}: shutdown interrupted sending {Items} items; they are dropped", _settings.Id, items);
             }
             catch (Exception ex)
             {
                 _settings.Logger.LogError("exporter {Exporter}: exporting failed, dropping {Items} items: {Error}",
-                    _settings.Id, _signal.CountItems(taken.Request), ex.Message);
+                    _settings.Id, taken.Request.ItemCount, ex.Message);
             }
             await queue.CompleteAsync(taken);
         }

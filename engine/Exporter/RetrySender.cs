@@ -11,9 +11,11 @@ namespace OtelAi.Engine.Exporter;
 /// minimum next wait. Cancellation of the caller's token surfaces as <see cref="OperationCanceledException"/>.
 /// </summary>
 internal sealed class RetrySender<T>(RetryConfig retry, ComponentCreateSettings settings, Func<TimeSpan, CancellationToken, Task> delay, IExportSender<T> next)
-    : IExportSender<T> where T : class
+    : IExportSender<T> where T : class, Google.Protobuf.IMessage<T>, new()
 {
-    public async ValueTask<SendResult> SendAsync(T request, CancellationToken cancellationToken)
+    public bool ReadsContent => next.ReadsContent;
+
+    public async ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken)
     {
         var elapsed = Stopwatch.StartNew();
         var interval = retry.InitialInterval;

@@ -30,12 +30,12 @@ public sealed class ReceiverHelper
     /// a file reader keeps its offset): such a refusal is not counted, since nothing was lost; the accepted count
     /// follows when the pipeline takes it.
     /// </param>
-    public async ValueTask<ConsumeResult> ConsumeAsync<T>(ITelemetryConsumer<T> consumer, T data, ClientInfo? client, CancellationToken cancellationToken,
+    public async ValueTask<ConsumeResult> ConsumeAsync<T>(ITelemetryConsumer<T> consumer, Payload<T> data, ClientInfo? client, CancellationToken cancellationToken,
         bool retriesBackpressure = false)
         where T : class, IMessage<T>, new()
     {
         var signal = OtlpSignal<T>.Instance;
-        var items = signal.CountItems(data);
+        var items = data.ItemCount;
         if (client is not null) ClientContext.Set(client);
         try
         {

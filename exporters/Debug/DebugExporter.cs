@@ -39,17 +39,17 @@ internal sealed class DebugExporter<T> : IExporter<T> where T : class, IMessage<
         return Task.CompletedTask;
     }
 
-    /// <summary>Writes the data out during the call and keeps none of it.</summary>
-    public ConsumerCapabilities Capabilities => ConsumerCapabilities.ReadOnly;
+    /// <summary>Writes the data out during the call and keeps none of it; basic verbosity only counts.</summary>
+    public ConsumerCapabilities Capabilities => ConsumerCapabilities.ReadOnly with { ReadsContent = _config.Verbosity != DebugVerbosity.Basic };
 
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken)
     {
         if (_shutDown) throw new RetryableDataException("the debug exporter is shut down");
         var summary = DebugText.Summary(data);
         var body = _config.Verbosity switch
         {
-            DebugVerbosity.Normal => DebugText.Normal(data),
-            DebugVerbosity.Detailed => DebugText.Detailed(data),
+            DebugVerbosity.Normal => DebugText.Normal(data.Message),
+            DebugVerbosity.Detailed => DebugText.Detailed(data.Message),
             _ => null,
         };
 
@@ -69,7 +69,7 @@ internal sealed class DebugExporter<T> : IExporter<T> where T : class, IMessage<
                 if (!string.IsNullOrEmpty(body)) _directOutput.Write(body);
             }
         }
-        _metrics.Sent(OtlpSignal<T>.Instance.CountItems(data));
+        _metrics.Sent(data.ItemCount);
         return ValueTask.CompletedTask;
     }
 }

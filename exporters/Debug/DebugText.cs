@@ -18,12 +18,11 @@ namespace OtelAi.Exporters.DebugOutput;
 internal static class DebugText
 {
     /// <summary>basic: <c>Traces {"resource spans": 1, "spans": 2}</c>.</summary>
-    public static string Summary(IMessage data) => data switch
+    public static string Summary<T>(Payload<T> data) where T : class, IMessage<T>, new() => OtlpSignal<T>.Instance.Signal switch
     {
-        ExportTraceServiceRequest t => $"Traces {{\"resource spans\": {t.ResourceSpans.Count}, \"spans\": {OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(t)}}}",
-        ExportMetricsServiceRequest m => $"Metrics {{\"resource metrics\": {m.ResourceMetrics.Count}, \"metrics\": {m.ResourceMetrics.Sum(r => r.ScopeMetrics.Sum(s => s.Metrics.Count))}, \"data points\": {OtlpSignal<ExportMetricsServiceRequest>.Instance.CountItems(m)}}}",
-        ExportLogsServiceRequest l => $"Logs {{\"resource logs\": {l.ResourceLogs.Count}, \"log records\": {OtlpSignal<ExportLogsServiceRequest>.Instance.CountItems(l)}}}",
-        _ => throw new NotSupportedException(data.GetType().Name),
+        Signal.Traces => $"Traces {{\"resource spans\": {data.ResourceCount}, \"spans\": {data.ItemCount}}}",
+        Signal.Metrics => $"Metrics {{\"resource metrics\": {data.ResourceCount}, \"metrics\": {data.MetricCount}, \"data points\": {data.ItemCount}}}",
+        _ => $"Logs {{\"resource logs\": {data.ResourceCount}, \"log records\": {data.ItemCount}}}",
     };
 
     /// <summary>normal: one line per span, data point or log record.</summary>

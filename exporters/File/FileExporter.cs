@@ -39,13 +39,13 @@ internal sealed class FileExporter<T> : IExporter<T> where T : class, IMessage<T
         if (writer is not null) await writer.ReleaseAsync();
     }
 
-    /// <summary>Writes the data out during the call and keeps none of it.</summary>
-    public ConsumerCapabilities Capabilities => ConsumerCapabilities.ReadOnly;
+    /// <summary>Writes the data out during the call and keeps none of it; the proto format writes encoded payloads as they are.</summary>
+    public ConsumerCapabilities Capabilities => ConsumerCapabilities.ReadOnly with { ReadsContent = _config.Format == FileExportFormat.Json };
 
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken)
     {
         var writer = _writer ?? throw new RetryableDataException($"exporter {_settings.Id} is not running (not started, or shut down)");
-        var items = OtlpSignal<T>.Instance.CountItems(data);
+        var items = data.ItemCount;
         try
         {
             FileRecordEncoder.Write(data, _config.Format, writer);
@@ -67,7 +67,7 @@ internal static class FileRecordEncoder
     [ThreadStatic] private static ArrayBufferWriter<byte>? _scratch;
     private const int ScratchKeepLimit = 4 * 1024 * 1024;
 
-    public static void Write<T>(T data, FileExportFormat format, RotatingFileWriter writer) where T : class, IMessage<T>, new()
+    public static void Write<T>(Payload<T> data, FileExportFormat format, RotatingFileWriter writer) where T : class, IMessage<T>, new()
     {
         var buffer = _scratch ??= new ArrayBufferWriter<byte>(64 * 1024);
         buffer.ResetWrittenCount();
@@ -82,20 +82,18 @@ internal static class FileRecordEncoder
         }
     }
 
-    private static void Encode<T>(T data, FileExportFormat format, ArrayBufferWriter<byte> buffer) where T : class, IMessage<T>, new()
+    private static void Encode<T>(Payload<T> data, FileExportFormat format, ArrayBufferWriter<byte> buffer) where T : class, IMessage<T>, new()
     {
         if (format == FileExportFormat.Json)
         {
-            OtlpJson.Write(data, buffer);
+            OtlpJson.Write(data.Message, buffer);
             buffer.GetSpan(1)[0] = (byte)'\n';
             buffer.Advance(1);
             return;
         }
-        using var measured = OtlpProtobuf.Measure(data);
-        var size = measured.Size;
-        var span = buffer.GetSpan(4 + size);
-        BinaryPrimitives.WriteUInt32BigEndian(span, (uint)size);
-        measured.WriteTo(span.Slice(4, size));
-        buffer.Advance(4 + size);
+        var size = data.CalculateSize();
+        BinaryPrimitives.WriteUInt32BigEndian(buffer.GetSpan(4), (uint)size);
+        buffer.Advance(4);
+        data.WriteTo(buffer);
     }
 }

@@ -63,9 +63,10 @@ internal sealed class GroupingFileExporter<T> : IExporter<T> where T : class, IM
     /// <summary>Writes the data out during the call and keeps none of it.</summary>
     public ConsumerCapabilities Capabilities => ConsumerCapabilities.ReadOnly;
 
-    public async ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    public async ValueTask ConsumeAsync(Payload<T> payload, CancellationToken cancellationToken)
     {
         var ops = OtlpSignal<T>.Instance;
+        var data = payload.Message;
         var total = ops.CountItems(data);
         var groups = ResourceGroups.Split(data, _config.GroupBy.ResourceAttribute);
         var grouped = groups.Sum(g => ops.CountItems(g.Value));
@@ -83,7 +84,7 @@ internal sealed class GroupingFileExporter<T> : IExporter<T> where T : class, IM
             if (evicted is not null) await evicted.ReleaseAsync();
             try
             {
-                FileRecordEncoder.Write(request, _config.Format, writer);
+                FileRecordEncoder.Write<T>(request, _config.Format, writer);
             }
             catch (IOException e)
             {

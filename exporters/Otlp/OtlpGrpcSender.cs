@@ -42,14 +42,12 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
     }
 
     /// <summary>The request framed (gzip-compressed when configured) in a pooled buffer sized by one measurement.</summary>
-    private PooledBufferWriter Frame(T request)
+    private PooledBufferWriter Frame(Payload<T> request)
     {
-        using var measured = OtlpProtobuf.Measure(request);
-        var body = new PooledBufferWriter(measured.Size + GrpcFraming.PrefixLength);
+        var body = new PooledBufferWriter(request.CalculateSize() / (_gzip ? 4 : 1) + GrpcFraming.PrefixLength);
         try
         {
-            if (_gzip) GrpcFraming.WriteCompressedMessage(body, measured);
-            else GrpcFraming.WriteMessage(body, measured);
+            GrpcFraming.WritePayload(body, request, _gzip);
             return body;
         }
         catch
@@ -59,7 +57,10 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
         }
     }
 
-    public async ValueTask<SendResult> SendAsync(T request, CancellationToken cancellationToken)
+    /// <summary>Encoded payloads are framed as they are.</summary>
+    public bool ReadsContent => false;
+
+    public async ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken)
     {
         using var body = Frame(request);
 

@@ -46,7 +46,10 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
     }
 
     /// <summary>The request as protobuf or JSON in a pooled buffer.</summary>
-    private PooledBufferWriter Encode(T request)
+    /// <summary>Protobuf bodies are the encoded payload as it is; JSON needs the decoded request.</summary>
+    public bool ReadsContent => _encoding == OtlpHttpEncoding.Json;
+
+    private PooledBufferWriter Encode(Payload<T> request)
     {
         PooledBufferWriter? encoded = null;
         try
@@ -55,13 +58,12 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
             {
                 // JSON grows its buffer as it writes: measuring the protobuf size first would only cost a tree walk.
                 encoded = new PooledBufferWriter(64 * 1024);
-                OtlpJson.Write(request, encoded);
+                OtlpJson.Write(request.Message, encoded);
             }
             else
             {
-                using var measured = OtlpProtobuf.Measure(request);
-                encoded = new PooledBufferWriter(measured.Size);
-                measured.WriteTo(encoded);
+                encoded = new PooledBufferWriter(request.CalculateSize());
+                request.WriteTo(encoded);
             }
             return encoded;
         }
@@ -72,7 +74,7 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
         }
     }
 
-    public async ValueTask<SendResult> SendAsync(T request, CancellationToken cancellationToken)
+    public async ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken)
     {
         using var encoded = Encode(request);
 

@@ -57,15 +57,17 @@ internal sealed class GpuMetricsRecorder : IProcessor<ExportMetricsServiceReques
         _next = next;
     }
 
-    public ConsumerCapabilities Capabilities => _next.Capabilities;
+    /// <summary>Reads metric names and points when GPU metrics are configured; changes nothing.</summary>
+    public ConsumerCapabilities Capabilities =>
+        _bytesPerUnitByMetric.Count > 0 ? _next.Capabilities with { ReadsContent = true } : _next.Capabilities;
 
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public ValueTask ConsumeAsync(ExportMetricsServiceRequest data, CancellationToken cancellationToken)
+    public ValueTask ConsumeAsync(Payload<ExportMetricsServiceRequest> data, CancellationToken cancellationToken)
     {
-        if (_bytesPerUnitByMetric.Count > 0) Record(data);
+        if (_bytesPerUnitByMetric.Count > 0) Record(data.Message);
         return _next.ConsumeAsync(data, cancellationToken);
     }
 

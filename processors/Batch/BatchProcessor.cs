@@ -43,13 +43,16 @@ public sealed class BatchProcessor<T> : IProcessor<T> where T : class, IMessage<
         else
             settings.Metrics.Gauge(BatchProcessorFactory.MetadataCardinality, () => _byMetadata.Count, label);
     }
-    /// <summary>Pending data is merged into (and split off) the batch being built, and kept until it is sent.</summary>
-    public ConsumerCapabilities Capabilities => new(MutatesData: true, RetainsData: true);
+    /// <summary>
+    /// Pending data is kept until it is sent, merged into (and split off) the batch being built; encoded payloads are
+    /// joined and cut as bytes, so the batch itself reads no content.
+    /// </summary>
+    public ConsumerCapabilities Capabilities => new(MutatesData: true, RetainsData: true, ReadsContent: _next.Capabilities.ReadsContent);
 
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Returns once the data is queued for its batch; sending happens on the batcher's task.</summary>
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken)
     {
         if (_stopping) throw new RetryableDataException("batch processor is shutting down");
         var batcher = _single ?? BatcherForCurrentClient();
@@ -107,14 +110,14 @@ public sealed class BatchProcessor<T> : IProcessor<T> where T : class, IMessage<
     {
         private readonly BatchProcessor<T> _owner;
         private readonly ClientInfo _client;
-        private readonly Channel<T> _channel;
+        private readonly Channel<Payload<T>> _channel;
 
         public Batcher(BatchProcessor<T> owner, ClientInfo client)
         {
             _owner = owner;
             _client = client;
             // Bounded like otelcol's hand-off channel: a slow downstream pushes back on producers instead of growing memory.
-            _channel = Channel.CreateBounded<T>(new BoundedChannelOptions(Math.Max(4, Environment.ProcessorCount * 4))
+            _channel = Channel.CreateBounded<Payload<T>>(new BoundedChannelOptions(Math.Max(4, Environment.ProcessorCount * 4))
             {
                 SingleReader = true,
                 FullMode = BoundedChannelFullMode.Wait,
@@ -124,13 +127,13 @@ public sealed class BatchProcessor<T> : IProcessor<T> where T : class, IMessage<
 
         public Task Completion { get; }
 
-        public ValueTask EnqueueAsync(T data, CancellationToken cancellationToken)
+        public ValueTask EnqueueAsync(Payload<T> data, CancellationToken cancellationToken)
         {
             if (_channel.Writer.TryWrite(data)) return ValueTask.CompletedTask;
             return WriteSlowAsync(data, cancellationToken);
         }
 
-        private async ValueTask WriteSlowAsync(T data, CancellationToken cancellationToken)
+        private async ValueTask WriteSlowAsync(Payload<T> data, CancellationToken cancellationToken)
         {
             try
             {
@@ -150,7 +153,7 @@ public sealed class BatchProcessor<T> : IProcessor<T> where T : class, IMessage<
             ClientContext.Set(_client);
             var config = _owner._config;
             var reader = _channel.Reader;
-            var pending = new T();
+            var pending = new List<Payload<T>>();
             var pendingItems = 0;
             CancellationTokenSource? deadline = null;
             while (true)
@@ -171,8 +174,8 @@ public sealed class BatchProcessor<T> : IProcessor<T> where T : class, IMessage<
                 catch (OperationCanceledException) when (deadline?.IsCancellationRequested == true)
                 {
                     _owner._timeoutTriggers.Add(1);
-                    await SendAsync(pending, pendingItems);
-                    pending = new T();
+                    await SendAsync(Payload<T>.Concat(pending), pendingItems);
+                    pending.Clear();
                     pendingItems = 0;
                     deadline.Dispose();
                     deadline = null;
@@ -182,14 +185,13 @@ public sealed class BatchProcessor<T> : IProcessor<T> where T : class, IMessage<
 
                 while (reader.TryRead(out var data))
                 {
-                    var items = Ops.CountItems(data);
-                    Ops.MoveAllTo(data, pending);
-                    pendingItems += items;
+                    pending.Add(data);
+                    pendingItems += data.ItemCount;
                     var sent = false;
                     while (pendingItems > 0 && (pendingItems >= config.SendBatchSize || config.Timeout == TimeSpan.Zero))
                     {
                         _owner._sizeTriggers.Add(1);
-                        (pending, pendingItems) = await SendOneAsync(pending, pendingItems);
+                        pendingItems = await SendOneAsync(pending, pendingItems);
                         sent = true;
                     }
                     if (sent && deadline is not null)
@@ -201,27 +203,33 @@ public sealed class BatchProcessor<T> : IProcessor<T> where T : class, IMessage<
                 }
             }
             deadline?.Dispose();
-            while (pendingItems > 0) (pending, pendingItems) = await SendOneAsync(pending, pendingItems);
+            while (pendingItems > 0) pendingItems = await SendOneAsync(pending, pendingItems);
         }
 
-        /// <summary>Sends up to send_batch_max_size items; returns what is left.</summary>
-        private async Task<(T Remaining, int RemainingItems)> SendOneAsync(T pending, int pendingItems)
+        /// <summary>
+        /// Joins the pending payloads and sends up to send_batch_max_size items; what is left stays in
+        /// <paramref name="pending"/> (as one payload) and its item count is returned.
+        /// </summary>
+        private async Task<int> SendOneAsync(List<Payload<T>> pending, int pendingItems)
         {
+            var batch = Payload<T>.Concat(pending);
+            pending.Clear();
             var max = _owner._config.SendBatchMaxSize;
             if (max > 0 && pendingItems > max)
             {
-                var head = Ops.SplitOff(pending, max);
-                var headItems = Ops.CountItems(head);
+                var head = batch.SplitOff(max);
+                var headItems = head.ItemCount;
+                pending.Add(batch);
                 await SendAsync(head, headItems);
-                return (pending, pendingItems - headItems);
+                return pendingItems - headItems;
             }
-            await SendAsync(pending, pendingItems);
-            return (new T(), 0);
+            await SendAsync(batch, pendingItems);
+            return 0;
         }
 
-        private async Task SendAsync(T batch, int items)
+        private async Task SendAsync(Payload<T> batch, int items)
         {
-            if (items == 0 && Ops.ResourceCount(batch) == 0) return;
+            if (items == 0 && batch.ResourceCount == 0) return;
             try
             {
                 await _owner._next.ConsumeAsync(batch, CancellationToken.None);

@@ -17,7 +17,7 @@ public interface IPayloadMutator<in T>
 /// aiattributes. No state besides the compiled config, so nothing to start or stop.
 /// </summary>
 public sealed class InPlaceProcessor<T>(IPayloadMutator<T> mutator, ITelemetryConsumer<T> next) : IProcessor<T>
-    where T : class
+    where T : class, IMessage<T>, new()
 {
     public ConsumerCapabilities Capabilities => ConsumerCapabilities.Mutates;
 
@@ -25,9 +25,9 @@ public sealed class InPlaceProcessor<T>(IPayloadMutator<T> mutator, ITelemetryCo
 
     public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken)
     {
-        mutator.Mutate(data);
+        mutator.Mutate(data.Edit());
         return next.ConsumeAsync(data, cancellationToken);
     }
 }

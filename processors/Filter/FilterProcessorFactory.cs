@@ -61,8 +61,9 @@ internal sealed class FilterProcessor<T>(
 
     public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    public ValueTask ConsumeAsync(Payload<T> payload, CancellationToken cancellationToken)
     {
+        var data = payload.Edit();
         var before = _ops.CountItems(data);
         var context = new OttlContext();
         switch (data)
@@ -73,7 +74,7 @@ internal sealed class FilterProcessor<T>(
         }
         var dropped = before - _ops.CountItems(data);
         if (dropped > 0) metrics.Dropped(_ops.Signal, dropped);
-        return _ops.ResourceCount(data) == 0 ? ValueTask.CompletedTask : next.ConsumeAsync(data, cancellationToken);
+        return _ops.ResourceCount(data) == 0 ? ValueTask.CompletedTask : next.ConsumeAsync(payload, cancellationToken);
     }
 
     private bool Matches(OttlCondition[] conditions, OttlContext context)

@@ -67,10 +67,10 @@ public sealed class MemoryLimiterProcessor<T> : IProcessor<T> where T : class, I
 
     public Task ShutdownAsync(CancellationToken cancellationToken) => _limiter.ReleaseAsync().WaitAsync(cancellationToken);
 
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken)
     {
         if (!_limiter.MustRefuse) return _next.ConsumeAsync(data, cancellationToken);
-        _refused.Add(Ops.CountItems(data));
+        _refused.Add(data.ItemCount);
         throw new RetryableDataException("data refused due to high memory usage", _retryAfter, resourceExhausted: true);
     }
 }

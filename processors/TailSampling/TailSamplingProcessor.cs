@@ -74,12 +74,12 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
         return Task.CompletedTask;
     }
 
-    public async ValueTask ConsumeAsync(ExportTraceServiceRequest data, CancellationToken cancellationToken)
+    public async ValueTask ConsumeAsync(Payload<ExportTraceServiceRequest> data, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _stopped) != 0) throw new RetryableDataException("tail_sampling processor is shut down", TimeSpan.FromSeconds(1));
         List<BufferedSpan>? forward = null;
         List<(TraceKey, BufferedTrace)>? evicted = null;
-        var spans = Flatten(data);
+        var spans = Flatten(data.Message);
         var next = 0;
         while (true)
         {

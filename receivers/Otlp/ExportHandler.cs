@@ -1,3 +1,4 @@
+using System.Buffers;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Consumers;
@@ -17,7 +18,7 @@ internal readonly record struct ExportOutcome(GrpcStatus Status, int Rejected, s
 }
 
 /// <summary>
-/// Hands one decoded request of one signal to the pipeline, for one transport: drops invalid items (partial success),
+/// Hands one request of one signal to the pipeline, for one transport: drops invalid items (partial success),
 /// passes the rest through the receiver helper (client context, accepted/refused counts) and turns the consumer's
 /// refusal into a status.
 /// </summary>
@@ -37,14 +38,34 @@ internal sealed class ExportHandler<TRequest> where TRequest : class, IMessage<T
 
     public static OtlpSignal<TRequest> Signal => OtlpSignal<TRequest>.Instance;
 
-    public static MessageParser<TRequest> Parser => Ops.Parser;
+    /// <summary>
+    /// The payload for a protobuf request whose bytes the caller lends: copied once into memory the payload owns, then
+    /// kept undecoded when canonical, else parsed. Throws <see cref="InvalidProtocolBufferException"/> for bytes that
+    /// are no request.
+    /// </summary>
+    public static Payload<TRequest> FromProtobuf(ReadOnlySpan<byte> message)
+    {
+        var owned = GC.AllocateUninitializedArray<byte>(message.Length);
+        message.CopyTo(owned);
+        return Payload<TRequest>.Parse(owned);
+    }
+
+    /// <inheritdoc cref="FromProtobuf(ReadOnlySpan{byte})"/>
+    public static Payload<TRequest> FromProtobuf(in ReadOnlySequence<byte> message)
+    {
+        var owned = GC.AllocateUninitializedArray<byte>(checked((int)message.Length));
+        message.CopyTo(owned);
+        return Payload<TRequest>.Parse(owned);
+    }
 
     /// <param name="deadline">Fires when the client's deadline passes (a subset of <paramref name="cancellationToken"/>'s causes).</param>
-    public async ValueTask<ExportOutcome> ExportAsync(TRequest request, ClientInfo client, CancellationToken cancellationToken, CancellationToken deadline)
+    public async ValueTask<ExportOutcome> ExportAsync(Payload<TRequest> request, ClientInfo client, CancellationToken cancellationToken, CancellationToken deadline)
     {
-        var rejected = Signal.RemoveInvalid(request, out var problem);
+        // An undecoded payload passed the item rules in the walk that let it stay undecoded.
+        string? problem = null;
+        var rejected = request.HasWire ? 0 : Signal.RemoveInvalid(request.Edit(), out problem);
         if (rejected > 0) _helper.Refused(Ops.Signal, rejected);
-        if (Ops.ResourceCount(request) == 0)
+        if (request.ResourceCount == 0)
             return new ExportOutcome(GrpcStatus.Ok, rejected, problem);
 
         var result = await _helper.ConsumeAsync(_consumer, request, client, cancellationToken);

@@ -122,7 +122,7 @@ internal sealed class OtlpGrpcServer
         }
         try
         {
-            var (request, failure) = await ReadRequestAsync(context.Request.BodyReader, coding, ExportHandler<TRequest>.Parser, cancellation);
+            var (request, failure) = await ReadRequestAsync<TRequest>(context.Request.BodyReader, coding, cancellation);
             if (request is null)
             {
                 await WriteTrailersOnly(context, failure);
@@ -152,9 +152,9 @@ internal sealed class OtlpGrpcServer
     }
 
     /// <summary>Reads and decodes the single request message; on failure returns null and the status to answer.</summary>
-    private async ValueTask<(TRequest? Request, GrpcStatus Failure)> ReadRequestAsync<TRequest>(
-        System.IO.Pipelines.PipeReader body, ContentCoding coding, MessageParser<TRequest> parser, CancellationToken cancellationToken)
-        where TRequest : class, IMessage<TRequest>
+    private async ValueTask<(Payload<TRequest>? Request, GrpcStatus Failure)> ReadRequestAsync<TRequest>(
+        System.IO.Pipelines.PipeReader body, ContentCoding coding, CancellationToken cancellationToken)
+        where TRequest : class, IMessage<TRequest>, new()
     {
         var read = await GrpcFraming.ReadFrameAsync(body, _maxMessageSize, cancellationToken);
         switch (read.Status)
@@ -171,12 +171,12 @@ internal sealed class OtlpGrpcServer
         var frame = read.Frame;
         try
         {
-            if (!frame.Compressed) return (parser.ParseFrom(frame.Payload), default);
+            if (!frame.Compressed) return (ExportHandler<TRequest>.FromProtobuf(frame.Payload), default);
             if (coding == ContentCoding.Identity)
                 return (null, new GrpcStatus(GrpcStatusCode.Internal, "message is flagged compressed but grpc-encoding is identity"));
             using var plain = new PooledBufferWriter((int)Math.Min(frame.Payload.Length * 4, _maxMessageSize));
             MessageCompression.Decompress(frame.Payload, coding, _maxMessageSize, plain);
-            return (parser.ParseFrom(plain.WrittenSpan), default);
+            return (ExportHandler<TRequest>.FromProtobuf(plain.WrittenSpan), default);
         }
         catch (InvalidProtocolBufferException ex)
         {

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Settings;
 using OtelAi.Otlp.Grpc;
 using OtelAi.Otlp.Hosting;
+using OtelAi.Otlp;
 using OtelAi.Otlp.Json;
 using OtelAi.Otlp.Proto.Collector.Logs.V1;
 using OtelAi.Otlp.Proto.Collector.Metrics.V1;
@@ -136,15 +137,15 @@ internal sealed class OtlpHttpServer
             return;
         }
 
-        TRequest message;
+        Payload<TRequest> message;
         try
         {
-            if (coding == ContentCoding.Identity) message = Decode(body.WrittenMemory, bodyFormat, ExportHandler<TRequest>.Parser);
+            if (coding == ContentCoding.Identity) message = Decode<TRequest>(body.WrittenSpan, bodyFormat);
             else
             {
                 using var plain = new PooledBufferWriter((int)Math.Min(body.WrittenCount * 4L, _maxBodySize) + 1);
                 MessageCompression.Decompress(new ReadOnlySequence<byte>(body.WrittenMemory), coding, _maxBodySize, plain);
-                message = Decode(plain.WrittenMemory, bodyFormat, ExportHandler<TRequest>.Parser);
+                message = Decode<TRequest>(plain.WrittenSpan, bodyFormat);
             }
         }
         catch (DecompressedSizeExceededException)
@@ -202,9 +203,9 @@ internal sealed class OtlpHttpServer
         }
     }
 
-    private static TRequest Decode<TRequest>(ReadOnlyMemory<byte> bytes, BodyFormat format, MessageParser<TRequest> parser)
+    private static Payload<TRequest> Decode<TRequest>(ReadOnlySpan<byte> bytes, BodyFormat format)
         where TRequest : class, IMessage<TRequest>, new() =>
-        format == BodyFormat.Json ? OtlpJson.Parse<TRequest>(bytes.Span) : parser.ParseFrom(bytes.Span);
+        format == BodyFormat.Json ? OtlpJson.Parse<TRequest>(bytes) : ExportHandler<TRequest>.FromProtobuf(bytes);
 
     private Task WriteTooLarge(HttpContext context, BodyFormat format) =>
         WriteError(context, format, StatusCodes.Status413PayloadTooLarge,

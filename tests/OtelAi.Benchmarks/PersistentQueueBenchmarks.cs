@@ -1,3 +1,4 @@
+using OtelAi.Otlp;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
 using OtelAi.Engine.Components;
@@ -67,7 +68,7 @@ public class PersistentQueueBenchmarks
 
         public long Sent => Interlocked.Read(ref _sent);
 
-        public ValueTask<SendResult> SendAsync(ExportTraceServiceRequest request, CancellationToken cancellationToken)
+        public ValueTask<SendResult> SendAsync(Payload<ExportTraceServiceRequest> request, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _sent);
             return ValueTask.FromResult(SendResult.Success);

@@ -102,11 +102,11 @@ internal sealed class PassThroughProcessorFactory(string type, bool mutates) : B
     public IProcessor<T> CreateProcessor<T>(ComponentCreateSettings settings, ComponentConfig config, ITelemetryConsumer<T> next)
         where T : class, IMessage<T>, new() => new PassThroughProcessor<T>(next, mutates);
 
-    private sealed class PassThroughProcessor<T>(ITelemetryConsumer<T> next, bool mutates) : IProcessor<T> where T : class
+    private sealed class PassThroughProcessor<T>(ITelemetryConsumer<T> next, bool mutates) : IProcessor<T> where T : class, IMessage<T>, new()
     {
         public ConsumerCapabilities Capabilities => mutates ? ConsumerCapabilities.Mutates : ConsumerCapabilities.ReadOnly;
 
-        public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken) => next.ConsumeAsync(data, cancellationToken);
+        public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken) => next.ConsumeAsync(data, cancellationToken);
         public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
         public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
@@ -121,7 +121,7 @@ internal sealed class CountingExporterFactory() : BenchmarkFactory("count", Comp
     {
         private long _batches;
 
-        public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+        public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _batches);
             return ValueTask.CompletedTask;
@@ -138,8 +138,8 @@ internal sealed class QueuedExporterFactory() : BenchmarkFactory("queued", Compo
     public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new() =>
         new ExporterHelper<T>(settings, new ExporterHelperOptions(TimeSpan.Zero, new RetryConfig(), new QueueConfig { QueueSize = 1_000_000 }), new AcceptingSender<T>());
 
-    private sealed class AcceptingSender<T> : IExportSender<T> where T : class
+    private sealed class AcceptingSender<T> : IExportSender<T> where T : class, IMessage<T>, new()
     {
-        public ValueTask<SendResult> SendAsync(T request, CancellationToken cancellationToken) => ValueTask.FromResult(SendResult.Success);
+        public ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken) => ValueTask.FromResult(SendResult.Success);
     }
 }

@@ -12,8 +12,9 @@ public sealed class FanOutTests
         public List<ExportTraceServiceRequest> Kept { get; } = [];
         public ConsumerCapabilities Capabilities => new(mutates, retains);
 
-        public ValueTask ConsumeAsync(ExportTraceServiceRequest data, CancellationToken cancellationToken)
+        public ValueTask ConsumeAsync(Payload<ExportTraceServiceRequest> payload, CancellationToken cancellationToken)
         {
+            var data = mutates ? payload.Edit() : payload.Message;
             Kept.Add(data);
             if (mutates) data.ResourceSpans.Clear();
             return ValueTask.CompletedTask;
@@ -84,9 +85,9 @@ public sealed class FanOutTests
     {
         public ConsumerCapabilities Capabilities => inner.Capabilities;
 
-        public ValueTask ConsumeAsync(ExportTraceServiceRequest data, CancellationToken cancellationToken)
+        public ValueTask ConsumeAsync(Payload<ExportTraceServiceRequest> data, CancellationToken cancellationToken)
         {
-            onConsume(data);
+            onConsume(data.Message);
             return inner.ConsumeAsync(data, cancellationToken);
         }
     }
@@ -106,7 +107,7 @@ public sealed class FanOutTests
 
     private sealed class FailingConsumer : ITelemetryConsumer<ExportTraceServiceRequest>
     {
-        public ValueTask ConsumeAsync(ExportTraceServiceRequest data, CancellationToken cancellationToken) =>
+        public ValueTask ConsumeAsync(Payload<ExportTraceServiceRequest> data, CancellationToken cancellationToken) =>
             throw new RetryableDataException("queue full");
     }
 }

@@ -185,8 +185,9 @@ public sealed class TagProcessor<T>(LifecycleLog log, string name, string tag, T
 {
     public ConsumerCapabilities Capabilities => ConsumerCapabilities.Mutates;
 
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    public ValueTask ConsumeAsync(Payload<T> payload, CancellationToken cancellationToken)
     {
+        var data = payload.Edit();
         var attribute = new KeyValue { Key = "tag", Value = new AnyValue { StringValue = tag } };
         switch (data)
         {
@@ -194,7 +195,7 @@ public sealed class TagProcessor<T>(LifecycleLog log, string name, string tag, T
             case ExportMetricsServiceRequest m: foreach (var r in m.ResourceMetrics) r.Resource.Attributes.Add(attribute); break;
             case ExportLogsServiceRequest l: foreach (var r in l.ResourceLogs) r.Resource.Attributes.Add(attribute); break;
         }
-        return next.ConsumeAsync(data, cancellationToken);
+        return next.ConsumeAsync(payload, cancellationToken);
     }
 }
 
@@ -209,9 +210,9 @@ public sealed class BufferingProcessorFactory(LifecycleLog log) : TestFactory("b
 public sealed class BufferingProcessor<T>(LifecycleLog log, string name, TestConfig config, ITelemetryConsumer<T> next)
     : TestComponent(log, name, config), IProcessor<T> where T : class, IMessage<T>, new()
 {
-    private readonly ConcurrentQueue<T> _held = new();
+    private readonly ConcurrentQueue<Payload<T>> _held = new();
 
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken)
     {
         _held.Enqueue(data);
         return ValueTask.CompletedTask;
@@ -240,7 +241,7 @@ public sealed class CollectingExporter<T>(LifecycleLog log, string name, TestCon
     : TestComponent(log, name, config), IExporter<T> where T : class, IMessage<T>, new()
 {
     private readonly ConcurrentQueue<T> _exported = new();
-    private readonly System.Threading.Channels.Channel<T> _queue = System.Threading.Channels.Channel.CreateUnbounded<T>();
+    private readonly System.Threading.Channels.Channel<Payload<T>> _queue = System.Threading.Channels.Channel.CreateUnbounded<Payload<T>>();
     private Task? _sender;
 
     public IReadOnlyList<T> Exported => _exported.ToArray();
@@ -253,7 +254,7 @@ public sealed class CollectingExporter<T>(LifecycleLog log, string name, TestCon
         _sender = Task.Run(SendLoopAsync, CancellationToken.None);
     }
 
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken) =>
+    public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken) =>
         _queue.Writer.TryWrite(data) ? ValueTask.CompletedTask : throw new RetryableDataException("exporter is shut down");
 
     private async Task SendLoopAsync()
@@ -261,7 +262,7 @@ public sealed class CollectingExporter<T>(LifecycleLog log, string name, TestCon
         await foreach (var data in _queue.Reader.ReadAllAsync())
         {
             if (config.SendDelay > TimeSpan.Zero) await Task.Delay(config.SendDelay);
-            _exported.Enqueue(data);
+            _exported.Enqueue(data.Message);
         }
     }
 
@@ -299,8 +300,9 @@ public sealed class TracesToMetricsConnectorFactory() : TestFactory("spancount",
 
 public sealed class SpanCountConnector(ITelemetryConsumer<ExportMetricsServiceRequest> next) : IExporter<ExportTraceServiceRequest>
 {
-    public ValueTask ConsumeAsync(ExportTraceServiceRequest data, CancellationToken cancellationToken)
+    public ValueTask ConsumeAsync(Payload<ExportTraceServiceRequest> payload, CancellationToken cancellationToken)
     {
+        var data = payload.Message;
         var spans = OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(data);
         var metrics = new ExportMetricsServiceRequest
         {

@@ -93,9 +93,9 @@ internal static class Sink
             public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
             public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-            public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+            public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken)
             {
-                Interlocked.Add(ref owner._items, OtlpSignal<T>.Instance.CountItems(data));
+                Interlocked.Add(ref owner._items, data.ItemCount);
                 return ValueTask.CompletedTask;
             }
         }

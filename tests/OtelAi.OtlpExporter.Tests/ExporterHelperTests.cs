@@ -21,8 +21,9 @@ public sealed class ExporterHelperTests
         public ConcurrentQueue<ExportTraceServiceRequest> Delivered { get; } = new();
         public int Attempts => Volatile.Read(ref _attempts);
 
-        public async ValueTask<SendResult> SendAsync(ExportTraceServiceRequest request, CancellationToken cancellationToken)
+        public async ValueTask<SendResult> SendAsync(Payload<ExportTraceServiceRequest> payload, CancellationToken cancellationToken)
         {
+            var request = payload.Message;
             var n = Interlocked.Increment(ref _attempts) - 1;
             var result = n < script.Length ? await script[n](cancellationToken) : SendResult.Success;
             Delivered.Enqueue(request);
@@ -232,8 +233,9 @@ public sealed class ExporterHelperTests
     {
         public ConcurrentQueue<(string? Address, string? Tenant)> Seen { get; } = new();
 
-        public async ValueTask<SendResult> SendAsync(ExportTraceServiceRequest request, CancellationToken cancellationToken)
+        public async ValueTask<SendResult> SendAsync(Payload<ExportTraceServiceRequest> payload, CancellationToken cancellationToken)
         {
+            var request = payload.Message;
             await Task.Yield();
             Seen.Enqueue((ClientContext.Current.Address, ClientContext.Current.GetFirst("x-tenant")));
             return SendResult.Success;

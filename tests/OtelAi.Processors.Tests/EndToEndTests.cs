@@ -50,7 +50,7 @@ internal sealed class CaptureExporterFactory : IExporterFactory
     {
         public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
         public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken) => sink.ConsumeAsync(data, cancellationToken);
+        public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken) => sink.ConsumeAsync(data, cancellationToken);
     }
 }
 

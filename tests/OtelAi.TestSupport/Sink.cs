@@ -11,7 +11,7 @@ namespace OtelAi.TestSupport;
 /// </summary>
 public sealed class Sink<T>(bool keep = true) : ITelemetryConsumer<T> where T : class, IMessage<T>, new()
 {
-    private readonly List<(T Data, ClientInfo Client)> _received = [];
+    private readonly List<(Payload<T> Data, ClientInfo Client)> _received = [];
     private readonly SemaphoreSlim _arrived = new(0);
     private long _items;
     private int _refusals;
@@ -30,9 +30,18 @@ public sealed class Sink<T>(bool keep = true) : ITelemetryConsumer<T> where T : 
         return this;
     }
 
+    /// <summary>Keeps what it gets as it came (encoded payloads stay encoded until a test reads them).</summary>
+    public ConsumerCapabilities Capabilities => ConsumerCapabilities.Retains with { ReadsContent = false };
+
     public IReadOnlyList<(T Data, ClientInfo Client)> Received
     {
-        get { lock (_received) return _received.ToList(); }
+        get { lock (_received) return _received.Select(r => (r.Data.Message, r.Client)).ToList(); }
+    }
+
+    /// <summary>The payloads as they arrived, encoded or decoded.</summary>
+    public IReadOnlyList<Payload<T>> Arrived
+    {
+        get { lock (_received) return _received.Select(r => r.Data).ToList(); }
     }
 
     public IReadOnlyList<T> Payloads => Received.Select(r => r.Data).ToList();
@@ -45,16 +54,16 @@ public sealed class Sink<T>(bool keep = true) : ITelemetryConsumer<T> where T : 
     /// <summary>Payloads refused through <see cref="Fail"/>.</summary>
     public int Refusals => Volatile.Read(ref _refusals);
 
-    public async ValueTask ConsumeAsync(T data, CancellationToken cancellationToken)
+    public async ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken)
     {
-        if (Fail?.Invoke(data) is { } error)
+        if (Fail?.Invoke(data.Message) is { } error)
         {
             Interlocked.Increment(ref _refusals);
             throw error;
         }
         if (Delay is { } delay) await Task.Delay(delay, cancellationToken);
         var client = ClientContext.Current;
-        Interlocked.Add(ref _items, OtlpSignal<T>.Instance.CountItems(data));
+        Interlocked.Add(ref _items, data.ItemCount);
         if (keep) lock (_received) _received.Add((data, client));
         _arrived.Release();
     }

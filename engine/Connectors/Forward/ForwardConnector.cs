@@ -35,12 +35,12 @@ public sealed class ForwardConnectorFactory : IConnectorFactory
     }
 }
 
-internal sealed class ForwardConnector<T>(ITelemetryConsumer<T> next) : IExporter<T> where T : class
+internal sealed class ForwardConnector<T>(ITelemetryConsumer<T> next) : IExporter<T> where T : class, IMessage<T>, new()
 {
     // The downstream pipelines get the very payload this connector receives, so it mutates whenever they do.
     public ConsumerCapabilities Capabilities => next.Capabilities;
 
-    public ValueTask ConsumeAsync(T data, CancellationToken cancellationToken) => next.ConsumeAsync(data, cancellationToken);
+    public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken) => next.ConsumeAsync(data, cancellationToken);
 
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -116,6 +116,33 @@ internal static class GrpcFraming
         writer.Advance(PrefixLength + size);
     }
 
+    /// <summary>
+    /// Writes a frame holding <paramref name="payload"/>, gzip-compressed when asked: encoded bytes are copied (or
+    /// compressed) as they are, a decoded request is serialized. A compressed frame's length is filled in after the
+    /// compressor wrote behind the reserved prefix.
+    /// </summary>
+    public static void WritePayload<T>(PooledBufferWriter writer, Payload<T> payload, bool compressed)
+        where T : class, Google.Protobuf.IMessage<T>, new()
+    {
+        var prefixAt = writer.WrittenCount;
+        var prefix = writer.GetSpan(PrefixLength);
+        if (!compressed)
+        {
+            var size = payload.CalculateSize();
+            prefix[0] = 0;
+            BinaryPrimitives.WriteUInt32BigEndian(prefix[1..], (uint)size);
+            writer.Advance(PrefixLength);
+            payload.WriteTo(writer);
+            return;
+        }
+        writer.Advance(PrefixLength);
+        payload.CompressTo(ContentCoding.Gzip, writer);
+        Span<byte> filled = stackalloc byte[PrefixLength];
+        filled[0] = 1;
+        BinaryPrimitives.WriteUInt32BigEndian(filled[1..], (uint)(writer.WrittenCount - prefixAt - PrefixLength));
+        writer.Overwrite(prefixAt, filled);
+    }
+
     /// <summary>Writes a gzip-compressed frame holding <paramref name="message"/>.</summary>
     public static void WriteCompressedMessage(PooledBufferWriter writer, IMessage message)
     {

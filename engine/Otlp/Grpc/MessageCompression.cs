@@ -51,6 +51,14 @@ internal static class MessageCompression
             compressor.Write(input);
     }
 
+    /// <summary>Compresses the concatenation of <paramref name="parts"/> as one stream (no joined copy of the input).</summary>
+    public static void Compress(ReadOnlyMemory<byte>[] parts, ContentCoding coding, IBufferWriter<byte> output)
+    {
+        using var sink = new BufferWriterStream(output);
+        using (var compressor = CreateStream(sink, coding, CompressionMode.Compress))
+            foreach (var part in parts) compressor.Write(part.Span);
+    }
+
     /// <summary>
     /// Decompresses <paramref name="input"/> into <paramref name="output"/>.
     /// Throws <see cref="DecompressedSizeExceededException"/> past <paramref name="maxSize"/> bytes and
