@@ -150,7 +150,7 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
     }
 
     /// <summary>After shutdown, data is either refused (retryably or for good) or still handed on: never taken and lost.</summary>
-    private static async Task AssertNotSwallowedAfterShutdown<T>(ITelemetryConsumer<T> component, T payload, Func<int> deliveredItems, string what)
+    private static async Task AssertNotSwallowedAfterShutdown<T>(ITelemetryConsumer<T> component, T payload, Func<long> deliveredItems, string what)
         where T : class, IMessage<T>, new()
     {
         var before = deliveredItems();
@@ -165,15 +165,18 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
         Assert.True(deliveredItems() > before, $"{what} accepted data after shutdown and delivered none of it");
     }
 
-    private static T Payload<T>() where T : class, IMessage<T>, new() => (T)(object)(OtlpSignal<T>.Instance.Signal switch
+    private static T Sample<T>() where T : class, IMessage<T>, new() => (T)(object)(OtlpSignal<T>.Instance.Signal switch
     {
         Signal.Traces => SampleData.Traces(3),
         Signal.Metrics => SampleData.Metrics(3),
         _ => SampleData.Logs(3),
     });
 
-    private static int Items<T>(Sink<T> sink) where T : class, IMessage<T>, new() =>
-        sink.Received.Sum(r => OtlpSignal<T>.Instance.CountItems(r.Data));
+    /// <summary>A sample payload as a receiver hands canonical protobuf on: undecoded.</summary>
+    private static Payload<T> Encoded<T>(T message) where T : class, IMessage<T>, new() =>
+        Otlp.Payload<T>.TryFromWire(message.ToByteArray()) ?? throw new InvalidOperationException("sample data is not canonical");
+
+    private static long Items<T>(Sink<T> sink) where T : class, IMessage<T>, new() => sink.Items;
 
     /// <summary>Runs a signal-generic check with the payload type of <paramref name="signal"/>.</summary>
     private static Task ForSignal(Signal signal, ISignalCheck check) => signal switch
@@ -196,11 +199,14 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
             var sink = new Sink<T>();
             var processor = factory.CreateProcessor(Settings(factory), config, sink);
             await processor.StartAsync(new TestHost(), CancellationToken.None);
-            await processor.ConsumeAsync(Payload<T>(), CancellationToken.None);
+            await processor.ConsumeAsync(Encoded(Sample<T>()), CancellationToken.None);
             await ShutdownTwiceAsync(processor);
+            // A processor (with what follows it) that declares it reads no content must hand the payload on undecoded.
+            if (!processor.Capabilities.ReadsContent)
+                Assert.True(sink.Arrived.All(p => p.IsEncoded), $"{what} declares that it reads no content, yet the payload came out decoded");
             // Defaults (and the actions above) drop nothing, so every item comes out; batch flushes at shutdown.
             Assert.True(Items(sink) == 3, $"{what}: 3 items in, {Items(sink)} out");
-            await AssertNotSwallowedAfterShutdown(processor, Payload<T>(), () => Items(sink), what);
+            await AssertNotSwallowedAfterShutdown(processor, Sample<T>(), () => Items(sink), what);
         }
     }
 
@@ -212,13 +218,15 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
             var settings = Settings(factory);
             var exporter = factory.CreateExporter<T>(settings, config);
             await exporter.StartAsync(new TestHost(), CancellationToken.None);
-            var payload = Payload<T>();
-            var sent = payload.Clone();
+            var sent = Sample<T>();
+            var payload = Encoded(sent);
             await exporter.ConsumeAsync(payload, CancellationToken.None);
             await ShutdownTwiceAsync(exporter);
+            if (!exporter.Capabilities.ReadsContent)
+                Assert.True(payload.IsEncoded, $"{what} declares that it reads no content, yet it decoded the payload");
             Assert.True(test.Delivered(factory.Type, config, sent), $"{what}: the payload did not arrive where the exporter sends");
             // An exporter that is shut down has nowhere to send: it must refuse.
-            await Assert.ThrowsAsync<RetryableDataException>(async () => await exporter.ConsumeAsync(Payload<T>(), CancellationToken.None));
+            await Assert.ThrowsAsync<RetryableDataException>(async () => await exporter.ConsumeAsync(Sample<T>(), CancellationToken.None));
         }
     }
 
@@ -263,10 +271,10 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
             var sink = new Sink<TOut>();
             var connector = factory.CreateConnector<TIn, TOut>(Settings(factory), config, sink);
             await connector.StartAsync(new TestHost(), CancellationToken.None);
-            await connector.ConsumeAsync(Payload<TIn>(), CancellationToken.None);
+            await connector.ConsumeAsync(Sample<TIn>(), CancellationToken.None);
             await ShutdownTwiceAsync(connector);
             Assert.True(Items(sink) > 0, $"{what}: nothing came out");
-            await AssertNotSwallowedAfterShutdown(connector, Payload<TIn>(), () => Items(sink), what);
+            await AssertNotSwallowedAfterShutdown(connector, Sample<TIn>(), () => Items(sink), what);
         }
     }
 

@@ -15,6 +15,7 @@ using OtelAi.Engine.Consumers;
 using OtelAi.Engine;
 using OtelAi.Otlp;
 using OtelAi.Exporters;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
 using OtelAi.Otlp.Proto.Collector.Metrics.V1;
 using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.Receivers;
@@ -23,15 +24,16 @@ using OtelAi.TestSupport;
 namespace OtelAi.Processors.Tests;
 
 /// <summary>An exporter type for tests: every payload of every signal lands in the sinks of its factory.</summary>
-internal sealed class CaptureExporterFactory : IExporterFactory
+internal sealed class CaptureExporterFactory(string type = "capture") : IExporterFactory
 {
     public Sink<ExportTraceServiceRequest> Traces { get; } = new();
     public Sink<ExportMetricsServiceRequest> Metrics { get; } = new();
+    public Sink<ExportLogsServiceRequest> Logs { get; } = new();
 
     /// <summary>Every built-in component plus this one.</summary>
     public ComponentRegistry WithBuiltins() => new ComponentRegistry().AddEngineComponents().AddReceivers().AddProcessors().AddExporters().Add(this);
 
-    public string Type => "capture";
+    public string Type => type;
     public ComponentKind Kind => ComponentKind.Exporter;
     public Type ConfigType => typeof(EmptyConfig);
     public ComponentConfig CreateDefaultConfig() => new EmptyConfig();
@@ -39,15 +41,20 @@ internal sealed class CaptureExporterFactory : IExporterFactory
     {
         [Signal.Traces] = StabilityLevel.Development,
         [Signal.Metrics] = StabilityLevel.Development,
+        [Signal.Logs] = StabilityLevel.Development,
     };
 
     public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new() =>
-        (IExporter<T>)(object)(typeof(T) == typeof(ExportTraceServiceRequest)
-            ? new Exporter<ExportTraceServiceRequest>(Traces)
-            : new Exporter<ExportMetricsServiceRequest>(Metrics));
+        (IExporter<T>)(object)(OtlpSignal<T>.Instance.Signal switch
+        {
+            Signal.Traces => new Exporter<ExportTraceServiceRequest>(Traces),
+            Signal.Metrics => new Exporter<ExportMetricsServiceRequest>(Metrics),
+            _ => new Exporter<ExportLogsServiceRequest>(Logs),
+        });
 
     private sealed class Exporter<T>(Sink<T> sink) : IExporter<T> where T : class, Google.Protobuf.IMessage<T>, new()
     {
+        public ConsumerCapabilities Capabilities => sink.Capabilities;
         public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
         public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;
         public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken) => sink.ConsumeAsync(data, cancellationToken);
