@@ -113,17 +113,17 @@ public sealed class Payload<T> where T : class, IMessage<T>, new()
     }
 
     /// <summary>Writes the encoded request compressed: encoded bytes stream into the compressor, a message is serialized first.</summary>
-    internal void CompressTo(ContentCoding coding, IBufferWriter<byte> output)
+    internal void CompressTo(ContentCoding coding, int level, IBufferWriter<byte> output)
     {
         if (_wire is { } wire)
         {
-            MessageCompression.Compress(wire, coding, output);
+            MessageCompression.Compress(wire, coding, output, level);
             return;
         }
         using var measured = OtlpProtobuf.Measure(_message!);
         using var plain = new PooledBufferWriter(measured.Size);
         measured.WriteTo(plain);
-        MessageCompression.Compress(plain.WrittenSpan, coding, output);
+        MessageCompression.Compress(plain.WrittenSpan, coding, output, level);
     }
 
     /// <summary>

@@ -20,6 +20,9 @@ public sealed record GrpcClientSettings : IConfigSection
     [ConfigDescription("Message compression: gzip or none.")]
     public Compression Compression { get; init; } = Compression.Gzip;
 
+    [ConfigDescription("Compression level (otelai; otelcol's gRPC clients use zlib's default): see compression_params.level.")]
+    public CompressionParams CompressionParams { get; init; } = new();
+
     [ConfigDescription("Accepted for otelcol compatibility (pick_first or round_robin); connections go to the address the endpoint resolves to.")]
     public string BalancerName { get; init; } = "round_robin";
 
@@ -32,6 +35,8 @@ public sealed record GrpcClientSettings : IConfigSection
         // gRPC clients speak the gzip message encoding only (grpc-encoding), as otelcol's otlp exporter does by default.
         if (Compression is not (Compression.None or Compression.Gzip))
             yield return new("compression", $"unsupported compression \"{Compression.ToString().ToLowerInvariant()}\" for gRPC (supported: gzip, none)");
+        else
+            foreach (var problem in CompressionParams.Validate(Compression)) yield return problem;
         if (BalancerName is not ("" or "pick_first" or "round_robin"))
             yield return new("balancer_name", $"unknown balancer \"{BalancerName}\" (pick_first or round_robin)");
     }

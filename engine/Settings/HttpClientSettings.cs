@@ -20,9 +20,13 @@ public sealed record HttpClientSettings : IConfigSection
     [ConfigDescription("Body compression: gzip, deflate or none.")]
     public Compression Compression { get; init; } = Compression.Gzip;
 
+    [ConfigDescription("Compression level (see compression_params.level).")]
+    public CompressionParams CompressionParams { get; init; } = new();
+
     public IEnumerable<ConfigError> Validate()
     {
         if (Endpoint.Length > 0 && !IsHttpUrl(Endpoint)) yield return new("endpoint", $"\"{Endpoint}\" is not an http:// or https:// URL");
+        foreach (var error in CompressionParams.Validate(Compression)) yield return error;
     }
 
     public static bool IsHttpUrl(string url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";

@@ -25,6 +25,7 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
     private readonly HttpClient _client;
     private readonly Uri _uri;
     private readonly bool _gzip;
+    private readonly int _compressionLevel;
     private readonly TimeSpan _timeout;
     private readonly KeyValuePair<string, string>[] _headers;
     private readonly OtlpSignal<T> _signal = OtlpSignal<T>.Instance;
@@ -36,6 +37,7 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
             throw new ArgumentException($"endpoint: {error}");
         _uri = new Uri(endpoint.BaseUri, _signal.GrpcMethodPath);
         _gzip = client.Compression == Compression.Gzip;
+        _compressionLevel = client.CompressionParams.EffectiveLevel;
         _timeout = config.TimeoutSettings.Timeout;
         _headers = client.Headers.ToArray();
         _client = OtlpHttpClient.Create(client.Tls, endpoint.Host, endpoint.UseTls, client.Keepalive);
@@ -47,7 +49,7 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
         var body = new PooledBufferWriter(request.CalculateSize() / (_gzip ? 4 : 1) + GrpcFraming.PrefixLength);
         try
         {
-            GrpcFraming.WritePayload(body, request, _gzip);
+            GrpcFraming.WritePayload(body, request, _gzip ? _compressionLevel : null);
             return body;
         }
         catch

@@ -29,6 +29,7 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
     private readonly Uri _uri;
     private readonly OtlpHttpEncoding _encoding;
     private readonly ContentCoding _compression;
+    private readonly int _compressionLevel;
     private readonly KeyValuePair<string, string>[] _headers;
     private readonly OtlpSignal<T> _signal = OtlpSignal<T>.Instance;
 
@@ -40,6 +41,7 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
             throw new ArgumentException($"no usable URL for {signal.ToConfigName()}: \"{url}\" (set endpoint or {signal.ToConfigName()}_endpoint)");
         _uri = uri;
         _encoding = config.Encoding;
+        _compressionLevel = config.Client.CompressionParams.EffectiveLevel;
         _compression = config.Client.Compression switch { Compression.Gzip => ContentCoding.Gzip, Compression.Deflate => ContentCoding.Deflate, _ => ContentCoding.Identity };
         _headers = config.Client.Headers.ToArray();
         _client = OtlpHttpClient.Create(config.Client.Tls, uri.IdnHost, uri.Scheme == "https", keepalive: null);
@@ -79,7 +81,7 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
         using var encoded = Encode(request);
 
         using var compressed = _compression == ContentCoding.Identity ? null : new PooledBufferWriter(encoded.WrittenCount / 2 + 64);
-        if (compressed is not null) MessageCompression.Compress(encoded.WrittenSpan, _compression, compressed);
+        if (compressed is not null) MessageCompression.Compress(encoded.WrittenSpan, _compression, compressed, _compressionLevel);
 
         using var message = new HttpRequestMessage(HttpMethod.Post, _uri)
         {

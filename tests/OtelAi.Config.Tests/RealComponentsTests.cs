@@ -164,6 +164,54 @@ public class RealComponentsTests
         Assert.Empty(ConfigSchema.Generate(Registry()).Validate(SchemaTests.YamlToJson(OtelcolDocumentedConfig)));
     }
 
+    /// <summary>otelcol's configcompression ValidateParams: zlib levels for gzip and deflate, nothing for no compression.</summary>
+    [Theory]
+    [InlineData("otlphttp", "gzip", 1)]
+    [InlineData("otlphttp", "gzip", 9)]
+    [InlineData("otlphttp", "deflate", -1)]
+    [InlineData("otlphttp", "gzip", -2)]
+    [InlineData("otlphttp", "none", 0)]
+    [InlineData("otlp", "gzip", 6)]
+    public void Compression_levels_otelcol_accepts_load(string exporter, string compression, int level)
+    {
+        var loaded = ConfigLoader.Load([new ConfigSource("config.yaml", CompressionConfig(exporter, compression, level))], Registry());
+        var config = loaded.Config.Exporters[new ComponentId(exporter)];
+        var client = config switch
+        {
+            OtelAi.Exporters.OtlpHttp.OtlpHttpExporterConfig http => (object)http.Client.CompressionParams,
+            OtelAi.Exporters.Otlp.OtlpExporterConfig grpc => grpc.Client.CompressionParams,
+            _ => throw new InvalidOperationException(config.GetType().Name),
+        };
+        Assert.Equal(level, ((OtelAi.Engine.Settings.CompressionParams)client).Level);
+    }
+
+    [Theory]
+    [InlineData("otlphttp", "gzip", 10)]
+    [InlineData("otlphttp", "deflate", -3)]
+    [InlineData("otlphttp", "none", 1)]
+    [InlineData("otlp", "gzip", 11)]
+    public void Compression_levels_otelcol_refuses_are_reported_at_their_key(string exporter, string compression, int level)
+    {
+        var error = Assert.Single(Assert.Throws<ConfigException>(() =>
+            ConfigLoader.Load([new ConfigSource("config.yaml", CompressionConfig(exporter, compression, level))], Registry())).Issues);
+        Assert.Equal($"exporters.{exporter}.compression_params.level", error.KeyPath);
+        Assert.Contains($"{level}", error.Message);
+    }
+
+    private static string CompressionConfig(string exporter, string compression, int level) => $$"""
+        receivers:
+          otlp:
+            protocols: { grpc: { endpoint: "127.0.0.1:4317" } }
+        exporters:
+          {{exporter}}:
+            endpoint: {{(exporter == "otlp" ? "backend:4317" : "http://backend:4318")}}
+            compression: {{compression}}
+            compression_params: { level: {{level}} }
+        service:
+          pipelines:
+            traces: { receivers: [otlp], exporters: [{{exporter}}] }
+        """;
+
     [Fact]
     public void SchemaCoversEveryRegisteredType()
     {

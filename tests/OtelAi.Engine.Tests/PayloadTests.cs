@@ -205,7 +205,7 @@ public sealed class PayloadTests
         var parts = Enumerable.Range(1, 3).Select(i => SampleData.Traces(4, seed: i)).ToList();
         var payload = Payload<ExportTraceServiceRequest>.Concat(parts.Select(p => Payload<ExportTraceServiceRequest>.TryFromWire(p.ToByteArray())!).ToList());
         using var compressed = new OtelAi.Otlp.Grpc.PooledBufferWriter();
-        payload.CompressTo(OtelAi.Otlp.Grpc.ContentCoding.Gzip, compressed);
+        payload.CompressTo(OtelAi.Otlp.Grpc.ContentCoding.Gzip, OtelAi.Otlp.Grpc.MessageCompression.DefaultLevel, compressed);
         using var plain = new OtelAi.Otlp.Grpc.PooledBufferWriter();
         OtelAi.Otlp.Grpc.MessageCompression.Decompress(new ReadOnlySequence<byte>(compressed.WrittenMemory), OtelAi.Otlp.Grpc.ContentCoding.Gzip, 1 << 20, plain);
         Assert.Equal(Written(payload), plain.WrittenSpan.ToArray());

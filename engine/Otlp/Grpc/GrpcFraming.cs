@@ -117,16 +117,16 @@ internal static class GrpcFraming
     }
 
     /// <summary>
-    /// Writes a frame holding <paramref name="payload"/>, gzip-compressed when asked: encoded bytes are copied (or
-    /// compressed) as they are, a decoded request is serialized. A compressed frame's length is filled in after the
+    /// Writes a frame holding <paramref name="payload"/>, gzip-compressed at <paramref name="gzipLevel"/> when one is
+    /// given: encoded bytes are copied (or compressed) as they are, a decoded request is serialized. A compressed frame's length is filled in after the
     /// compressor wrote behind the reserved prefix.
     /// </summary>
-    public static void WritePayload<T>(PooledBufferWriter writer, Payload<T> payload, bool compressed)
+    public static void WritePayload<T>(PooledBufferWriter writer, Payload<T> payload, int? gzipLevel)
         where T : class, Google.Protobuf.IMessage<T>, new()
     {
         var prefixAt = writer.WrittenCount;
         var prefix = writer.GetSpan(PrefixLength);
-        if (!compressed)
+        if (gzipLevel is not { } level)
         {
             var size = payload.CalculateSize();
             prefix[0] = 0;
@@ -136,7 +136,7 @@ internal static class GrpcFraming
             return;
         }
         writer.Advance(PrefixLength);
-        payload.CompressTo(ContentCoding.Gzip, writer);
+        payload.CompressTo(ContentCoding.Gzip, level, writer);
         Span<byte> filled = stackalloc byte[PrefixLength];
         filled[0] = 1;
         BinaryPrimitives.WriteUInt32BigEndian(filled[1..], (uint)(writer.WrittenCount - prefixAt - PrefixLength));

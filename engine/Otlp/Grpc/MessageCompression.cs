@@ -44,19 +44,43 @@ internal static class MessageCompression
         return false;
     }
 
-    public static void Compress(ReadOnlySpan<byte> input, ContentCoding coding, IBufferWriter<byte> output)
+    /// <summary>zlib's default level (what <c>-1</c> means), which grpc-go's gzip and otelcol's HTTP clients use.</summary>
+    public const int DefaultLevel = 6;
+
+    /// <summary>zlib's Huffman-only level (<c>-2</c>): no string matching, the cheapest compression that still compresses.</summary>
+    public const int HuffmanOnly = -2;
+
+    /// <param name="level">zlib level: 1 (fastest) to 9 (smallest), -1 for the default (6), -2 for Huffman coding only.</param>
+    public static void Compress(ReadOnlySpan<byte> input, ContentCoding coding, IBufferWriter<byte> output, int level = DefaultLevel)
     {
         using var sink = new BufferWriterStream(output);
-        using (var compressor = CreateStream(sink, coding, CompressionMode.Compress))
+        using (var compressor = CreateCompressor(sink, coding, level))
             compressor.Write(input);
     }
 
     /// <summary>Compresses the concatenation of <paramref name="parts"/> as one stream (no joined copy of the input).</summary>
-    public static void Compress(ReadOnlyMemory<byte>[] parts, ContentCoding coding, IBufferWriter<byte> output)
+    public static void Compress(ReadOnlyMemory<byte>[] parts, ContentCoding coding, IBufferWriter<byte> output, int level = DefaultLevel)
     {
         using var sink = new BufferWriterStream(output);
-        using (var compressor = CreateStream(sink, coding, CompressionMode.Compress))
+        using (var compressor = CreateCompressor(sink, coding, level))
             foreach (var part in parts) compressor.Write(part.Span);
+    }
+
+    private static Stream CreateCompressor(Stream inner, ContentCoding coding, int level)
+    {
+        var options = level switch
+        {
+            HuffmanOnly => new ZLibCompressionOptions { CompressionLevel = DefaultLevel, CompressionStrategy = ZLibCompressionStrategy.HuffmanOnly },
+            -1 => new ZLibCompressionOptions { CompressionLevel = DefaultLevel },
+            >= 1 and <= 9 => new ZLibCompressionOptions { CompressionLevel = level },
+            _ => throw new ArgumentOutOfRangeException(nameof(level), level, "zlib levels are 1 to 9, -1 (default) and -2 (Huffman only)"),
+        };
+        return coding switch
+        {
+            ContentCoding.Gzip => new GZipStream(inner, options, leaveOpen: true),
+            ContentCoding.Deflate => new ZLibStream(inner, options, leaveOpen: true),
+            _ => throw new ArgumentOutOfRangeException(nameof(coding)),
+        };
     }
 
     /// <summary>
@@ -68,7 +92,7 @@ internal static class MessageCompression
     {
         if (coding == ContentCoding.Identity) throw new ArgumentException("identity needs no decompression", nameof(coding));
         using var source = new SequenceReadStream(input);
-        using var decompressor = CreateStream(source, coding, CompressionMode.Decompress);
+        using var decompressor = CreateDecompressor(source, coding);
         var start = output.WrittenCount;
         while (true)
         {
@@ -115,14 +139,10 @@ internal static class MessageCompression
         return b << 16 | a;
     }
 
-    private static Stream CreateStream(Stream inner, ContentCoding coding, CompressionMode mode) => coding switch
+    private static Stream CreateDecompressor(Stream inner, ContentCoding coding) => coding switch
     {
-        ContentCoding.Gzip => mode == CompressionMode.Compress
-            ? new GZipStream(inner, CompressionLevel.Fastest, leaveOpen: true)
-            : new GZipStream(inner, mode, leaveOpen: true),
-        ContentCoding.Deflate => mode == CompressionMode.Compress
-            ? new ZLibStream(inner, CompressionLevel.Fastest, leaveOpen: true)
-            : new ZLibStream(inner, mode, leaveOpen: true),
+        ContentCoding.Gzip => new GZipStream(inner, CompressionMode.Decompress, leaveOpen: true),
+        ContentCoding.Deflate => new ZLibStream(inner, CompressionMode.Decompress, leaveOpen: true),
         _ => throw new ArgumentOutOfRangeException(nameof(coding)),
     };
 
