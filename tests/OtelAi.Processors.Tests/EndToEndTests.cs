@@ -154,7 +154,7 @@ public sealed class EndToEndTests
             Assert.True(tracer.ForceFlush(30_000));
         }
 
-        await WaitForSpansAsync(capture.Traces, 3);
+        await capture.Traces.WaitForItemsAsync(3);
         var spans = capture.Traces.Received.SelectMany(r => r.Data.ResourceSpans).SelectMany(rs => rs.ScopeSpans)
             .SelectMany(ss => ss.Spans).ToDictionary(s => s.Name);
 
@@ -175,16 +175,6 @@ public sealed class EndToEndTests
         Assert.Null(health.Get("gpu_mem_used"));
 
         await collector.StopAsync();
-    }
-
-    private static async Task WaitForSpansAsync(Sink<ExportTraceServiceRequest> sink, int spans)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (sink.Received.Sum(r => OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(r.Data)) < spans)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {spans} spans");
-            await Task.Delay(20);
-        }
     }
 
     [Fact]
@@ -277,8 +267,8 @@ public sealed class EndToEndTests
         Assert.True(peakBytes < limitMib * 1024L * 1024, $"heap peaked at {peakBytes / (1024 * 1024)} MiB, hard limit {limitMib} MiB");
 
         // Everything accepted was delivered; refused data was not.
-        await WaitForSpansAsync(capture.Traces, accepted * 2000);
-        Assert.Equal(accepted * 2000, capture.Traces.Received.Sum(r => OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(r.Data)));
+        await capture.Traces.WaitForItemsAsync(accepted * 2000);
+        Assert.Equal(accepted * 2000, capture.Traces.Items);
 
         // The flood stops and the backlog is gone: the engine accepts again by itself.
         capture.Traces.Clear();
