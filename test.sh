@@ -35,6 +35,16 @@ status=0
 dotnet test otelai.sln -c Release --no-build -nologo \
   --logger "trx" --results-directory "$results" "$@" || status=$?
 
+# The same CLI and end-to-end tests again against the Native AOT executable (what `otelai` ships as for sidecars):
+# tests that start the otelai process run OTELAI_EXECUTABLE instead of `dotnet otelai.dll`.
+aot="$root/artifacts/aot"
+if dotnet publish engine/Cli/OtelAi.Cli.csproj -c Release -r linux-x64 -p:PublishAot=true -o "$aot" -nologo -v q -clp:ErrorsOnly; then
+  OTELAI_EXECUTABLE="$aot/otelai" dotnet test otelai.sln -c Release --no-build -nologo --filter "Runs=otelai" \
+    --logger "trx;LogFilePrefix=aot" --results-directory "$results" "$@" || status=$?
+else
+  echo "Native AOT publish failed"; status=1
+fi
+
 /usr/bin/python3 - "$results" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}

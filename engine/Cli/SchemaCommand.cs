@@ -11,6 +11,12 @@ internal sealed class SchemaCommand : ICliCommand
 
     public Task<int> RunAsync(IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken)
     {
+        // NJsonSchema (through Newtonsoft.Json) builds its serializers by reflection that Native AOT does not keep.
+        if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+        {
+            console.Error.WriteLine("otelai schema is not part of the Native AOT build: run it with the framework-dependent build (dotnet otelai.dll schema)");
+            return Task.FromResult(1);
+        }
         console.Out.WriteLine(ConfigSchema.GenerateJson(BuiltinComponents.CreateRegistry()));
         return Task.FromResult(0);
     }

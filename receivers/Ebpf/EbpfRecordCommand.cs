@@ -25,7 +25,7 @@ public static class EbpfRecordCommand
 
     /// <summary>Parses a --duration value with the config binder's duration rules.</summary>
     public static TimeSpan ParseDuration(string text) =>
-        ConfigLoader.Bind<Options>("duration: " + System.Text.Json.JsonSerializer.Serialize(text)).Duration;
+        ConfigLoader.Bind<Options>("duration: '" + text.Replace("'", "''") + "'").Duration; // a YAML single-quoted scalar
 
     public static async Task<Result> RecordAsync(EbpfReceiverConfig config, string outputPath, TimeSpan duration, ILogger logger, CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
@@ -68,7 +69,7 @@ internal sealed class OtlpJsonFileReceiver : IComponent
                 throw new InvalidOperationException($"storage \"{storageId}\" is not a configured storage extension");
             _storage = await storage.GetClientAsync(ComponentKind.Receiver, _settingsId, "", cancellationToken);
             if (await _storage.GetAsync(OffsetsKey, cancellationToken) is { } bytes)
-                saved = JsonSerializer.Deserialize<Dictionary<string, SavedOffset>>(bytes) ?? saved;
+                saved = JsonSerializer.Deserialize(bytes, SavedOffsetsJson.Default.DictionaryStringSavedOffset) ?? saved;
         }
 
         // With start_at: end, what exists now is skipped: record the current ends before returning, so that
@@ -110,7 +111,7 @@ internal sealed class OtlpJsonFileReceiver : IComponent
     private async Task SaveOffsetsAsync(CancellationToken ct)
     {
         if (_storage is null) return;
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(_files.ToDictionary(kv => kv.Key, kv => kv.Value.Save(), StringComparer.Ordinal));
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(_files.ToDictionary(kv => kv.Key, kv => kv.Value.Save(), StringComparer.Ordinal), SavedOffsetsJson.Default.DictionaryStringSavedOffset);
         if (bytes.AsSpan().SequenceEqual(_lastSaved)) return;
         try
         {
@@ -505,3 +506,7 @@ internal sealed class OtlpJsonFileReceiver : IComponent
 
 /// <summary>Where reading of one file stopped, as kept in the storage extension between runs.</summary>
 internal sealed record SavedOffset(long Offset, long Line, string Head);
+
+/// <summary>The saved offsets' JSON, generated at build time (no reflection: the executable may be Native AOT).</summary>
+[JsonSerializable(typeof(Dictionary<string, SavedOffset>))]
+internal sealed partial class SavedOffsetsJson : JsonSerializerContext;

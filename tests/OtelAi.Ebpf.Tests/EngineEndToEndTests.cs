@@ -28,6 +28,7 @@ public sealed class EngineEndToEndTests : IDisposable
         public string Path => Target.Split('?')[0];
     }
 
+    [Trait(OtelaiProcess.Trait, OtelaiProcess.Executable)]
     [Fact]
     public async Task Engine_from_yaml_traces_an_http_server_into_file_exporter_spans_and_duration_histogram()
     {
@@ -162,6 +163,7 @@ public sealed class EngineEndToEndTests : IDisposable
         Assert.Equal(requests.Length, Spans(tracesFile).Count); // nothing duplicated or added by the shutdown drain
     }
 
+    [Trait(OtelaiProcess.Trait, OtelaiProcess.Executable)]
     [Fact]
     public async Task Validate_names_the_line_key_and_expectation_of_bad_ebpf_settings()
     {

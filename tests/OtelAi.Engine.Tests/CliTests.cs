@@ -14,6 +14,7 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    [Trait(OtelaiProcess.Trait, OtelaiProcess.Executable)]
     [Fact]
     public async Task Run_reads_otlp_json_fans_out_to_two_files_and_drains_on_sigterm()
     {
@@ -72,6 +73,7 @@ public sealed class CliTests : IDisposable
         }
     }
 
+    [Trait(OtelaiProcess.Trait, OtelaiProcess.Executable)]
     [Fact]
     public async Task Validate_exits_0_for_a_valid_config_and_prints_warnings()
     {
@@ -99,6 +101,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains($"{config}:6:3: warning: processors.batch: processor \"batch\" is configured but not used in any pipeline", stderr);
     }
 
+    [Trait(OtelaiProcess.Trait, OtelaiProcess.Executable)]
     [Fact]
     public async Task Validate_exits_1_listing_every_error_with_file_line_column_and_key_path()
     {
@@ -126,6 +129,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal("invalid configuration: 2 error(s)", lines[^1]);
     }
 
+    [Trait(OtelaiProcess.Trait, OtelaiProcess.Executable)]
     [Fact]
     public async Task Several_configs_merge_and_set_overrides_apply()
     {
@@ -150,6 +154,7 @@ public sealed class CliTests : IDisposable
         Assert.DoesNotContain("warning", stderr); // batch is defined by the yaml: source and used through --set
     }
 
+    [Trait(OtelaiProcess.Trait, OtelaiProcess.Executable)]
     [Fact]
     public async Task Version_help_and_unknown_commands()
     {

@@ -150,6 +150,7 @@ public sealed class PersistentQueueTests : IDisposable
         await second.StopAsync();
     }
 
+    [Trait(OtelaiProcess.Trait, OtelaiProcess.Executable)]
     [Fact]
     public async Task Data_the_engine_acknowledged_before_kill_9_is_delivered_after_restart()
     {

@@ -5,8 +5,10 @@ namespace OtelAi.TestSupport;
 
 /// <summary>
 /// The built <c>otelai</c> CLI running as a separate process, the way a user runs it: <c>dotnet exec otelai.dll</c>
-/// from the test's output folder (the test project references engine/Cli so that the CLI is copied there). Output is
-/// collected line by line as it arrives, so a hung or failing engine can be diagnosed from what it printed so far.
+/// from the test's output folder (the test project references engine/Cli so that the CLI is copied there), or the
+/// executable named by <c>OTELAI_EXECUTABLE</c> (the test command sets it to the Native AOT build and runs the tests
+/// marked <see cref="Trait"/> again). Output is collected line by line as it arrives, so a hung or failing engine
+/// can be diagnosed from what it printed so far.
 /// </summary>
 public sealed class OtelaiProcess : IDisposable
 {
@@ -24,12 +26,22 @@ public sealed class OtelaiProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
+    /// <summary>The xunit trait (name and value) of tests that run the otelai executable, so they can run against each build.</summary>
+    public const string Trait = "Runs", Executable = "otelai";
+
     /// <summary>Starts <c>otelai</c> with <paramref name="arguments"/> (e.g. <c>--config</c>, a path).</summary>
     public static OtelaiProcess Start(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "otelai.dll"));
+        var executable = Environment.GetEnvironmentVariable("OTELAI_EXECUTABLE");
+        var start = new ProcessStartInfo(string.IsNullOrEmpty(executable) ? "dotnet" : executable)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        if (string.IsNullOrEmpty(executable))
+        {
+            start.ArgumentList.Add("exec");
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "otelai.dll"));
+        }
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         return new OtelaiProcess(Process.Start(start)!);
     }

@@ -1,5 +1,6 @@
 using OtelAi.Otlp.Hosting;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
@@ -96,7 +97,7 @@ internal sealed class HealthCheckExtension(ComponentCreateSettings settings, Hea
         var body = healthy
             ? new HealthBody("Server available", since!.Value.UtcDateTime, FormatUptime(DateTimeOffset.UtcNow - since.Value))
             : new HealthBody("Server not available", DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc), "");
-        return context.Response.WriteAsync(JsonSerializer.Serialize(body, HealthBodyJson.Options));
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body, HealthBodyJson.Default.HealthBody));
     }
 
     // Go's time.Duration text (e.g. "1m30.25s", "807.5ms"), which otelcol puts in "uptime".
@@ -117,10 +118,11 @@ internal sealed class HealthCheckExtension(ComponentCreateSettings settings, Hea
         _server = null;
     }
 
-    private sealed record HealthBody(string Status, DateTime UpSince, string Uptime);
-
-    private static class HealthBodyJson
-    {
-        public static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-    }
 }
+
+internal sealed record HealthBody(string Status, DateTime UpSince, string Uptime);
+
+/// <summary>The body's JSON, generated at build time (no reflection: the executable may be Native AOT).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(HealthBody))]
+internal sealed partial class HealthBodyJson : JsonSerializerContext;

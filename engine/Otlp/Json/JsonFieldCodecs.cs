@@ -110,38 +110,72 @@ internal sealed class RepeatedJsonField<TMessage, TValue> : JsonFieldCodec<TMess
     }
 }
 
+/// <summary>
+/// An enum field, read and written as its number: through the field's accessor, since a codec typed on each enum
+/// (a value type) would have to be made at run time, which Native AOT cannot do.
+/// </summary>
+internal sealed class EnumJsonField<TMessage>(FieldDescriptor field) : JsonFieldCodec<TMessage>(field) where TMessage : class, IMessage
+{
+    private readonly IFieldAccessor _accessor = field.Accessor;
+    private readonly EnumJsonCodec _codec = new(field.EnumType);
+    private readonly Type _enumType = field.EnumType.ClrType;
+    private readonly bool _hasPresence = field.HasPresence;
+
+    public override void Write(Utf8JsonWriter writer, TMessage message)
+    {
+        if (_hasPresence && !_accessor.HasValue(message)) return;
+        var number = Convert.ToInt32(_accessor.GetValue(message), System.Globalization.CultureInfo.InvariantCulture);
+        if (!_hasPresence && number == 0) return;
+        WriteKey(writer);
+        _codec.Write(writer, number);
+    }
+
+    public override void Read(ref Utf8JsonReader reader, TMessage message) =>
+        _accessor.SetValue(message, Enum.ToObject(_enumType, _codec.Read(ref reader)));
+}
+
 internal static class JsonFieldCodecs
 {
     public static JsonFieldCodec<TMessage> Create<TMessage>(FieldDescriptor field, PropertyInfo property) where TMessage : class, IMessage
     {
         if (field.IsMap) throw new NotSupportedException($"map field {field.FullName} is not supported by the OTLP/JSON codec");
-        var valueType = field.IsRepeated ? property.PropertyType.GetGenericArguments()[0] : property.PropertyType;
-        var codec = ValueCodec(field, valueType);
-        var fieldType = (field.IsRepeated ? typeof(RepeatedJsonField<,>) : typeof(SingularJsonField<,>)).MakeGenericType(typeof(TMessage), valueType);
-        return (JsonFieldCodec<TMessage>)Activator.CreateInstance(fieldType, field, property, codec)!;
+        // Scalar fields name their value type here, so that Native AOT compiles each field codec it needs; only
+        // message-typed fields (reference types, whose shared code AOT always has) are made at run time.
+        return field.FieldType switch
+        {
+            FieldType.Bool => Typed<TMessage, bool>(field, property, BoolJsonCodec.Instance),
+            FieldType.String => Typed<TMessage, string>(field, property, StringJsonCodec.Instance),
+            FieldType.Bytes => Typed<TMessage, ByteString>(field, property, HexId(field) ?? (JsonValueCodec<ByteString>)Base64JsonCodec.Instance),
+            FieldType.Double => Typed<TMessage, double>(field, property, DoubleJsonCodec.Instance),
+            FieldType.Float => Typed<TMessage, float>(field, property, FloatJsonCodec.Instance),
+            FieldType.Int32 or FieldType.SInt32 or FieldType.SFixed32 => Typed<TMessage, int>(field, property, Int32JsonCodec.Instance),
+            FieldType.UInt32 or FieldType.Fixed32 => Typed<TMessage, uint>(field, property, UInt32JsonCodec.Instance),
+            FieldType.Int64 or FieldType.SInt64 or FieldType.SFixed64 => Typed<TMessage, long>(field, property, Int64JsonCodec.Instance),
+            FieldType.UInt64 or FieldType.Fixed64 => Typed<TMessage, ulong>(field, property, UInt64JsonCodec.Instance),
+            FieldType.Enum when !field.IsRepeated => new EnumJsonField<TMessage>(field),
+            FieldType.Message => MessageField<TMessage>(field, property),
+            _ => throw new NotSupportedException($"field type {field.FieldType}{(field.IsRepeated ? " (repeated)" : "")} ({field.FullName}) is not supported by the OTLP/JSON codec"),
+        };
     }
 
-    private static object ValueCodec(FieldDescriptor field, Type valueType) => field.FieldType switch
+    private static JsonFieldCodec<TMessage> Typed<TMessage, TValue>(FieldDescriptor field, PropertyInfo property, JsonValueCodec<TValue> codec)
+        where TMessage : class, IMessage =>
+        field.IsRepeated ? new RepeatedJsonField<TMessage, TValue>(field, property, codec) : new SingularJsonField<TMessage, TValue>(field, property, codec);
+
+    private static JsonFieldCodec<TMessage> MessageField<TMessage>(FieldDescriptor field, PropertyInfo property) where TMessage : class, IMessage
     {
-        FieldType.Bool => BoolJsonCodec.Instance,
-        FieldType.String => StringJsonCodec.Instance,
-        FieldType.Bytes => (object?)HexId(field) ?? Base64JsonCodec.Instance,
-        FieldType.Double => DoubleJsonCodec.Instance,
-        FieldType.Float => FloatJsonCodec.Instance,
-        FieldType.Int32 or FieldType.SInt32 or FieldType.SFixed32 => Int32JsonCodec.Instance,
-        FieldType.UInt32 or FieldType.Fixed32 => UInt32JsonCodec.Instance,
-        FieldType.Int64 or FieldType.SInt64 or FieldType.SFixed64 => Int64JsonCodec.Instance,
-        FieldType.UInt64 or FieldType.Fixed64 => UInt64JsonCodec.Instance,
-        FieldType.Enum => Activator.CreateInstance(typeof(EnumJsonCodec<>).MakeGenericType(valueType), field.EnumType)!,
-        FieldType.Message => field.MessageType.FullName switch
-        {
-            "google.protobuf.Any" => AnyJsonCodec.Instance,
-            "google.protobuf.Duration" => DurationJsonCodec.Instance,
-            var name when name.StartsWith("google.protobuf.", StringComparison.Ordinal) =>
-                throw new NotSupportedException($"well-known type {name} ({field.FullName}) is not supported by the OTLP/JSON codec"),
-            _ => JsonCodecs.For(valueType),
-        },
-        _ => throw new NotSupportedException($"field type {field.FieldType} ({field.FullName}) is not supported by the OTLP/JSON codec"),
+        var valueType = field.IsRepeated ? property.PropertyType.GetGenericArguments()[0] : property.PropertyType;
+        var fieldType = (field.IsRepeated ? typeof(RepeatedJsonField<,>) : typeof(SingularJsonField<,>)).MakeGenericType(typeof(TMessage), valueType);
+        return (JsonFieldCodec<TMessage>)Activator.CreateInstance(fieldType, field, property, MessageCodec(field, valueType))!;
+    }
+
+    private static object MessageCodec(FieldDescriptor field, Type valueType) => field.MessageType.FullName switch
+    {
+        "google.protobuf.Any" => AnyJsonCodec.Instance,
+        "google.protobuf.Duration" => DurationJsonCodec.Instance,
+        var name when name.StartsWith("google.protobuf.", StringComparison.Ordinal) =>
+            throw new NotSupportedException($"well-known type {name} ({field.FullName}) is not supported by the OTLP/JSON codec"),
+        _ => JsonCodecs.For(valueType),
     };
 
     // The OTLP/JSON rule: trace and span ids in OTLP messages (spans, links, log records, exemplars) are hex.

@@ -314,12 +314,12 @@ internal sealed class FloatJsonCodec : JsonValueCodec<float>
     public override bool IsDefault(float value) => BitConverter.SingleToInt32Bits(value) == 0;
 }
 
-/// <summary>Enums: integers on output; integers (number or string) or value names (e.g. SPAN_KIND_SERVER) on input.</summary>
-internal sealed class EnumJsonCodec<TEnum>(EnumDescriptor descriptor) : JsonValueCodec<TEnum> where TEnum : struct, Enum
+/// <summary>Enum numbers: integers on output; integers (number or string) or value names (e.g. SPAN_KIND_SERVER) on input.</summary>
+internal sealed class EnumJsonCodec(EnumDescriptor descriptor) : JsonValueCodec<int>
 {
-    public override void Write(Utf8JsonWriter writer, TEnum value) => writer.WriteNumberValue(Unsafe.As<TEnum, int>(ref value));
+    public override void Write(Utf8JsonWriter writer, int value) => writer.WriteNumberValue(value);
 
-    public override TEnum Read(ref Utf8JsonReader reader)
+    public override int Read(ref Utf8JsonReader reader)
     {
         int number;
         if (reader.TokenType == JsonTokenType.String)
@@ -336,8 +336,8 @@ internal sealed class EnumJsonCodec<TEnum>(EnumDescriptor descriptor) : JsonValu
             number = (int)JsonNumbers.ReadInt64(ref reader, int.MinValue, int.MaxValue, "enum number");
         }
         else throw JsonTokens.Expected(ref reader, $"an {descriptor.Name} number or name");
-        return Unsafe.As<int, TEnum>(ref number);
+        return number;
     }
 
-    public override bool IsDefault(TEnum value) => Unsafe.As<TEnum, int>(ref value) == 0;
+    public override bool IsDefault(int value) => value == 0;
 }
