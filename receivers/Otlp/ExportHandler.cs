@@ -28,10 +28,12 @@ internal sealed class ExportHandler<TRequest> where TRequest : class, IMessage<T
     private readonly ITelemetryConsumer<TRequest> _consumer;
     private readonly ReceiverHelper _helper;
     private readonly ILogger _logger;
+    private readonly bool _keepEncoded;
 
     public ExportHandler(ITelemetryConsumer<TRequest> consumer, ReceiverHelper helper, ILogger logger)
     {
         _consumer = consumer;
+        _keepEncoded = !consumer.Capabilities.ReadsContent;
         _helper = helper;
         _logger = logger;
     }
@@ -39,20 +41,23 @@ internal sealed class ExportHandler<TRequest> where TRequest : class, IMessage<T
     public static OtlpSignal<TRequest> Signal => OtlpSignal<TRequest>.Instance;
 
     /// <summary>
-    /// The payload for a protobuf request whose bytes the caller lends: copied once into memory the payload owns, then
-    /// kept undecoded when canonical, else parsed. Throws <see cref="InvalidProtocolBufferException"/> for bytes that
-    /// are no request.
+    /// The payload for a protobuf request whose bytes the caller lends. When no pipeline behind this receiver reads
+    /// content, the bytes are copied once into memory the payload owns and kept undecoded if canonical; otherwise the
+    /// request is parsed straight from the caller's bytes (decoding once here costs less than copying, keeping and
+    /// decoding later). Throws <see cref="InvalidProtocolBufferException"/> for bytes that are no request.
     /// </summary>
-    public static Payload<TRequest> FromProtobuf(ReadOnlySpan<byte> message)
+    public Payload<TRequest> FromProtobuf(ReadOnlySpan<byte> message)
     {
+        if (!_keepEncoded) return Ops.Parser.ParseFrom(message);
         var owned = GC.AllocateUninitializedArray<byte>(message.Length);
         message.CopyTo(owned);
         return Payload<TRequest>.Parse(owned);
     }
 
     /// <inheritdoc cref="FromProtobuf(ReadOnlySpan{byte})"/>
-    public static Payload<TRequest> FromProtobuf(in ReadOnlySequence<byte> message)
+    public Payload<TRequest> FromProtobuf(in ReadOnlySequence<byte> message)
     {
+        if (!_keepEncoded) return Ops.Parser.ParseFrom(message);
         var owned = GC.AllocateUninitializedArray<byte>(checked((int)message.Length));
         message.CopyTo(owned);
         return Payload<TRequest>.Parse(owned);

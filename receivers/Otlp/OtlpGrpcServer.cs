@@ -122,7 +122,7 @@ internal sealed class OtlpGrpcServer
         }
         try
         {
-            var (request, failure) = await ReadRequestAsync<TRequest>(context.Request.BodyReader, coding, cancellation);
+            var (request, failure) = await ReadRequestAsync(handler, context.Request.BodyReader, coding, cancellation);
             if (request is null)
             {
                 await WriteTrailersOnly(context, failure);
@@ -140,6 +140,12 @@ internal sealed class OtlpGrpcServer
         {
             // The client went away; there is nobody to answer.
         }
+        catch (IOException)
+        {
+            // Reading the body or writing the answer broke: the client reset the stream or dropped the connection
+            // mid-request (the pipeline's own failures come back as refusals, not exceptions). Nothing to answer, and
+            // no engine error.
+        }
         catch (OperationCanceledException) when (deadline?.IsCancellationRequested == true)
         {
             await WriteTrailersOnly(context, new GrpcStatus(GrpcStatusCode.DeadlineExceeded, "deadline exceeded while reading the request"));
@@ -153,7 +159,7 @@ internal sealed class OtlpGrpcServer
 
     /// <summary>Reads and decodes the single request message; on failure returns null and the status to answer.</summary>
     private async ValueTask<(Payload<TRequest>? Request, GrpcStatus Failure)> ReadRequestAsync<TRequest>(
-        System.IO.Pipelines.PipeReader body, ContentCoding coding, CancellationToken cancellationToken)
+        ExportHandler<TRequest> handler, System.IO.Pipelines.PipeReader body, ContentCoding coding, CancellationToken cancellationToken)
         where TRequest : class, IMessage<TRequest>, new()
     {
         var read = await GrpcFraming.ReadFrameAsync(body, _maxMessageSize, cancellationToken);
@@ -171,12 +177,12 @@ internal sealed class OtlpGrpcServer
         var frame = read.Frame;
         try
         {
-            if (!frame.Compressed) return (ExportHandler<TRequest>.FromProtobuf(frame.Payload), default);
+            if (!frame.Compressed) return (handler.FromProtobuf(frame.Payload), default);
             if (coding == ContentCoding.Identity)
                 return (null, new GrpcStatus(GrpcStatusCode.Internal, "message is flagged compressed but grpc-encoding is identity"));
             using var plain = new PooledBufferWriter((int)Math.Min(frame.Payload.Length * 4, _maxMessageSize));
             MessageCompression.Decompress(frame.Payload, coding, _maxMessageSize, plain);
-            return (ExportHandler<TRequest>.FromProtobuf(plain.WrittenSpan), default);
+            return (handler.FromProtobuf(plain.WrittenSpan), default);
         }
         catch (InvalidProtocolBufferException ex)
         {

@@ -140,12 +140,12 @@ internal sealed class OtlpHttpServer
         Payload<TRequest> message;
         try
         {
-            if (coding == ContentCoding.Identity) message = Decode<TRequest>(body.WrittenSpan, bodyFormat);
+            if (coding == ContentCoding.Identity) message = Decode(handler, body.WrittenSpan, bodyFormat);
             else
             {
                 using var plain = new PooledBufferWriter((int)Math.Min(body.WrittenCount * 4L, _maxBodySize) + 1);
                 MessageCompression.Decompress(new ReadOnlySequence<byte>(body.WrittenMemory), coding, _maxBodySize, plain);
-                message = Decode<TRequest>(plain.WrittenSpan, bodyFormat);
+                message = Decode(handler, plain.WrittenSpan, bodyFormat);
             }
         }
         catch (DecompressedSizeExceededException)
@@ -203,9 +203,9 @@ internal sealed class OtlpHttpServer
         }
     }
 
-    private static Payload<TRequest> Decode<TRequest>(ReadOnlySpan<byte> bytes, BodyFormat format)
+    private static Payload<TRequest> Decode<TRequest>(ExportHandler<TRequest> handler, ReadOnlySpan<byte> bytes, BodyFormat format)
         where TRequest : class, IMessage<TRequest>, new() =>
-        format == BodyFormat.Json ? OtlpJson.Parse<TRequest>(bytes) : ExportHandler<TRequest>.FromProtobuf(bytes);
+        format == BodyFormat.Json ? OtlpJson.Parse<TRequest>(bytes) : handler.FromProtobuf(bytes);
 
     private Task WriteTooLarge(HttpContext context, BodyFormat format) =>
         WriteError(context, format, StatusCodes.Status413PayloadTooLarge,

@@ -90,6 +90,61 @@ public sealed class GrpcReceiverTests
         Assert.Equal(2, harness.Traces.Items);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_client_that_resets_its_stream_or_drops_the_connection_mid_message_is_no_engine_error(bool dropConnection)
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        var broken = CreateH2c();
+        var frame = Frame(SampleData.Traces(200));
+        using var reset = new CancellationTokenSource();
+        var halfSent = new TaskCompletionSource();
+        using var request = new HttpRequestMessage(HttpMethod.Post, harness.GrpcUrl + TracesMethod)
+        {
+            Content = new HalfThenWait(frame, halfSent, reset.Token),
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        request.Headers.TryAddWithoutValidation("te", "trailers");
+        var call = broken.SendAsync(request, reset.Token);
+        await halfSent.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(100);
+        // Disposing the client closes the connection under the call; cancelling the call resets its HTTP/2 stream.
+        if (dropConnection)
+        {
+            broken.Dispose();
+            await Task.Delay(200);
+        }
+        await reset.CancelAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => call);
+        broken.Dispose();
+        await Task.Delay(200);
+
+        // The engine keeps serving, took nothing from the broken call, and logged no error for it.
+        using var client = CreateH2c();
+        Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(SampleData.Traces(2)))).Status.Code);
+        Assert.Equal(2, harness.Traces.Items);
+        Assert.Empty(harness.Log.Problems);
+    }
+
+    /// <summary>Request content that sends the first half of its bytes and then waits until the call is cancelled.</summary>
+    private sealed class HalfThenWait(byte[] body, TaskCompletionSource halfSent, CancellationToken reset) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(body.AsMemory(0, body.Length / 2), reset);
+            await stream.FlushAsync(reset);
+            halfSent.TrySetResult();
+            await Task.Delay(Timeout.Infinite, reset);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
+    }
+
     [Fact]
     public async Task OversizeMessage_IsResourceExhausted_AndLargeMessagesUnderTheLimitPass()
     {
