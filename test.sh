@@ -6,7 +6,9 @@ cd "$(dirname "$0")"
 root=$(pwd)
 
 need_apt=()
+# clang compiles the eBPF programs and, with zlib1g-dev, links the Native AOT executable.
 command -v clang >/dev/null || need_apt+=(clang llvm)
+[ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 [ -f /usr/include/bpf/libbpf.h ] || need_apt+=(libbpf-dev)
 command -v bpftool >/dev/null || need_apt+=(bpftool)
 command -v prometheus >/dev/null || need_apt+=(prometheus)
