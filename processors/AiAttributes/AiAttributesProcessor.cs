@@ -140,6 +140,7 @@ internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
     private readonly string[] _gpuKeys;
     private readonly bool[] _mirror;
     private readonly string[] _targets;
+    private readonly Dictionary<string, PathMatches> _pathMatches;
 
     public SpanEnricher(AiAttributesConfig config, GpuMemoryStore store)
     {
@@ -159,6 +160,8 @@ internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
         // Same order as AiAttributesConfig.FieldNames.
         _targets = [config.ModelId.Target, config.ModelVersion.Target, config.InferenceTime.Target,
             config.GpuMemUsed.Target, config.InputTokens.Target, config.OutputTokens.Target];
+        _pathMatches = new[] { _modelId.PathPlaceholder, _modelVersion.PathPlaceholder }.Distinct()
+            .ToDictionary(placeholder => placeholder, _ => new PathMatches());
     }
 
     public void Mutate(ExportTraceServiceRequest data)
@@ -250,7 +253,20 @@ internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
         return _config.Path.SpanName ? MatchPath(span.Name, placeholder) : null;
     }
 
+    /// <summary>
+    /// The placeholder's value in the first pattern that matches <paramref name="text"/>. Paths and span names repeat
+    /// (a service has few routes), so answers are remembered: the patterns' regexes ran twice per span before.
+    /// </summary>
     private string? MatchPath(string text, string placeholder)
+    {
+        var memo = _pathMatches[placeholder];
+        if (memo.TryGet(text, out var known)) return known;
+        var found = MatchPathUncached(text, placeholder);
+        memo.Remember(text, found);
+        return found;
+    }
+
+    private string? MatchPathUncached(string text, string placeholder)
     {
         foreach (var pattern in _pathPatterns)
         {
@@ -317,6 +333,20 @@ internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
         foreach (var name in names)
             if (Values.Text(attributes.Get(name)) is { } text) return text;
         return null;
+    }
+
+    /// <summary>Path-pattern answers by text, bounded: past the bound new texts are matched every time, not stored.</summary>
+    private sealed class PathMatches
+    {
+        private const int Bound = 4096;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> _answers = new(StringComparer.Ordinal);
+
+        public bool TryGet(string text, out string? value) => _answers.TryGetValue(text, out value);
+
+        public void Remember(string text, string? value)
+        {
+            if (_answers.Count < Bound) _answers.TryAdd(text, value);
+        }
     }
 
     /// <summary>One model field's config, prepared once.</summary>
