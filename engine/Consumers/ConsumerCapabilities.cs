@@ -27,9 +27,6 @@ public readonly record struct ConsumerCapabilities(bool MutatesData, bool Retain
 
     public static ConsumerCapabilities Mutates => new(MutatesData: true, RetainsData: false);
 
-    /// <summary>These capabilities, declaring that the payload's content is not read (it can stay encoded).</summary>
-    public ConsumerCapabilities WithoutReading => this with { ReadsContent = false };
-
     /// <summary>What a consumer that hands the same data to both of these does.</summary>
     public ConsumerCapabilities Union(ConsumerCapabilities other) =>
         new(MutatesData || other.MutatesData, RetainsData || other.RetainsData, ReadsContent || other.ReadsContent);

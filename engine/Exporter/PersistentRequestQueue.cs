@@ -210,7 +210,7 @@ internal sealed class PersistentRequestQueue<T> : IRequestQueue<T> where T : cla
 
     private static PooledBufferWriter Serialize(Payload<T> request)
     {
-        var bytes = new PooledBufferWriter(request.CalculateSize());
+        var bytes = new PooledBufferWriter(request.SizeHint);
         request.WriteTo(bytes);
         return bytes;
     }

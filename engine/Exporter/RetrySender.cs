@@ -13,8 +13,6 @@ namespace OtelAi.Engine.Exporter;
 internal sealed class RetrySender<T>(RetryConfig retry, ComponentCreateSettings settings, Func<TimeSpan, CancellationToken, Task> delay, IExportSender<T> next)
     : IExportSender<T> where T : class, Google.Protobuf.IMessage<T>, new()
 {
-    public bool ReadsContent => next.ReadsContent;
-
     public async ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken)
     {
         var elapsed = Stopwatch.StartNew();

@@ -8,8 +8,6 @@ namespace OtelAi.Engine.Exporter;
 /// </summary>
 internal sealed class TimeoutSender<T>(TimeSpan timeout, IExportSender<T> next) : IExportSender<T> where T : class, Google.Protobuf.IMessage<T>, new()
 {
-    public bool ReadsContent => next.ReadsContent;
-
     public async ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken)
     {
         if (timeout <= TimeSpan.Zero) return await next.SendAsync(request, cancellationToken);

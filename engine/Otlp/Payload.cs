@@ -107,10 +107,14 @@ public sealed class Payload<T> where T : class, IMessage<T>, new()
             return;
         }
         using var measured = OtlpProtobuf.Measure(_message!);
-        var span = writer.GetSpan(measured.Size);
-        measured.WriteTo(span[..measured.Size]);
-        writer.Advance(measured.Size);
+        measured.WriteTo(writer);
     }
+
+    /// <summary>
+    /// A starting capacity for a buffer that will hold the encoded request: exact for encoded bytes, 0 for a decoded
+    /// message (measuring it is a walk of its tree, which writing does once anyway; the buffer grows to it then).
+    /// </summary>
+    internal int SizeHint => _wire is { } wire ? TotalLength(wire) : 0;
 
     /// <summary>Writes the encoded request compressed: encoded bytes stream into the compressor, a message is serialized first.</summary>
     internal void CompressTo(ContentCoding coding, int level, IBufferWriter<byte> output)

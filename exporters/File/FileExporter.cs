@@ -91,9 +91,12 @@ internal static class FileRecordEncoder
             buffer.Advance(1);
             return;
         }
-        var size = data.CalculateSize();
-        BinaryPrimitives.WriteUInt32BigEndian(buffer.GetSpan(4), (uint)size);
+        // The length prefix is filled in once the request is written (a decoded one is measured only by writing it).
+        var prefixAt = buffer.WrittenCount;
+        buffer.GetSpan(4);
         buffer.Advance(4);
         data.WriteTo(buffer);
+        var size = buffer.WrittenCount - prefixAt - 4;
+        BinaryPrimitives.WriteUInt32BigEndian(System.Runtime.InteropServices.MemoryMarshal.AsMemory(buffer.WrittenMemory).Span.Slice(prefixAt, 4), (uint)size);
     }
 }

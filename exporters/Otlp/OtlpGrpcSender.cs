@@ -46,7 +46,7 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
     /// <summary>The request framed (gzip-compressed when configured) in a pooled buffer sized by one measurement.</summary>
     private PooledBufferWriter Frame(Payload<T> request)
     {
-        var body = new PooledBufferWriter(request.CalculateSize() / (_gzip ? 4 : 1) + GrpcFraming.PrefixLength);
+        var body = new PooledBufferWriter(request.SizeHint / (_gzip ? 4 : 1) + GrpcFraming.PrefixLength);
         try
         {
             GrpcFraming.WritePayload(body, request, _gzip ? _compressionLevel : null);

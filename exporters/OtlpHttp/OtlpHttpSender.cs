@@ -47,51 +47,49 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
         _client = OtlpHttpClient.Create(config.Client.Tls, uri.IdnHost, uri.Scheme == "https", keepalive: null);
     }
 
-    /// <summary>The request as protobuf or JSON in a pooled buffer.</summary>
-    /// <summary>Protobuf bodies are the encoded payload as it is; JSON needs the decoded request.</summary>
-    public bool ReadsContent => _encoding == OtlpHttpEncoding.Json;
-
-    private PooledBufferWriter Encode(Payload<T> request)
+    /// <summary>
+    /// The request body in a pooled buffer: protobuf (encoded bytes as they are, compressed straight from them) or
+    /// JSON (written, then compressed), per the configured compression.
+    /// </summary>
+    private PooledBufferWriter Body(Payload<T> request)
     {
-        PooledBufferWriter? encoded = null;
+        var body = new PooledBufferWriter(_encoding == OtlpHttpEncoding.Json ? 64 * 1024 : request.SizeHint);
         try
         {
             if (_encoding == OtlpHttpEncoding.Json)
             {
-                // JSON grows its buffer as it writes: measuring the protobuf size first would only cost a tree walk.
-                encoded = new PooledBufferWriter(64 * 1024);
-                OtlpJson.Write(request.Message, encoded);
+                if (_compression == ContentCoding.Identity) OtlpJson.Write(request.Message, body);
+                else
+                {
+                    using var json = new PooledBufferWriter(64 * 1024);
+                    OtlpJson.Write(request.Message, json);
+                    MessageCompression.Compress(json.WrittenSpan, _compression, body, _compressionLevel);
+                }
             }
-            else
-            {
-                encoded = new PooledBufferWriter(request.CalculateSize());
-                request.WriteTo(encoded);
-            }
-            return encoded;
+            else if (_compression == ContentCoding.Identity) request.WriteTo(body);
+            else request.CompressTo(_compression, _compressionLevel, body);
+            return body;
         }
         catch
         {
-            encoded?.Dispose();
+            body.Dispose();
             throw;
         }
     }
 
     public async ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken)
     {
-        using var encoded = Encode(request);
-
-        using var compressed = _compression == ContentCoding.Identity ? null : new PooledBufferWriter(encoded.WrittenCount / 2 + 64);
-        if (compressed is not null) MessageCompression.Compress(encoded.WrittenSpan, _compression, compressed, _compressionLevel);
+        using var requestBody = Body(request);
 
         using var message = new HttpRequestMessage(HttpMethod.Post, _uri)
         {
             // HTTP/1.1 on plain text; TLS connections negotiate HTTP/2 when the server offers it.
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
-            Content = new ReadOnlyMemoryContent((compressed ?? encoded).WrittenMemory),
+            Content = new ReadOnlyMemoryContent(requestBody.WrittenMemory),
         };
         message.Content.Headers.ContentType = _encoding == OtlpHttpEncoding.Json ? JsonType : ProtobufType;
-        if (compressed is not null) message.Content.Headers.ContentEncoding.Add(_compression == ContentCoding.Gzip ? "gzip" : "deflate");
+        if (_compression != ContentCoding.Identity) message.Content.Headers.ContentEncoding.Add(_compression == ContentCoding.Gzip ? "gzip" : "deflate");
         message.Headers.UserAgent.Add(OtlpHttpClient.UserAgent);
         foreach (var (name, value) in _headers) message.Headers.TryAddWithoutValidation(name, value);
 

@@ -118,53 +118,44 @@ internal static class GrpcFraming
 
     /// <summary>
     /// Writes a frame holding <paramref name="payload"/>, gzip-compressed at <paramref name="gzipLevel"/> when one is
-    /// given: encoded bytes are copied (or compressed) as they are, a decoded request is serialized. A compressed frame's length is filled in after the
-    /// compressor wrote behind the reserved prefix.
+    /// given: encoded bytes are copied (or compressed) as they are, a decoded request is measured once and serialized.
     /// </summary>
     public static void WritePayload<T>(PooledBufferWriter writer, Payload<T> payload, int? gzipLevel)
-        where T : class, Google.Protobuf.IMessage<T>, new()
+        where T : class, IMessage<T>, new()
     {
-        var prefixAt = writer.WrittenCount;
-        var prefix = writer.GetSpan(PrefixLength);
-        if (gzipLevel is not { } level)
-        {
-            var size = payload.CalculateSize();
-            prefix[0] = 0;
-            BinaryPrimitives.WriteUInt32BigEndian(prefix[1..], (uint)size);
-            writer.Advance(PrefixLength);
-            payload.WriteTo(writer);
-            return;
-        }
-        writer.Advance(PrefixLength);
-        payload.CompressTo(ContentCoding.Gzip, level, writer);
-        Span<byte> filled = stackalloc byte[PrefixLength];
-        filled[0] = 1;
-        BinaryPrimitives.WriteUInt32BigEndian(filled[1..], (uint)(writer.WrittenCount - prefixAt - PrefixLength));
-        writer.Overwrite(prefixAt, filled);
-    }
-
-    /// <summary>Writes a gzip-compressed frame holding <paramref name="message"/>.</summary>
-    public static void WriteCompressedMessage(PooledBufferWriter writer, IMessage message)
-    {
-        using var measured = OtlpProtobuf.Measure(message);
-        WriteCompressedMessage(writer, measured);
+        var prefixAt = ReservePrefix(writer);
+        if (gzipLevel is { } level) payload.CompressTo(ContentCoding.Gzip, level, writer);
+        else payload.WriteTo(writer);
+        FillPrefix(writer, prefixAt, compressed: gzipLevel is not null);
     }
 
     /// <summary>
-    /// Writes a gzip-compressed frame holding a message already measured. The message is serialised once into a
-    /// pooled buffer and compressed straight into <paramref name="writer"/> behind a reserved prefix, whose length is
-    /// filled in afterwards: no intermediate compressed buffer, no copy of the compressed bytes.
+    /// Writes a gzip-compressed frame holding <paramref name="message"/>: serialised once into a pooled buffer and
+    /// compressed straight into <paramref name="writer"/> behind a reserved prefix, no copy of the compressed bytes.
     /// </summary>
-    public static void WriteCompressedMessage(PooledBufferWriter writer, in MeasuredMessage message)
+    public static void WriteCompressedMessage(PooledBufferWriter writer, IMessage message)
     {
-        using var plain = new PooledBufferWriter(message.Size);
-        message.WriteTo(plain);
-        var prefixAt = writer.WrittenCount;
+        using var measured = OtlpProtobuf.Measure(message);
+        using var plain = new PooledBufferWriter(measured.Size);
+        measured.WriteTo(plain);
+        var prefixAt = ReservePrefix(writer);
+        MessageCompression.Compress(plain.WrittenSpan, ContentCoding.Gzip, writer);
+        FillPrefix(writer, prefixAt, compressed: true);
+    }
+
+    // A frame whose length is known only once its content is written: the prefix is reserved, then filled in.
+    private static int ReservePrefix(PooledBufferWriter writer)
+    {
+        var at = writer.WrittenCount;
         writer.GetSpan(PrefixLength);
         writer.Advance(PrefixLength);
-        MessageCompression.Compress(plain.WrittenSpan, ContentCoding.Gzip, writer);
+        return at;
+    }
+
+    private static void FillPrefix(PooledBufferWriter writer, int prefixAt, bool compressed)
+    {
         Span<byte> prefix = stackalloc byte[PrefixLength];
-        prefix[0] = 1;
+        prefix[0] = compressed ? (byte)1 : (byte)0;
         BinaryPrimitives.WriteUInt32BigEndian(prefix[1..], (uint)(writer.WrittenCount - prefixAt - PrefixLength));
         writer.Overwrite(prefixAt, prefix);
     }
