@@ -170,6 +170,8 @@ public sealed class Payload<T> where T : class, IMessage<T>, new()
     public Payload<T> SplitOff(int maxItems)
     {
         if (_wire is not { } wire) return new Payload<T>(Signal.SplitOff(_message!, maxItems));
+        // The bytes are cut; a message decoded from them earlier would still hold everything.
+        _message = null;
         var schema = WireSchema.For(Signal.Signal);
         var head = new List<ReadOnlyMemory<byte>>();
         var budget = maxItems;

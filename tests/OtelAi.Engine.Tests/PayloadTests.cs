@@ -171,6 +171,20 @@ public sealed class PayloadTests
     }
 
     [Fact]
+    public void Splitting_a_payload_that_was_read_cuts_what_readers_see_too()
+    {
+        var request = SampleData.Traces(6);
+        var payload = Payload<ExportTraceServiceRequest>.TryFromWire(request.ToByteArray())!;
+        Assert.Equal(6, OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(payload.Message));
+
+        var head = payload.SplitOff(4);
+
+        Assert.Equal(4, OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(head.Message));
+        Assert.Equal(2, OtlpSignal<ExportTraceServiceRequest>.Instance.CountItems(payload.Message));
+        Assert.Equal(2, payload.ItemCount);
+    }
+
+    [Fact]
     public void A_clone_shares_the_bytes_and_editing_it_leaves_the_original_as_it_came()
     {
         var request = SampleData.Traces(3);
