@@ -12,6 +12,8 @@ public static class ExportersRegistration
         registry.Add(new OtlpHttp.OtlpHttpExporterFactory());
         registry.Add(new FileOutput.FileExporterFactory());
         registry.Add(new DebugOutput.DebugExporterFactory());
+        registry.Add(new Prometheus.PrometheusExporterFactory());
+        registry.Add(new PrometheusRemoteWrite.PrometheusRemoteWriteExporterFactory());
         return registry;
     }
 }

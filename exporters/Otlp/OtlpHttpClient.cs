@@ -61,6 +61,18 @@ internal static class OtlpHttpClient
         }
     }
 
+    /// <summary>The wait a Retry-After header asks for (seconds or an HTTP date), or null.</summary>
+    public static TimeSpan? RetryAfter(RetryConditionHeaderValue? header)
+    {
+        if (header?.Delta is { } delta) return delta;
+        if (header?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+        return null;
+    }
+
     private static string Describe(Exception ex) =>
         ex.InnerException is { } inner && !ex.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{ex.Message} ({inner.Message})" : ex.Message;
 }

@@ -103,7 +103,7 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
 
             var text = $"{_uri}: HTTP {status} {response.ReasonPhrase}{ErrorMessage(body, isJson, response.Content.Headers.ContentType?.MediaType)}";
             if (!GrpcStatusMapping.IsRetryableHttpStatus(status)) throw new PermanentDataException(text);
-            throw new RetryableDataException(text, RetryAfter(response.Headers.RetryAfter), resourceExhausted: status == 429);
+            throw new RetryableDataException(text, OtlpHttpClient.RetryAfter(response.Headers.RetryAfter), resourceExhausted: status == 429);
         }
     }
 
@@ -146,17 +146,6 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
         var raw = Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, MaxErrorTextChars * 4));
         if (raw.Length > MaxErrorTextChars) raw = raw[..MaxErrorTextChars] + "…";
         return ": " + raw.Trim();
-    }
-
-    private static TimeSpan? RetryAfter(RetryConditionHeaderValue? header)
-    {
-        if (header?.Delta is { } delta) return delta;
-        if (header?.Date is { } date)
-        {
-            var wait = date - DateTimeOffset.UtcNow;
-            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
-        }
-        return null;
     }
 
     public void Dispose() => _client.Dispose();

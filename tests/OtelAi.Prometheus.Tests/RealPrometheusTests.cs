@@ -1,0 +1,198 @@
+using System.Diagnostics.Metrics;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OtelAi.TestSupport;
+
+namespace OtelAi.Prometheus.Tests;
+
+/// <summary>
+/// The engine as a user runs it (the otelai executable, a YAML config), fed by the OpenTelemetry .NET SDK, in front
+/// of a real Prometheus 2.42: Prometheus scrapes the prometheus exporter and receives the prometheusremotewrite
+/// exporter's pushes, and its query API must return the same series and values through both paths.
+/// </summary>
+[Trait(OtelaiProcess.Trait, OtelaiProcess.Executable)]
+public sealed class RealPrometheusTests : IDisposable
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly string _directory = Directory.CreateTempSubdirectory("otelai-prom-e2e-").FullName;
+
+    [Fact]
+    public async Task Prometheus_scrapes_the_exporter_and_receives_remote_write_with_the_same_series_and_values()
+    {
+        var otlpPort = TestPorts.GetFree();
+        var exporterPort = TestPorts.GetFree();
+        using var prometheus = PrometheusServer.Start($"""
+              - job_name: otelai
+                static_configs:
+                  - targets: ["127.0.0.1:{exporterPort}"]
+            """);
+        using var engine = StartEngine($"""
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    endpoint: 127.0.0.1:{otlpPort}
+            exporters:
+              prometheus:
+                endpoint: 127.0.0.1:{exporterPort}
+                const_labels:
+                  cluster: test
+              prometheusremotewrite:
+                endpoint: {prometheus.RemoteWriteUrl}
+                namespace: rw
+                tls:
+                  insecure: true
+            service:
+              telemetry:
+                metrics:
+                  level: none
+              pipelines:
+                metrics:
+                  receivers: [otlp]
+                  exporters: [prometheus, prometheusremotewrite]
+            """, exporterPort);
+
+        // A service exporting cumulative points (the SDK default) and one exporting deltas.
+        SendInferenceMetrics(otlpPort, "chat-api", "pod-7", MetricReaderTemporalityPreference.Cumulative);
+        SendInferenceMetrics(otlpPort, "embed-api", "pod-9", MetricReaderTemporalityPreference.Delta);
+
+        foreach (var (job, service) in new[] { ("exported_job", "ai/chat-api"), ("exported_job", "ai/embed-api") })
+        {
+            // Scraped: Prometheus renames our job/instance to exported_* (honor_labels is off) and sets its own.
+            var requests = await prometheus.QueryUntilPresentAsync($"inference_requests_total{{job=\"otelai\",{job}=\"{service}\",model_id=\"llama-3\"}}");
+            Assert.Equal(7, PrometheusServer.Value(Assert.Single(requests)));
+            Assert.Equal("test", PrometheusServer.Label(requests[0], "cluster"));
+            Assert.Equal("inference", PrometheusServer.Label(requests[0], "otel_scope_name"));
+            await AssertHistogramAsync(prometheus, $"inference_duration_seconds{{job=\"otelai\",{job}=\"{service}\",model_id=\"llama-3\"}}");
+            var info = await prometheus.QueryUntilPresentAsync($"target_info{{job=\"otelai\",{job}=\"{service}\"}}");
+            Assert.Equal("prod", PrometheusServer.Label(Assert.Single(info), "deployment_environment"));
+        }
+        var gpu = await prometheus.QueryUntilPresentAsync("gpu_memory_used_bytes{job=\"otelai\",exported_job=\"ai/chat-api\"}");
+        Assert.Equal(1024, PrometheusServer.Value(Assert.Single(gpu)));
+
+        foreach (var service in new[] { "ai/chat-api", "ai/embed-api" })
+        {
+            // Remote write: job and instance are ours, names carry the namespace.
+            var requests = await prometheus.QueryUntilAsync($"rw_inference_requests_total{{job=\"{service}\",model_id=\"llama-3\"}}",
+                series => series.Length == 1 && PrometheusServer.Value(series[0]) == 7);
+            Assert.StartsWith("pod-", PrometheusServer.Label(requests[0], "instance"));
+            await AssertHistogramAsync(prometheus, $"rw_inference_duration_seconds{{job=\"{service}\",model_id=\"llama-3\"}}");
+            var info = await prometheus.QueryUntilPresentAsync($"target_info{{job=\"{service}\"}}");
+            Assert.Equal("prod", PrometheusServer.Label(Assert.Single(info), "deployment_environment"));
+        }
+        Assert.False(engine.HasExited, engine.Output);
+    }
+
+    [Fact]
+    public async Task Remote_write_holds_data_while_Prometheus_is_down_and_delivers_it_when_it_is_back()
+    {
+        var otlpPort = TestPorts.GetFree();
+        var prometheusPort = TestPorts.GetFree();
+        using var engine = StartEngine($"""
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    endpoint: 127.0.0.1:{otlpPort}
+            exporters:
+              prometheusremotewrite:
+                endpoint: http://127.0.0.1:{prometheusPort}/api/v1/write
+                retry_on_failure:
+                  initial_interval: 200ms
+                  max_interval: 1s
+                  max_elapsed_time: 2m
+            service:
+              telemetry:
+                metrics:
+                  level: none
+              pipelines:
+                metrics:
+                  receivers: [otlp]
+                  exporters: [prometheusremotewrite]
+            """, readyPort: null, otlpPort);
+
+        SendInferenceMetrics(otlpPort, "chat-api", "pod-7", MetricReaderTemporalityPreference.Cumulative);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // several refused attempts
+        using var prometheus = PrometheusServer.Start(port: prometheusPort);
+
+        var requests = await prometheus.QueryUntilPresentAsync("inference_requests_total{job=\"ai/chat-api\",model_id=\"llama-3\"}");
+        Assert.Equal(7, PrometheusServer.Value(Assert.Single(requests)));
+        Assert.False(engine.HasExited, engine.Output);
+    }
+
+    private static async Task AssertHistogramAsync(PrometheusServer prometheus, string selector)
+    {
+        var name = selector[..selector.IndexOf('{')];
+        var labels = selector[selector.IndexOf('{')..].TrimEnd('}');
+        var bucket = await prometheus.QueryUntilPresentAsync($"{name}_bucket{labels},le=\"0.5\"}}");
+        Assert.Equal(2, PrometheusServer.Value(Assert.Single(bucket)));
+        var inf = await prometheus.QueryUntilPresentAsync($"{name}_bucket{labels},le=\"+Inf\"}}");
+        Assert.Equal(3, PrometheusServer.Value(Assert.Single(inf)));
+        Assert.Equal(2.75, PrometheusServer.Value(Assert.Single(await prometheus.QueryUntilPresentAsync($"{name}_sum{labels}}}"))));
+        Assert.Equal(3, PrometheusServer.Value(Assert.Single(await prometheus.QueryUntilPresentAsync($"{name}_count{labels}}}"))));
+    }
+
+    /// <summary>
+    /// Requests 5 + 2 (llama-3) and 4 (mistral), latencies 0.25, 0.5, 2 s (llama-3), GPU memory 1024 bytes, in two
+    /// exports, so delta points must be added up to read 7.
+    /// </summary>
+    private static void SendInferenceMetrics(int otlpPort, string service, string instance, MetricReaderTemporalityPreference temporality)
+    {
+        using var meter = new Meter("inference", "1.2.0");
+        var requests = meter.CreateCounter<long>("inference.requests", "{request}", "Inference requests served");
+        var duration = meter.CreateHistogram<double>("inference.duration", "s", "Inference latency");
+        meter.CreateObservableGauge("gpu.memory.used", () => 1024L, "By", "GPU memory in use");
+        using var provider = Sdk.CreateMeterProviderBuilder()
+            .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService(service, "ai", serviceInstanceId: instance)
+                .AddAttributes([new("deployment.environment", "prod")]))
+            .AddMeter("inference")
+            .AddView("inference.duration", new ExplicitBucketHistogramConfiguration { Boundaries = [0.1, 0.5, 1, 5] })
+            .AddOtlpExporter((exporter, reader) =>
+            {
+                exporter.Endpoint = new Uri($"http://127.0.0.1:{otlpPort}/v1/metrics");
+                exporter.Protocol = OtlpExportProtocol.HttpProtobuf;
+                reader.TemporalityPreference = temporality;
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 60_000;
+            })
+            .Build();
+        var llama = new KeyValuePair<string, object?>("model_id", "llama-3");
+        requests.Add(5, llama);
+        requests.Add(4, new KeyValuePair<string, object?>("model_id", "mistral"));
+        duration.Record(0.25, llama);
+        duration.Record(0.5, llama);
+        Assert.True(provider.ForceFlush(30_000));
+        requests.Add(2, llama);
+        duration.Record(2, llama);
+        Assert.True(provider.ForceFlush(30_000));
+    }
+
+    /// <summary>Starts otelai on <paramref name="yaml"/> and waits until it answers (on the exporter's /metrics or the OTLP port).</summary>
+    private OtelaiProcess StartEngine(string yaml, int? readyPort, int? otlpPort = null)
+    {
+        var path = Path.Combine(_directory, $"config-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, yaml);
+        var engine = OtelaiProcess.Start("--config", path);
+        var url = readyPort is { } port ? $"http://127.0.0.1:{port}/metrics" : $"http://127.0.0.1:{otlpPort}/v1/metrics";
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            if (engine.HasExited) throw new InvalidOperationException($"otelai exited: {engine.Output}");
+            try
+            {
+                using var response = Http.GetAsync(url).GetAwaiter().GetResult();
+                return engine; // any HTTP answer: it listens
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(100);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
+    }
+}
