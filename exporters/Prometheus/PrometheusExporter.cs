@@ -28,6 +28,7 @@ internal sealed class PrometheusExporter : IExporter<ExportMetricsServiceRequest
     private readonly Counter _expired;
     private ServerHost? _server;
     private ITimer? _expiryTimer;
+    private volatile bool _shutDown;
 
     public PrometheusExporter(ComponentCreateSettings settings, PrometheusExporterConfig config, TimeProvider? time = null)
     {
@@ -65,13 +66,14 @@ internal sealed class PrometheusExporter : IExporter<ExportMetricsServiceRequest
     }
 
     public ValueTask ConsumeAsync(Payload<ExportMetricsServiceRequest> data, CancellationToken cancellationToken) =>
-        _helper.ConsumeAsync(data, cancellationToken);
+        _shutDown ? throw new RetryableDataException($"exporter {_settings.Id} is shut down") : _helper.ConsumeAsync(data, cancellationToken);
 
     public async Task ShutdownAsync(CancellationToken cancellationToken)
     {
+        _shutDown = true;
         if (_expiryTimer is not null) await _expiryTimer.DisposeAsync();
         await _helper.ShutdownAsync(cancellationToken);
-        if (_server is not null) await _server.DisposeAsync();
+        if (Interlocked.Exchange(ref _server, null) is { } server) await server.DisposeAsync();
     }
 
     internal void Expire()

@@ -67,7 +67,6 @@ public sealed record PrometheusExporterConfig : ComponentConfig
 
     public override IEnumerable<ConfigError> Validate()
     {
-        if (string.IsNullOrEmpty(Server.Endpoint)) yield return new("endpoint", "must be set: the host:port that serves /metrics");
         if (MetricExpiration <= TimeSpan.Zero) yield return new("metric_expiration", "must be positive");
     }
 }

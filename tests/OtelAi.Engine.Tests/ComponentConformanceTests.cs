@@ -54,6 +54,9 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
         (ComponentKind.Processor, "tail_sampling") => "decision_wait: 100ms\npolicies: [{name: all, type: always_sample}]",
         (ComponentKind.Exporter, "otlp_grpc") => $"endpoint: '127.0.0.1:{_sinkGrpcPort}'\ntls: {{insecure: true}}",
         (ComponentKind.Exporter, "otlp_http") => $"endpoint: 'http://127.0.0.1:{_sinkHttpPort}'",
+        (ComponentKind.Exporter, "prometheus") => "endpoint: '127.0.0.1:0'",
+        // The sink answers 404 at this path: a permanent refusal, so the queue drains at shutdown without retrying.
+        (ComponentKind.Exporter, "prometheusremotewrite") => $"endpoint: 'http://127.0.0.1:{_receiverHttpPort}/api/v1/write'",
         (ComponentKind.Exporter, "file") => $"path: '{_directory}/out-{Guid.NewGuid():N}.jsonl'",
         (ComponentKind.Extension, "health_check") => "endpoint: '127.0.0.1:0'",
         (ComponentKind.Extension, "file_storage") => $"directory: '{_directory}'",

@@ -6,14 +6,6 @@ using OtelAi.Engine.Consumers;
 
 namespace OtelAi.FileComponents.Tests;
 
-/// <summary>A clock tests move by hand.</summary>
-internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
-{
-    public DateTimeOffset Now { get; set; } = start;
-
-    public override DateTimeOffset GetUtcNow() => Now;
-}
-
 internal static class Eventually
 {
     /// <summary>Polls until <paramref name="condition"/> holds; generous for loaded CI machines.</summary>

@@ -232,13 +232,6 @@ public sealed class AiAttributesTests
         Assert.Null(otherId.Attributes.Get("gpu_mem_used"));
     }
 
-    private sealed class ManualTime : TimeProvider
-    {
-        public long Ticks;
-        public override long GetTimestamp() => Ticks;
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-    }
-
     [Fact]
     public void GpuStore_KeepsNewestReading_AndForgetsStaleOnes()
     {

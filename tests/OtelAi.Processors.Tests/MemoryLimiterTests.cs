@@ -30,17 +30,6 @@ public sealed class MemoryLimiterTests
         }
     }
 
-    private sealed class ManualTime : TimeProvider
-    {
-        public long Ticks;
-
-        public override long GetTimestamp() => Ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public void Advance(TimeSpan by) => Ticks += by.Ticks;
-    }
-
     private static MemoryLimiterConfig Config(string yaml) => ConfigText.Bind<MemoryLimiterConfig>(yaml);
 
     [Fact]
