@@ -77,3 +77,28 @@ public abstract class ProcessorFactory<TConfig> : ComponentFactory<TConfig>, IPr
     protected abstract IProcessor<T> Create<T>(ComponentCreateSettings settings, TConfig config, ITelemetryConsumer<T> next)
         where T : class, IMessage<T>, new();
 }
+
+/// <summary>A connector factory: the routes it supports and one constructor for any (from, to) pair among them.</summary>
+public abstract class ConnectorFactory<TConfig> : ComponentFactory<TConfig>, IConnectorFactory where TConfig : ComponentConfig, new()
+{
+    public sealed override ComponentKind Kind => ComponentKind.Connector;
+
+    /// <summary>Connectors are described by <see cref="SupportedRoutes"/>, not by signals.</summary>
+    public sealed override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>();
+
+    public abstract IReadOnlyDictionary<(Signal From, Signal To), StabilityLevel> SupportedRoutes { get; }
+
+    public IExporter<TIn> CreateConnector<TIn, TOut>(ComponentCreateSettings settings, ComponentConfig config, ITelemetryConsumer<TOut> next)
+        where TIn : class, IMessage<TIn>, new()
+        where TOut : class, IMessage<TOut>, new()
+    {
+        var route = (OtlpSignal<TIn>.Instance.Signal, OtlpSignal<TOut>.Instance.Signal);
+        if (!SupportedRoutes.ContainsKey(route))
+            throw new NotSupportedException($"connector \"{settings.Id}\" does not connect {route.Item1.ToConfigName()} to {route.Item2.ToConfigName()}");
+        return Create<TIn, TOut>(settings, (TConfig)config, next);
+    }
+
+    protected abstract IExporter<TIn> Create<TIn, TOut>(ComponentCreateSettings settings, TConfig config, ITelemetryConsumer<TOut> next)
+        where TIn : class, IMessage<TIn>, new()
+        where TOut : class, IMessage<TOut>, new();
+}

@@ -3,6 +3,7 @@ using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Prometheus.Tests;
@@ -119,6 +120,80 @@ public sealed class RealPrometheusTests : IDisposable
 
         var requests = await prometheus.QueryUntilPresentAsync("inference_requests_total{job=\"ai/chat-api\",model_id=\"llama-3\"}");
         Assert.Equal(7, PrometheusServer.Value(Assert.Single(requests)));
+        Assert.False(engine.HasExited, engine.Output);
+    }
+
+    [Fact]
+    public async Task Span_metrics_reach_Prometheus_as_RED_series_by_model()
+    {
+        var otlpPort = TestPorts.GetFree();
+        var exporterPort = TestPorts.GetFree();
+        using var prometheus = PrometheusServer.Start($"""
+              - job_name: otelai
+                static_configs:
+                  - targets: ["127.0.0.1:{exporterPort}"]
+            """);
+        using var engine = StartEngine($"""
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    endpoint: 127.0.0.1:{otlpPort}
+            connectors:
+              spanmetrics:
+                dimensions:
+                  - name: model_id
+                metrics_flush_interval: 1s
+                histogram:
+                  explicit:
+                    buckets: [100ms, 1s, 10s]
+            exporters:
+              prometheus:
+                endpoint: 127.0.0.1:{exporterPort}
+            service:
+              telemetry:
+                metrics:
+                  level: none
+              pipelines:
+                traces:
+                  receivers: [otlp]
+                  exporters: [spanmetrics]
+                metrics:
+                  receivers: [spanmetrics]
+                  exporters: [prometheus]
+            """, exporterPort);
+
+        using (var source = new System.Diagnostics.ActivitySource("inference-server"))
+        using (var provider = Sdk.CreateTracerProviderBuilder()
+                   .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("chat-api", "ai"))
+                   .AddSource("inference-server")
+                   .AddOtlpExporter(o =>
+                   {
+                       o.Endpoint = new Uri($"http://127.0.0.1:{otlpPort}/v1/traces");
+                       o.Protocol = OtlpExportProtocol.HttpProtobuf;
+                   })
+                   .Build())
+        {
+            var start = DateTimeOffset.UtcNow;
+            foreach (var (model, millis, failed) in new[] { ("llama-3", 50, false), ("llama-3", 400, false), ("llama-3", 2000, true), ("mistral", 30, false) })
+            {
+                using var activity = source.StartActivity("POST /v1/chat/completions", System.Diagnostics.ActivityKind.Server, default(System.Diagnostics.ActivityContext), startTime: start)!;
+                activity.SetTag("model_id", model);
+                if (failed) activity.SetStatus(System.Diagnostics.ActivityStatusCode.Error);
+                activity.SetEndTime(start.AddMilliseconds(millis).UtcDateTime);
+            }
+            Assert.True(provider.ForceFlush(30_000));
+        }
+
+        const string llama = "job=\"otelai\",exported_job=\"ai/chat-api\",model_id=\"llama-3\",span_name=\"POST /v1/chat/completions\",span_kind=\"SPAN_KIND_SERVER\"";
+        var ok = await prometheus.QueryUntilPresentAsync($"traces_span_metrics_calls_total{{{llama},status_code=\"STATUS_CODE_UNSET\"}}");
+        Assert.Equal(2, PrometheusServer.Value(Assert.Single(ok)));
+        var errors = await prometheus.QueryUntilPresentAsync($"traces_span_metrics_calls_total{{{llama},status_code=\"STATUS_CODE_ERROR\"}}");
+        Assert.Equal(1, PrometheusServer.Value(Assert.Single(errors)));
+        var fast = await prometheus.QueryUntilPresentAsync($"traces_span_metrics_duration_milliseconds_bucket{{{llama},status_code=\"STATUS_CODE_UNSET\",le=\"100\"}}");
+        Assert.Equal(1, PrometheusServer.Value(Assert.Single(fast)));
+        var all = await prometheus.QueryUntilPresentAsync($"traces_span_metrics_duration_milliseconds_count{{{llama},status_code=\"STATUS_CODE_UNSET\"}}");
+        Assert.Equal(2, PrometheusServer.Value(Assert.Single(all)));
         Assert.False(engine.HasExited, engine.Output);
     }
 
