@@ -12,6 +12,8 @@ command -v clang >/dev/null || need_apt+=(clang llvm)
 [ -f /usr/include/bpf/libbpf.h ] || need_apt+=(libbpf-dev)
 command -v bpftool >/dev/null || need_apt+=(bpftool)
 command -v prometheus >/dev/null || need_apt+=(prometheus)
+# A real scrape target for the prometheus receiver's tests.
+command -v prometheus-node-exporter >/dev/null || need_apt+=(prometheus-node-exporter)
 /usr/bin/python3 -c 'import grpc' 2>/dev/null || need_apt+=(python3-grpcio python3-protobuf)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
@@ -21,9 +23,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 # Installing the prometheus package starts its service; stop that one (only if this run installed it: a Prometheus
 # already on the machine is the user's). Tests start their own servers on loopback ports they pick.
-if [[ " ${need_apt[*]:-} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
-  systemctl stop prometheus prometheus-node-exporter 2>/dev/null || true
-fi
+for service in prometheus prometheus-node-exporter; do
+  if [[ " ${need_apt[*]:-} " == *" $service "* ]] && command -v systemctl >/dev/null; then
+    systemctl stop "$service" 2>/dev/null || true
+  fi
+done
 
 if [ -f tests/interop/package.json ]; then
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)

@@ -10,6 +10,7 @@ public static class ReceiversRegistration
         registry.Add(new Otlp.OtlpReceiverFactory());
         registry.Add(new Ebpf.EbpfReceiverFactory());
         registry.Add(new OtlpJsonFile.OtlpJsonFileReceiverFactory());
+        registry.Add(new Prometheus.PrometheusReceiverFactory());
         return registry;
     }
 }

@@ -195,7 +195,7 @@ public sealed record GpuMemoryConfig
         new() { Name = "gpu.memory.used", Unit = "By" },
     ];
 
-    [ConfigDescription("Attributes identifying the same host/pod on spans and metrics (resource attributes first, then span or data point attributes).")]
+    [ConfigDescription("Attributes identifying the same host/pod on spans and metrics (resource attributes first, then span or data point attributes); DCGM exporter's Hostname and pod labels count as host.name and k8s.pod.name.")]
     public List<string> JoinKeys { get; init; } = ["host.name", "k8s.pod.name"];
 
     [ConfigDescription("Attributes identifying one GPU; a span naming its GPU gets that GPU's reading, otherwise the sum over the host/pod's GPUs.")]

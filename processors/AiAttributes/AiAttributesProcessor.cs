@@ -119,8 +119,12 @@ internal static class JoinKeys
         return null;
     }
 
+    /// <summary>The names NVIDIA's DCGM exporter gives the same things, so its scraped gauges join without extra config.</summary>
+    private static readonly Dictionary<string, string> ScrapedAliases = new(StringComparer.Ordinal) { ["host.name"] = "Hostname", ["k8s.pod.name"] = "pod" };
+
     private static string? Lookup(string key, RepeatedField<KeyValue>? primary, RepeatedField<KeyValue>? secondary) =>
-        Values.Text(primary?.Get(key)) ?? Values.Text(secondary?.Get(key));
+        Values.Text(primary?.Get(key)) ?? Values.Text(secondary?.Get(key))
+        ?? (ScrapedAliases.TryGetValue(key, out var alias) ? Values.Text(primary?.Get(alias)) ?? Values.Text(secondary?.Get(alias)) : null);
 }
 
 /// <summary>Adds the AI attributes to each span of a trace payload.</summary>

@@ -22,3 +22,22 @@ public sealed class CapturingLogger : ILogger
 
     public IEnumerable<string> Messages(LogLevel level) => Entries.Where(e => e.Level == level).Select(e => e.Message);
 }
+
+/// <summary>A logger factory whose loggers all write into one <see cref="CapturingLogger"/>.</summary>
+public sealed class CapturingLoggerFactory : ILoggerFactory
+{
+    public CapturingLogger Logger { get; } = new();
+
+    /// <summary>Every message logged so far.</summary>
+    public IReadOnlyList<string> Lines => Logger.Entries.Select(e => e.Message).ToList();
+
+    public ILogger CreateLogger(string categoryName) => Logger;
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,52 @@
+using Google.Protobuf;
+using OtelAi.Engine;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Config;
+using OtelAi.Engine.Consumers;
+using OtelAi.Exporters;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Processors;
+using OtelAi.Receivers;
+
+namespace OtelAi.TestSupport;
+
+/// <summary>An exporter type for tests: every payload of every signal lands in the sinks of its factory.</summary>
+public sealed class CaptureExporterFactory(string type = "capture") : IExporterFactory
+{
+    public Sink<ExportTraceServiceRequest> Traces { get; } = new();
+    public Sink<ExportMetricsServiceRequest> Metrics { get; } = new();
+    public Sink<ExportLogsServiceRequest> Logs { get; } = new();
+
+    /// <summary>Every built-in component plus this one.</summary>
+    public ComponentRegistry WithBuiltins() => new ComponentRegistry().AddEngineComponents().AddReceivers().AddProcessors().AddExporters().Add(this);
+
+    public string Type => type;
+    public ComponentKind Kind => ComponentKind.Exporter;
+    public Type ConfigType => typeof(EmptyConfig);
+    public ComponentConfig CreateDefaultConfig() => new EmptyConfig();
+    public IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>
+    {
+        [Signal.Traces] = StabilityLevel.Development,
+        [Signal.Metrics] = StabilityLevel.Development,
+        [Signal.Logs] = StabilityLevel.Development,
+    };
+
+    public IExporter<T> CreateExporter<T>(ComponentCreateSettings settings, ComponentConfig config) where T : class, IMessage<T>, new() =>
+        (IExporter<T>)(object)(OtlpSignal<T>.Instance.Signal switch
+        {
+            Signal.Traces => new Exporter<ExportTraceServiceRequest>(Traces),
+            Signal.Metrics => new Exporter<ExportMetricsServiceRequest>(Metrics),
+            _ => new Exporter<ExportLogsServiceRequest>(Logs),
+        });
+
+    private sealed class Exporter<T>(Sink<T> sink) : IExporter<T> where T : class, Google.Protobuf.IMessage<T>, new()
+    {
+        public ConsumerCapabilities Capabilities => sink.Capabilities;
+        public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken) => sink.ConsumeAsync(data, cancellationToken);
+    }
+}
