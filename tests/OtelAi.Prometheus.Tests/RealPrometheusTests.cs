@@ -197,6 +197,89 @@ public sealed class RealPrometheusTests : IDisposable
         Assert.False(engine.HasExited, engine.Output);
     }
 
+    [Fact]
+    public async Task The_receiver_scrapes_real_Prometheus_and_node_exporter_into_typed_OTLP_metrics()
+    {
+        var nodeExporterPort = TestPorts.GetFree();
+        using var nodeExporter = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("prometheus-node-exporter",
+            [$"--web.listen-address=127.0.0.1:{nodeExporterPort}", "--log.level=warn"]) { RedirectStandardError = true, RedirectStandardOutput = true })
+            ?? throw new InvalidOperationException("cannot start prometheus-node-exporter (the test command installs it)");
+        using var prometheus = PrometheusServer.Start();
+        var output = Path.Combine(_directory, "scraped.jsonl");
+        try
+        {
+            using var engine = StartEngine($"""
+                receivers:
+                  prometheus:
+                    config:
+                      scrape_configs:
+                        - job_name: node
+                          scrape_interval: 1s
+                          static_configs:
+                            - targets: ["127.0.0.1:{nodeExporterPort}"]
+                        - job_name: prometheus
+                          scrape_interval: 1s
+                          static_configs:
+                            - targets: ["127.0.0.1:{prometheus.Port}"]
+                exporters:
+                  file:
+                    path: {output}
+                service:
+                  telemetry:
+                    metrics:
+                      level: none
+                  pipelines:
+                    metrics:
+                      receivers: [prometheus]
+                      exporters: [file]
+                """, readyPort: null, otlpPort: null);
+
+            var metrics = await ScrapedMetricsAsync(output, m =>
+                m.ContainsKey(("node", "node_cpu_seconds_total")) && m.ContainsKey(("prometheus", "prometheus_http_request_duration_seconds")));
+            Assert.True(metrics[("node", "node_cpu_seconds_total")].Sum.IsMonotonic);
+            Assert.Contains(metrics[("node", "node_cpu_seconds_total")].Sum.DataPoints, p => p.Attributes.Any(a => a.Key == "mode" && a.Value.StringValue == "idle"));
+            Assert.Equal(OtelAi.Otlp.Proto.Metrics.V1.Metric.DataOneofCase.Gauge, metrics[("node", "node_memory_MemTotal_bytes")].DataCase);
+            Assert.Equal(OtelAi.Otlp.Proto.Metrics.V1.Metric.DataOneofCase.Histogram, metrics[("prometheus", "prometheus_http_request_duration_seconds")].DataCase);
+            Assert.Equal(OtelAi.Otlp.Proto.Metrics.V1.Metric.DataOneofCase.Summary, metrics[("prometheus", "go_gc_duration_seconds")].DataCase);
+            Assert.Equal(1, metrics[("node", "up")].Gauge.DataPoints[0].AsDouble);
+            Assert.Equal(1, metrics[("prometheus", "up")].Gauge.DataPoints[0].AsDouble);
+            Assert.False(engine.HasExited, engine.Output);
+        }
+        finally
+        {
+            nodeExporter.Kill(entireProcessTree: true);
+            nodeExporter.WaitForExit(10_000);
+        }
+    }
+
+    /// <summary>The metrics the file exporter wrote, by (service.name, metric name), polled until <paramref name="done"/>.</summary>
+    private static async Task<Dictionary<(string Job, string Name), OtelAi.Otlp.Proto.Metrics.V1.Metric>> ScrapedMetricsAsync(
+        string path, Func<Dictionary<(string, string), OtelAi.Otlp.Proto.Metrics.V1.Metric>, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var metrics = new Dictionary<(string, string), OtelAi.Otlp.Proto.Metrics.V1.Metric>();
+        while (DateTime.UtcNow < deadline)
+        {
+            if (File.Exists(path))
+            {
+                string[] lines;
+                using (var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))) lines = (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                foreach (var line in lines)
+                {
+                    var request = OtelAi.Otlp.Json.OtlpJson.Parse<OtelAi.Otlp.Proto.Collector.Metrics.V1.ExportMetricsServiceRequest>(line);
+                    foreach (var resource in request.ResourceMetrics)
+                    {
+                        var job = resource.Resource.Attributes.First(a => a.Key == "service.name").Value.StringValue;
+                        foreach (var metric in resource.ScopeMetrics.SelectMany(s => s.Metrics)) metrics[(job, metric.Name)] = metric;
+                    }
+                }
+                if (done(metrics)) return metrics;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"the scraped metrics never arrived; have {metrics.Count}: {string.Join(", ", metrics.Keys.Take(20))}");
+    }
+
     private static async Task AssertHistogramAsync(PrometheusServer prometheus, string selector)
     {
         var name = selector[..selector.IndexOf('{')];
@@ -243,12 +326,13 @@ public sealed class RealPrometheusTests : IDisposable
         Assert.True(provider.ForceFlush(30_000));
     }
 
-    /// <summary>Starts otelai on <paramref name="yaml"/> and waits until it answers (on the exporter's /metrics or the OTLP port).</summary>
+    /// <summary>Starts otelai on <paramref name="yaml"/> and waits until it answers (on the exporter's /metrics or the OTLP port; neither: it runs).</summary>
     private OtelaiProcess StartEngine(string yaml, int? readyPort, int? otlpPort = null)
     {
         var path = Path.Combine(_directory, $"config-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(path, yaml);
         var engine = OtelaiProcess.Start("--config", path);
+        if (readyPort is null && otlpPort is null) return engine;
         var url = readyPort is { } port ? $"http://127.0.0.1:{port}/metrics" : $"http://127.0.0.1:{otlpPort}/v1/metrics";
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
