@@ -30,7 +30,10 @@ public sealed class OtelaiProcess : IDisposable
     public const string Trait = "Runs", Executable = "otelai";
 
     /// <summary>Starts <c>otelai</c> with <paramref name="arguments"/> (e.g. <c>--config</c>, a path).</summary>
-    public static OtelaiProcess Start(params string[] arguments)
+    public static OtelaiProcess Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
+
+    /// <summary>Starts <c>otelai</c> with <paramref name="arguments"/> and these environment variables set (what ${env:...} in a config reads).</summary>
+    public static OtelaiProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var executable = Environment.GetEnvironmentVariable("OTELAI_EXECUTABLE");
         var start = new ProcessStartInfo(string.IsNullOrEmpty(executable) ? "dotnet" : executable)
@@ -43,6 +46,7 @@ public sealed class OtelaiProcess : IDisposable
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "otelai.dll"));
         }
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         return new OtelaiProcess(Process.Start(start)!);
     }
 
