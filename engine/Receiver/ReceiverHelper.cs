@@ -18,8 +18,9 @@ public sealed class ReceiverHelper
 {
     private readonly ReceiverMetrics _metrics;
 
-    public ReceiverHelper(ComponentCreateSettings settings, string transport) =>
-        _metrics = new ReceiverMetrics(settings.Metrics, settings.Id, transport);
+    /// <param name="signals">The signals the receiver produces (default: all three); only theirs are registered.</param>
+    public ReceiverHelper(ComponentCreateSettings settings, string transport, IEnumerable<Signal>? signals = null) =>
+        _metrics = new ReceiverMetrics(settings.Metrics, settings.Id, transport, signals);
 
     /// <summary>Counts items refused before they reached the pipeline (invalid, undecodable, no pipeline for the signal).</summary>
     public void Refused(Signal signal, long items) => _metrics.Refused(signal, items);

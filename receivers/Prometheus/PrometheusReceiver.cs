@@ -32,7 +32,7 @@ internal sealed class PrometheusReceiver : IComponent
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
     {
         if (_consumers.Metrics is not { } consumer) return Task.CompletedTask;
-        var helper = new ReceiverHelper(_settings, "http");
+        var helper = new ReceiverHelper(_settings, "http", [OtelAi.Otlp.Signal.Metrics]);
         foreach (var scrape in _config.Config.ScrapeConfigs)
         {
             var client = Client(scrape);

@@ -47,6 +47,8 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
     {
         (ComponentKind.Receiver, "otlp") => $"protocols: {{grpc: {{endpoint: '127.0.0.1:0'}}, http: {{endpoint: '127.0.0.1:{_receiverHttpPort}'}}}}",
         (ComponentKind.Receiver, "otlpjsonfile") => $"include: ['{_directory}/input-*.jsonl']\nstart_at: beginning\npoll_interval: 50ms",
+        // A target that answers 404: the receiver reports it down (up = 0) and keeps going.
+        (ComponentKind.Receiver, "prometheus") => $"config: {{scrape_configs: [{{job_name: conformance, scrape_interval: 100ms, static_configs: [{{targets: ['127.0.0.1:{_sinkHttpPort}']}}]}}]}}",
         (ComponentKind.Receiver, "ebpf") => $"replay: '{EmptyRecording()}'\nprogram: http_requests",
         (ComponentKind.Processor, "attributes") => "actions: [{key: conformance, value: 'yes', action: upsert}]",
         (ComponentKind.Processor, "resource") => "attributes: [{key: conformance, value: 'yes', action: upsert}]",
