@@ -1,9 +1,7 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
-using Google.Protobuf;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Engine.Exporter;
@@ -70,7 +68,7 @@ internal sealed class RemoteWriteSender : IExportSender<ExportMetricsServiceRequ
         || name.Equals("X-Prometheus-Remote-Write-Version", StringComparison.OrdinalIgnoreCase) || name.Equals("User-Agent", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The compressed parts of one request and which of them the server has accepted (kept while the request is retried).</summary>
-    private sealed class PreparedWrite(byte[][] bodies)
+    internal sealed class PreparedWrite(byte[][] bodies)
     {
         public readonly byte[][] Bodies = bodies;
 
@@ -153,7 +151,8 @@ internal sealed class RemoteWriteSender : IExportSender<ExportMetricsServiceRequ
         }
     }
 
-    private PreparedWrite Prepare(ExportMetricsServiceRequest request)
+    /// <summary>Translates a request once into compressed WriteRequest parts (deltas folded into the running totals).</summary>
+    internal PreparedWrite Prepare(ExportMetricsServiceRequest request)
     {
         var now = Environment.TickCount64;
         if (now >= Interlocked.Read(ref _nextExpiry))
@@ -162,124 +161,58 @@ internal sealed class RemoteWriteSender : IExportSender<ExportMetricsServiceRequ
             _deltas.Expire(System.Diagnostics.Stopwatch.GetTimestamp() - (long)(DeltaSeriesExpiration.TotalSeconds * System.Diagnostics.Stopwatch.Frequency));
         }
 
-        var series = new Dictionary<string, TimeSeries>(StringComparer.Ordinal);
+        // Points grouped by series, so that a series' samples go out in time order.
+        var groups = new Dictionary<string, List<(PromSeries State, bool Stale)>>(StringComparer.Ordinal);
         var families = new Dictionary<string, PromFamily>(StringComparer.Ordinal);
         _translator.Translate(request, System.Diagnostics.Stopwatch.GetTimestamp(), point =>
         {
-            PromSeries? state = point;
+            var state = point;
             if (point.IsDelta && !point.NoRecordedValue)
             {
                 state = _deltas.Apply(point).State;
                 if (state is null || state.TimeUnixNano != point.TimeUnixNano) return; // older than what was sent already
             }
             families.TryAdd(point.Family.Name, point.Family);
-            AddSamples(series, state, point.NoRecordedValue);
+            var key = point.Family.Name + "\u0000" + point.Key;
+            if (!groups.TryGetValue(key, out var group)) groups[key] = group = [];
+            group.Add((state, point.NoRecordedValue));
         });
-        foreach (var timeSeries in series.Values)
-            if (timeSeries.Samples.Count > 1)
-            {
-                var ordered = timeSeries.Samples.OrderBy(sample => sample.Timestamp).ToList();
-                timeSeries.Samples.Clear();
-                timeSeries.Samples.Add(ordered);
-            }
-        _translatedSeries.Add(series.Count);
-        return new PreparedWrite(Split(series.Values, _sendMetadata ? families.Values.Select(Metadata) : []));
+
+        using var encoder = new RemoteWriteEncoder(_maxBatchBytes);
+        if (_sendMetadata)
+            foreach (var family in families.Values) encoder.AddMetadata((int)MetadataType(family.Type), family.Name, family.Help, family.Unit);
+        foreach (var group in groups.Values)
+        {
+            if (group.Count > 1) group.Sort(static (a, b) => a.State.TimeUnixNano.CompareTo(b.State.TimeUnixNano));
+            encoder.BeginSeries(group[0].State.Labels);
+            foreach (var (state, stale) in group) AddSamples(encoder, state, stale);
+        }
+        _translatedSeries.Add(encoder.TimeSeriesCount);
+        return new PreparedWrite(encoder.Finish());
     }
 
-    private void AddSamples(Dictionary<string, TimeSeries> series, PromSeries state, bool stale)
+    private void AddSamples(RemoteWriteEncoder encoder, PromSeries state, bool stale)
     {
         var timestamp = state.TimeUnixNano / 1_000_000;
         var type = state.Family.Type;
         foreach (var sample in PromSamples.Of(state))
-        {
-            var timeSeries = Series(series, state.Family.Name + sample.Suffix, state.Labels, sample.Extra);
-            timeSeries.Samples.Add(new Sample { Value = stale ? StaleNaN : sample.Value, Timestamp = timestamp });
-            if (!stale && sample.Exemplar is { TraceId.Length: > 0 } exemplar)
-            {
-                var promExemplar = new Prompb.Exemplar { Value = exemplar.Value, Timestamp = exemplar.TimeUnixNano / 1_000_000 };
-                promExemplar.Labels.Add(new Label { Name = "trace_id", Value = exemplar.TraceId });
-                if (exemplar.SpanId.Length > 0) promExemplar.Labels.Add(new Label { Name = "span_id", Value = exemplar.SpanId });
-                timeSeries.Exemplars.Add(promExemplar);
-            }
-        }
+            encoder.AddSample(state.Family.Name + sample.Suffix, sample.Extra, stale ? StaleNaN : sample.Value, timestamp,
+                !stale && sample.Exemplar is { TraceId.Length: > 0 } exemplar ? exemplar : null);
         if (_createdSeries && !stale && state.StartTimeUnixNano > 0 && type is PromType.Counter or PromType.Histogram or PromType.Summary)
         {
             var baseName = type == PromType.Counter && state.Family.Name.EndsWith("_total", StringComparison.Ordinal) ? state.Family.Name[..^"_total".Length] : state.Family.Name;
-            Series(series, baseName + "_created", state.Labels, null).Samples.Add(new Sample { Value = state.StartTimeUnixNano / 1e9, Timestamp = timestamp });
+            encoder.AddSample(baseName + "_created", null, state.StartTimeUnixNano / 1e9, timestamp, null);
         }
     }
 
-    private static TimeSeries Series(Dictionary<string, TimeSeries> series, string name, PromLabel[] labels, PromLabel? extra)
+    private static MetricMetadata.Types.MetricType MetadataType(PromType type) => type switch
     {
-        var key = new StringBuilder(name);
-        foreach (var label in labels) key.Append('\u0000').Append(label.Name).Append('\u0001').Append(label.Value);
-        if (extra is { } e) key.Append('\u0000').Append(e.Name).Append('\u0001').Append(e.Value);
-        var keyText = key.ToString();
-        if (series.TryGetValue(keyText, out var existing)) return existing;
-
-        var all = new List<Label>(labels.Length + 2) { new() { Name = "__name__", Value = name } };
-        foreach (var label in labels) all.Add(new Label { Name = label.Name, Value = label.Value });
-        if (extra is { } x) all.Add(new Label { Name = x.Name, Value = x.Value });
-        all.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        var created = new TimeSeries();
-        created.Labels.Add(all);
-        series[keyText] = created;
-        return created;
-    }
-
-    private static MetricMetadata Metadata(PromFamily family) => new()
-    {
-        Type = family.Type switch
-        {
-            PromType.Counter => MetricMetadata.Types.MetricType.Counter,
-            PromType.Histogram => MetricMetadata.Types.MetricType.Histogram,
-            PromType.Summary => MetricMetadata.Types.MetricType.Summary,
-            PromType.Info => MetricMetadata.Types.MetricType.Info,
-            _ => MetricMetadata.Types.MetricType.Gauge,
-        },
-        MetricFamilyName = family.Name,
-        Help = family.Help,
-        Unit = family.Unit,
+        PromType.Counter => MetricMetadata.Types.MetricType.Counter,
+        PromType.Histogram => MetricMetadata.Types.MetricType.Histogram,
+        PromType.Summary => MetricMetadata.Types.MetricType.Summary,
+        PromType.Info => MetricMetadata.Types.MetricType.Info,
+        _ => MetricMetadata.Types.MetricType.Gauge,
     };
-
-    /// <summary>WriteRequests of at most max_batch_size_bytes each (a single bigger series goes alone), compressed.</summary>
-    private byte[][] Split(IEnumerable<TimeSeries> series, IEnumerable<MetricMetadata> metadata)
-    {
-        var bodies = new List<byte[]>();
-        var current = new WriteRequest();
-        current.Metadata.Add(metadata);
-        long size = current.CalculateSize();
-        foreach (var timeSeries in series)
-        {
-            var seriesSize = timeSeries.CalculateSize();
-            var entrySize = seriesSize + CodedOutputStream.ComputeLengthSize(seriesSize) + 1;
-            if (size + entrySize > _maxBatchBytes && current.Timeseries.Count > 0)
-            {
-                bodies.Add(Compress(current));
-                current = new WriteRequest();
-                size = 0;
-            }
-            current.Timeseries.Add(timeSeries);
-            size += entrySize;
-        }
-        if (current.Timeseries.Count > 0 || current.Metadata.Count > 0) bodies.Add(Compress(current));
-        return [.. bodies];
-    }
-
-    internal static byte[] Compress(WriteRequest request)
-    {
-        var size = request.CalculateSize();
-        var raw = ArrayPool<byte>.Shared.Rent(size);
-        try
-        {
-            request.WriteTo(raw.AsSpan(0, size));
-            return Snappier.Snappy.CompressToArray(raw.AsSpan(0, size));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(raw);
-        }
-    }
 
     public void Dispose() => _client.Dispose();
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using OtelAi.Engine.Components;
 using OtelAi.Otlp;
 using OtelAi.Engine.Exporter;
+using OtelAi.Exporters.PrometheusRemoteWrite;
 using OtelAi.Engine.Settings;
 using OtelAi.Exporters.PrometheusRemoteWrite;
 using OtelAi.Exporters.PrometheusRemoteWrite.Prompb;
@@ -106,8 +107,8 @@ public sealed class RemoteWriteExporterTests : IAsyncLifetime
 
         var counters = Accepted().Where(s => Name(s) == "inference_requests_total").SelectMany(s => s.Samples).ToList();
         Assert.Equal([(3.0, 2000L), (7.0, 3000L)], counters.Select(s => (s.Value, s.Timestamp)));
-        var gauge = Accepted().Single(s => Name(s) == "kv_cache_usage");
-        Assert.Equal([8000L, 9000L], gauge.Samples.Select(s => s.Timestamp));
+        var gauge = Accepted().Where(s => Name(s) == "kv_cache_usage").SelectMany(s => s.Samples);
+        Assert.Equal([8000L, 9000L], gauge.Select(s => s.Timestamp));
     }
 
     [Fact]
@@ -126,6 +127,53 @@ public sealed class RemoteWriteExporterTests : IAsyncLifetime
         Assert.Equal(5, accepted.Count); // four gauges and target_info, each accepted exactly once
         Assert.Equal(accepted.Count, accepted.Select(s => string.Join(",", s.Labels)).Distinct().Count());
         Assert.Equal(6, _received.Count); // five parts, one of them twice
+    }
+
+    [Fact]
+    public async Task A_point_without_recorded_value_is_sent_as_the_staleness_marker()
+    {
+        var exporter = Exporter();
+        await exporter.StartAsync(new TestHost(), CancellationToken.None);
+        var stale = new NumberDataPoint { TimeUnixNano = 5_000_000_000, Flags = (uint)DataPointFlags.NoRecordedValueMask };
+        await exporter.ConsumeAsync(Request(Gauge("kv.cache.usage", stale)), CancellationToken.None);
+        await exporter.ShutdownAsync(CancellationToken.None);
+        var sample = Accepted().Single(s => Name(s) == "kv_cache_usage").Samples.Single();
+        Assert.Equal(0x7ff0000000000002, BitConverter.DoubleToInt64Bits(sample.Value));
+        Assert.Equal(5000, sample.Timestamp);
+    }
+
+    [Fact]
+    public void Bodies_are_byte_identical_to_Google_Protobuf_for_the_same_message()
+    {
+        var sender = new RemoteWriteSender(OtelAi.Engine.Config.ConfigLoader.Bind<PrometheusRemoteWriteExporterConfig>(
+            "endpoint: http://127.0.0.1:9/api/v1/write\nsend_metadata: true\nexport_created_metric: {enabled: true}\nexternal_labels: {Zone: a, zzz: b}"),
+            TestSettings.For(new ComponentId("prometheusremotewrite"), ComponentKind.Exporter));
+        var histogram = new Metric
+        {
+            Name = "ttft", Unit = "s", Description = "Time to first token",
+            Histogram = new Histogram
+            {
+                AggregationTemporality = AggregationTemporality.Cumulative,
+                DataPoints =
+                {
+                    new HistogramDataPoint
+                    {
+                        StartTimeUnixNano = 1_000_000_000, TimeUnixNano = 2_000_000_000, Count = 3, Sum = 0, ExplicitBounds = { 0.1, 1 }, BucketCounts = { 0, 2, 1 },
+                        Attributes = { Attr("Model", "ünïcode"), Attr("empty", ""), Attr("quantile_like", "x") },
+                        Exemplars = { new OtelAi.Otlp.Proto.Metrics.V1.Exemplar { AsDouble = 0.5, TimeUnixNano = 1_500_000_000, TraceId = Google.Protobuf.ByteString.CopyFrom(new byte[16] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 }), SpanId = Google.Protobuf.ByteString.CopyFrom(new byte[8] { 1, 2, 3, 4, 5, 6, 7, 8 }) } },
+                    },
+                },
+            },
+        };
+        var prepared = sender.Prepare(Request([histogram, Gauge("zero.value", new NumberDataPoint { TimeUnixNano = 0, AsDouble = 0 })]));
+        var bytes = Snappier.Snappy.DecompressToArray(Assert.Single(prepared.Bodies));
+        var parsed = WriteRequest.Parser.ParseFrom(bytes);
+        Assert.Equal(bytes, Google.Protobuf.MessageExtensions.ToByteArray(parsed));
+        var bucket = parsed.Timeseries.First(s => Name(s) == "ttft_seconds_bucket");
+        Assert.Equal(["Model", "Zone", "__name__", "instance", "job", "le", "quantile_like", "zzz"], bucket.Labels.Select(l => l.Name));
+        Assert.Contains(parsed.Timeseries, s => s.Exemplars.Count == 1 && s.Exemplars[0].Labels.Select(l => l.Name).SequenceEqual(["span_id", "trace_id"]));
+        Assert.Equal(MetricMetadata.Types.MetricType.Histogram, parsed.Metadata.Single(m => m.MetricFamilyName == "ttft_seconds").Type);
+        Assert.Contains(parsed.Timeseries, s => Name(s) == "ttft_seconds_created" && s.Samples[0].Value == 1);
     }
 
     [Fact]
