@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using OtelAi.Exporters.PrometheusCommon;
@@ -15,8 +16,9 @@ internal static class PromExposition
     public const string TextContentType = "text/plain; version=0.0.4; charset=utf-8";
     public const string OpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-    public static void Write(StringBuilder output, List<(PromFamily Family, List<PromSeries> Series)> families, bool openMetrics, bool timestamps)
+    public static void Write(IBufferWriter<byte> utf8, List<(PromFamily Family, List<PromSeries> Series)> families, bool openMetrics, bool timestamps)
     {
+        var output = new Utf8Text(utf8);
         foreach (var (family, series) in families)
         {
             var name = family.Name;
@@ -66,7 +68,7 @@ internal static class PromExposition
         _ => "gauge",
     };
 
-    private static void AppendSample(StringBuilder output, string name, PromLabel[] labels, PromLabel? extra, double value)
+    private static void AppendSample(Utf8Text output, string name, PromLabel[] labels, PromLabel? extra, double value)
     {
         var legacyName = PrometheusNaming.IsLegacyMetricName(name);
         if (legacyName) output.Append(name);
@@ -87,7 +89,7 @@ internal static class PromExposition
         output.Append(' ').Append(PromSamples.FormatFloat(value));
     }
 
-    private static void AppendLabel(StringBuilder output, PromLabel label, ref bool first)
+    private static void AppendLabel(Utf8Text output, PromLabel label, ref bool first)
     {
         if (!first) output.Append(',');
         first = false;
@@ -97,13 +99,13 @@ internal static class PromExposition
         AppendQuoted(output, label.Value);
     }
 
-    private static void AppendName(StringBuilder output, string name)
+    private static void AppendName(Utf8Text output, string name)
     {
         if (PrometheusNaming.IsLegacyMetricName(name)) output.Append(name);
         else AppendQuoted(output, name);
     }
 
-    private static void AppendTimestamp(StringBuilder output, long unixNano, bool openMetrics)
+    private static void AppendTimestamp(Utf8Text output, long unixNano, bool openMetrics)
     {
         if (unixNano <= 0) return;
         output.Append(' ');
@@ -111,7 +113,7 @@ internal static class PromExposition
         else output.Append((unixNano / 1_000_000).ToString(CultureInfo.InvariantCulture));
     }
 
-    private static void AppendExemplar(StringBuilder output, PromExemplar exemplar)
+    private static void AppendExemplar(Utf8Text output, PromExemplar exemplar)
     {
         output.Append(" # {trace_id=\"").Append(exemplar.TraceId).Append('"');
         if (exemplar.SpanId.Length > 0) output.Append(",span_id=\"").Append(exemplar.SpanId).Append('"');
@@ -119,7 +121,7 @@ internal static class PromExposition
         if (exemplar.TimeUnixNano > 0) output.Append(' ').Append((exemplar.TimeUnixNano / 1e9).ToString("0.000", CultureInfo.InvariantCulture));
     }
 
-    private static void AppendQuoted(StringBuilder output, string text)
+    private static void AppendQuoted(Utf8Text output, string text)
     {
         output.Append('"');
         AppendEscaped(output, text, quote: true);
@@ -127,17 +129,47 @@ internal static class PromExposition
     }
 
     /// <summary>Backslash and newline escaped (and double quotes inside quoted values), as both formats require.</summary>
-    private static void AppendEscaped(StringBuilder output, string text, bool quote)
+    private static void AppendEscaped(Utf8Text output, string text, bool quote)
     {
-        foreach (var c in text)
+        var run = 0;
+        for (var i = 0; i < text.Length; i++)
         {
-            switch (c)
+            var escaped = text[i] switch
             {
-                case '\\': output.Append("\\\\"); break;
-                case '\n': output.Append("\\n"); break;
-                case '"' when quote: output.Append("\\\""); break;
-                default: output.Append(c); break;
-            }
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '"' when quote => "\\\"",
+                _ => null,
+            };
+            if (escaped is null) continue;
+            output.Append(text.AsSpan(run, i - run)).Append(escaped);
+            run = i + 1;
         }
+        output.Append(text.AsSpan(run));
+    }
+}
+
+/// <summary>Appends text to a UTF-8 buffer: the exposition goes to the response without a UTF-16 copy of it.</summary>
+internal readonly struct Utf8Text(IBufferWriter<byte> output)
+{
+    public Utf8Text Append(string text) => Append(text.AsSpan());
+
+    public Utf8Text Append(ReadOnlySpan<char> text)
+    {
+        if (text.IsEmpty) return this;
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        output.Advance(Encoding.UTF8.GetBytes(text, span));
+        return this;
+    }
+
+    public Utf8Text Append(char c)
+    {
+        if (c < 0x80)
+        {
+            output.GetSpan(1)[0] = (byte)c;
+            output.Advance(1);
+            return this;
+        }
+        return Append([c]);
     }
 }

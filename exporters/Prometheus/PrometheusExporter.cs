@@ -1,4 +1,4 @@
-using System.Text;
+using OtelAi.Otlp.Grpc;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
@@ -97,10 +97,16 @@ internal sealed class PrometheusExporter : IExporter<ExportMetricsServiceRequest
         }
         Expire(); // never show a series past its expiration, even between timer ticks
         var openMetrics = _config.EnableOpenMetrics && AcceptsOpenMetrics(context.Request.Headers.Accept.ToString());
-        var text = new StringBuilder(16 * 1024);
-        PromExposition.Write(text, _store.Snapshot(), openMetrics, _config.SendTimestamps);
         context.Response.ContentType = openMetrics ? PromExposition.OpenMetricsContentType : PromExposition.TextContentType;
-        return context.Response.WriteAsync(text.ToString());
+        return WriteExpositionAsync(context.Response, openMetrics);
+    }
+
+    private async Task WriteExpositionAsync(HttpResponse response, bool openMetrics)
+    {
+        using var text = new PooledBufferWriter(64 * 1024);
+        PromExposition.Write(text, _store.Snapshot(), openMetrics, _config.SendTimestamps);
+        response.ContentLength = text.WrittenCount;
+        await response.Body.WriteAsync(text.WrittenMemory);
     }
 
     private static bool AcceptsOpenMetrics(string accept) => accept.Contains("application/openmetrics-text", StringComparison.OrdinalIgnoreCase);

@@ -11,6 +11,9 @@ public sealed record SpanMetricsDimension : IConfigSection
     [ConfigDescription("Value when neither the span nor its resource has the attribute; unset: the dimension is left out for that span.")]
     public string? Default { get; init; }
 
+    [ConfigDescription("otelai: the value is a URL path to turn into a route template (ids, UUIDs, hashes → {id}, no query); a dimension named http.route falls back to url.path, then http.target, for spans without a route.")]
+    public bool NormalizeRoute { get; init; }
+
     public IEnumerable<ConfigError> Validate()
     {
         if (Name.Length == 0) yield return new("name", "must be set");

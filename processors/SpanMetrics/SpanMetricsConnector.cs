@@ -12,6 +12,7 @@ using OtelAi.Otlp.Proto.Common.V1;
 using OtelAi.Otlp.Proto.Metrics.V1;
 using OtelAi.Otlp.Proto.Resource.V1;
 using OtelAi.Otlp.Proto.Trace.V1;
+using OtelAi.Processors.Common;
 
 namespace OtelAi.Processors.SpanMetrics;
 
@@ -213,12 +214,20 @@ internal sealed class SpanMetricsConnector : IExporter<ExportTraceServiceRequest
         return attributes;
     }
 
-    /// <summary>The span's attribute, else the resource's, else the configured default; a dimension with none of them is left out.</summary>
+    /// <summary>
+    /// The span's attribute, else the resource's (normalised into a route when asked), else the configured default;
+    /// a dimension with none of them is left out.
+    /// </summary>
     private static void AddDimensions(List<KeyValue> attributes, List<SpanMetricsDimension> dimensions, RepeatedField<KeyValue> first, RepeatedField<KeyValue>? second)
     {
         foreach (var dimension in dimensions)
         {
             var value = first.Get(dimension.Name) ?? second?.Get(dimension.Name);
+            if (dimension.NormalizeRoute)
+            {
+                if (value is null && dimension.Name == "http.route") value = first.Get("url.path") ?? first.Get("http.target");
+                if (value is not null) value = new AnyValue { StringValue = RouteNormalizer.Normalize(value.AsString()) };
+            }
             if (value is not null) attributes.Add(new KeyValue { Key = dimension.Name, Value = value.Clone() });
             else if (dimension.Default is { } fallback) attributes.Add(new KeyValue { Key = dimension.Name, Value = new AnyValue { StringValue = fallback } });
         }

@@ -69,9 +69,9 @@ public class PrometheusBenchmarks
     [Benchmark(Description = "exposition of 100,000 series")]
     public int Exposition()
     {
-        var text = new StringBuilder(32 << 20);
+        using var text = new OtelAi.Otlp.Grpc.PooledBufferWriter(64 * 1024);
         PromExposition.Write(text, _bigStore.Snapshot(), openMetrics: false, timestamps: false);
-        return text.Length;
+        return text.WrittenCount;
     }
 
     private static void Stamp(Metric metric, ulong time)

@@ -170,6 +170,22 @@ public sealed class SpanMetricsTests
     }
 
     [Fact]
+    public async Task Raw_paths_become_route_templates_when_a_dimension_asks()
+    {
+        var connector = Connector("dimensions: [{name: http.route, normalize_route: true, default: unknown}]");
+        Span WithPath(string path)
+        {
+            var span = TestSpan("GET", 1);
+            span.Attributes.Add(Attr("url.path", path));
+            return span;
+        }
+        await connector.ConsumeAsync(Request(WithPath("/users/1/orders"), WithPath("/users/2/orders?x=1"), WithPath("/users/3/orders"), TestSpan("GET", 1)), CancellationToken.None);
+        var calls = (await FlushAsync(connector)).Single(m => m.Name.EndsWith(".calls")).Sum.DataPoints;
+        Assert.Equal(3, calls.Single(p => Label(p, "http.route") == "/users/{id}/orders").AsInt);
+        Assert.Equal(1, calls.Single(p => Label(p, "http.route") == "unknown").AsInt);
+    }
+
+    [Fact]
     public void Config_keys_and_errors_as_otelcol()
     {
         var errors = Assert.Throws<OtelAi.Engine.Config.ConfigException>(() => ConfigText.Bind<SpanMetricsConfig>(
@@ -191,4 +207,21 @@ public sealed class SpanMetricsTests
             """);
         Assert.Equal([0.1, 1, 10], config.Histogram.Explicit!.Buckets.Select(b => b.TotalSeconds));
     }
+}
+
+/// <summary>URL paths as route templates (shared by spanmetrics dimensions and, later, tail sampling's route rules).</summary>
+public sealed class RouteNormalizerTests
+{
+    [Theory]
+    [InlineData("/v1/chat/completions", "/v1/chat/completions")]
+    [InlineData("/v2/models/resnet50/infer", "/v2/models/resnet50/infer")]
+    [InlineData("/users/12345/orders/7", "/users/{id}/orders/{id}")]
+    [InlineData("/jobs/3f2b8c1e-9a4d-4e7b-8c2f-1d2e3f4a5b6c/status", "/jobs/{id}/status")]
+    [InlineData("/blobs/5b8efff798038103d269b633813fc60c", "/blobs/{id}")]
+    [InlineData("/files/aGVsbG8gd29ybGQgMTIzNDU2Nzg5MA", "/files/{id}")]
+    [InlineData("/v1/embeddings?model=bge&user=42", "/v1/embeddings")]
+    [InlineData("//health//", "/health")]
+    [InlineData("/", "/")]
+    [InlineData("/deadbeef", "/deadbeef")]
+    public void Normalize(string path, string route) => Assert.Equal(route, OtelAi.Processors.Common.RouteNormalizer.Normalize(path));
 }
