@@ -6,6 +6,54 @@ internal readonly record struct PromLabel(string Name, string Value);
 /// <summary>An exemplar of a counter or histogram bucket: the span it was measured in.</summary>
 internal readonly record struct PromExemplar(double Value, long TimeUnixNano, string TraceId, string SpanId);
 
+/// <summary>
+/// The identity of a series within its family: its sorted labels, compared by value, with the hash computed once.
+/// It shares the label strings with the series, so a stored series costs no second copy of its labels.
+/// </summary>
+internal readonly struct SeriesKey : IEquatable<SeriesKey>, IComparable<SeriesKey>
+{
+    private readonly PromLabel[] _labels;
+    private readonly int _hash;
+
+    public SeriesKey(PromLabel[] labels)
+    {
+        _labels = labels;
+        var hash = new HashCode();
+        foreach (var label in labels)
+        {
+            hash.Add(label.Name, StringComparer.Ordinal);
+            hash.Add(label.Value, StringComparer.Ordinal);
+        }
+        _hash = hash.ToHashCode();
+    }
+
+    public bool Equals(SeriesKey other)
+    {
+        if (_hash != other._hash || _labels.Length != other._labels.Length) return false;
+        for (var i = 0; i < _labels.Length; i++)
+            if (!string.Equals(_labels[i].Name, other._labels[i].Name, StringComparison.Ordinal) || !string.Equals(_labels[i].Value, other._labels[i].Value, StringComparison.Ordinal))
+                return false;
+        return true;
+    }
+
+    public override bool Equals(object? obj) => obj is SeriesKey other && Equals(other);
+
+    public override int GetHashCode() => _hash;
+
+    /// <summary>Label by label, name then value, ordinal: a stable order for the exposition.</summary>
+    public int CompareTo(SeriesKey other)
+    {
+        for (var i = 0; i < Math.Min(_labels.Length, other._labels.Length); i++)
+        {
+            var byName = string.CompareOrdinal(_labels[i].Name, other._labels[i].Name);
+            if (byName != 0) return byName;
+            var byValue = string.CompareOrdinal(_labels[i].Value, other._labels[i].Value);
+            if (byValue != 0) return byValue;
+        }
+        return _labels.Length.CompareTo(other._labels.Length);
+    }
+}
+
 /// <summary>What a family of series shares: name, type, help text and unit (the OTLP metric's).</summary>
 internal sealed record PromFamily(string Name, PromType Type, string Help, string Unit);
 
@@ -21,8 +69,10 @@ internal sealed class PromSeries
     /// <summary>Sorted by name; without __name__.</summary>
     public required PromLabel[] Labels { get; init; }
 
-    /// <summary>The identity of the series within its family (labels joined), for maps.</summary>
-    public required string Key { get; init; }
+    private SeriesKey? _key;
+
+    /// <summary>The identity of the series within its family, for maps (computed once).</summary>
+    public SeriesKey Key => _key ??= new SeriesKey(Labels);
 
     /// <summary>True when the point is a delta: it adds to the series instead of replacing it.</summary>
     public bool IsDelta { get; init; }

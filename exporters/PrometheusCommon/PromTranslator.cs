@@ -147,7 +147,6 @@ internal sealed class PromTranslator(PromTranslation settings)
         {
             Family = family,
             Labels = labels,
-            Key = SeriesKey(labels),
             IsDelta = isDelta,
             NoRecordedValue = (point.Flags & (uint)DataPointFlags.NoRecordedValueMask) != 0,
             StartTimeUnixNano = (long)point.StartTimeUnixNano,
@@ -168,7 +167,6 @@ internal sealed class PromTranslator(PromTranslation settings)
         {
             Family = family,
             Labels = labels,
-            Key = SeriesKey(labels),
             IsDelta = isDelta,
             NoRecordedValue = (point.Flags & (uint)DataPointFlags.NoRecordedValueMask) != 0,
             StartTimeUnixNano = (long)point.StartTimeUnixNano,
@@ -214,7 +212,6 @@ internal sealed class PromTranslator(PromTranslation settings)
         {
             Family = family,
             Labels = labels,
-            Key = SeriesKey(labels),
             IsDelta = isDelta,
             NoRecordedValue = (point.Flags & (uint)DataPointFlags.NoRecordedValueMask) != 0,
             StartTimeUnixNano = (long)point.StartTimeUnixNano,
@@ -235,7 +232,6 @@ internal sealed class PromTranslator(PromTranslation settings)
         {
             Family = family,
             Labels = labels,
-            Key = SeriesKey(labels),
             NoRecordedValue = (point.Flags & (uint)DataPointFlags.NoRecordedValueMask) != 0,
             StartTimeUnixNano = (long)point.StartTimeUnixNano,
             TimeUnixNano = (long)point.TimeUnixNano,
@@ -258,7 +254,6 @@ internal sealed class PromTranslator(PromTranslation settings)
         {
             Family = TargetInfoFamily,
             Labels = labels,
-            Key = SeriesKey(labels),
             TimeUnixNano = timeUnixNano,
             Value = 1,
             UpdatedTicks = nowTicks,
@@ -324,25 +319,6 @@ internal sealed class PromTranslator(PromTranslation settings)
         foreach (var (name, value) in labels) result[index++] = new PromLabel(name, value);
         Array.Sort(result, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         return result;
-    }
-
-    private static string SeriesKey(PromLabel[] labels)
-    {
-        var length = 0;
-        foreach (var label in labels) length += label.Name.Length + label.Value.Length + 2;
-        return string.Create(length, labels, static (span, all) =>
-        {
-            var at = 0;
-            foreach (var label in all)
-            {
-                label.Name.CopyTo(span[at..]);
-                at += label.Name.Length;
-                span[at++] = '\u0000';
-                label.Value.CopyTo(span[at..]);
-                at += label.Value.Length;
-                span[at++] = '\u0001';
-            }
-        });
     }
 
     private static PromExemplar[] Exemplars(RepeatedField<Exemplar> exemplars)

@@ -20,7 +20,7 @@ internal sealed class SeriesStore(long maxSeries)
     private sealed class Family(PromFamily metadata)
     {
         public PromFamily Metadata = metadata;
-        public readonly ConcurrentDictionary<string, PromSeries> Series = new(StringComparer.Ordinal);
+        public readonly ConcurrentDictionary<SeriesKey, PromSeries> Series = new();
     }
 
     public long SeriesCount => Interlocked.Read(ref _seriesCount);
@@ -89,7 +89,7 @@ internal sealed class SeriesStore(long maxSeries)
                     if (series.UpdatedTicks >= olderThanTicks) continue;
                     series.Retired = true;
                 }
-                if (family.Series.TryRemove(new KeyValuePair<string, PromSeries>(key, series))) removed++;
+                if (family.Series.TryRemove(new KeyValuePair<SeriesKey, PromSeries>(key, series))) removed++;
             }
         Interlocked.Add(ref _seriesCount, -removed);
         return removed;
@@ -105,7 +105,7 @@ internal sealed class SeriesStore(long maxSeries)
             foreach (var state in family.Series.Values)
                 lock (state) series.Add(state.Snapshot());
             if (series.Count == 0) continue;
-            series.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+            series.Sort(static (a, b) => a.Key.CompareTo(b.Key));
             result.Add((family.Metadata, series));
         }
         result.Sort(static (a, b) => string.CompareOrdinal(a.Item1.Name, b.Item1.Name));

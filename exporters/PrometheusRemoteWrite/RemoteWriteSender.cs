@@ -162,7 +162,7 @@ internal sealed class RemoteWriteSender : IExportSender<ExportMetricsServiceRequ
         }
 
         // Points grouped by series, so that a series' samples go out in time order.
-        var groups = new Dictionary<string, List<(PromSeries State, bool Stale)>>(StringComparer.Ordinal);
+        var groups = new Dictionary<(string Family, SeriesKey Series), List<(PromSeries State, bool Stale)>>();
         var families = new Dictionary<string, PromFamily>(StringComparer.Ordinal);
         _translator.Translate(request, System.Diagnostics.Stopwatch.GetTimestamp(), point =>
         {
@@ -173,7 +173,7 @@ internal sealed class RemoteWriteSender : IExportSender<ExportMetricsServiceRequ
                 if (state is null || state.TimeUnixNano != point.TimeUnixNano) return; // older than what was sent already
             }
             families.TryAdd(point.Family.Name, point.Family);
-            var key = point.Family.Name + "\u0000" + point.Key;
+            var key = (point.Family.Name, point.Key);
             if (!groups.TryGetValue(key, out var group)) groups[key] = group = [];
             group.Add((state, point.NoRecordedValue));
         });

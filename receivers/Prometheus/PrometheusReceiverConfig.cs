@@ -21,19 +21,25 @@ public enum RelabelAction
 /// <summary>One Prometheus relabel rule (metric_relabel_configs, relabel_configs), with Prometheus' defaults.</summary>
 public sealed record RelabelConfig : IConfigSection
 {
+    [ConfigDescription("Labels whose values, joined by separator, are matched against regex.")]
     public List<string> SourceLabels { get; init; } = [];
 
+    [ConfigDescription("Joins the source label values.")]
     public string Separator { get; init; } = ";";
 
     [ConfigDescription("RE2-style regular expression, anchored at both ends.")]
     public string Regex { get; init; } = "(.*)";
 
+    [ConfigDescription("Label written by replace, hashmod, lowercase, uppercase (may use $1 groups); compared by keepequal/dropequal.")]
     public string TargetLabel { get; init; } = "";
 
+    [ConfigDescription("Value written by replace ($1, ${name} are regex groups); new label name for labelmap.")]
     public string Replacement { get; init; } = "$1";
 
+    [ConfigDescription("What the rule does.")]
     public RelabelAction Action { get; init; } = RelabelAction.Replace;
 
+    [ConfigDescription("hashmod: the value is the MD5 of the source value modulo this.")]
     public ulong Modulus { get; init; }
 
     public IEnumerable<ConfigError> Validate()
@@ -66,25 +72,34 @@ public sealed record StaticConfig : IConfigSection
     }
 }
 
+/// <summary>Prometheus' tls_config for https targets.</summary>
 public sealed record ScrapeTlsConfig : IConfigSection
 {
+    [ConfigDescription("CA certificates (PEM) the target's certificate must chain to.")]
     public string CaFile { get; init; } = "";
 
+    [ConfigDescription("Client certificate (PEM) for mutual TLS.")]
     public string CertFile { get; init; } = "";
 
+    [ConfigDescription("Client key (PEM) for mutual TLS.")]
     public string KeyFile { get; init; } = "";
 
+    [ConfigDescription("Name expected in the target's certificate (default: the target host).")]
     public string ServerName { get; init; } = "";
 
+    [ConfigDescription("Accept any certificate (testing only).")]
     public bool InsecureSkipVerify { get; init; }
 
     public IEnumerable<ConfigError> Validate() => [];
 }
 
+/// <summary>Prometheus' basic_auth.</summary>
 public sealed record BasicAuthConfig : IConfigSection
 {
+    [ConfigDescription("HTTP basic auth user.")]
     public string Username { get; init; } = "";
 
+    [ConfigDescription("HTTP basic auth password (use ${env:...} rather than writing it in the file).")]
     public string Password { get; init; } = "";
 
     public IEnumerable<ConfigError> Validate() => [];
@@ -93,6 +108,7 @@ public sealed record BasicAuthConfig : IConfigSection
 /// <summary>A Prometheus scrape_config: a job and the targets it scrapes.</summary>
 public sealed record ScrapeConfig : IConfigSection
 {
+    [ConfigDescription("The job label of the targets, and service.name of their resource.")]
     public string JobName { get; init; } = "";
 
     [ConfigDescription("How often to scrape (default: global.scrape_interval).")]
@@ -101,6 +117,7 @@ public sealed record ScrapeConfig : IConfigSection
     [ConfigDescription("How long a scrape may take (default: global.scrape_timeout, at most the interval).")]
     public TimeSpan? ScrapeTimeout { get; init; }
 
+    [ConfigDescription("Path scraped on each target.")]
     public string MetricsPath { get; init; } = "/metrics";
 
     [ConfigDescription("http or https.")]
@@ -109,6 +126,7 @@ public sealed record ScrapeConfig : IConfigSection
     [ConfigDescription("URL query parameters of the scrape.")]
     public Dictionary<string, List<string>> Params { get; init; } = new();
 
+    [ConfigDescription("Fixed target lists (the only service discovery this build has).")]
     public List<StaticConfig> StaticConfigs { get; init; } = [];
 
     [ConfigDescription("Keep the target's own job/instance and other labels when they collide with the target labels (else they become exported_*).")]
@@ -140,10 +158,13 @@ public sealed record ScrapeConfig : IConfigSection
 
 public sealed record PrometheusGlobalConfig : IConfigSection
 {
+    [ConfigDescription("Default time between scrapes.")]
     public TimeSpan ScrapeInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    [ConfigDescription("Default limit on one scrape.")]
     public TimeSpan ScrapeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    [ConfigDescription("Labels added to every scraped sample (a sample's own label wins).")]
     public Dictionary<string, string> ExternalLabels { get; init; } = new();
 
     public IEnumerable<ConfigError> Validate()
@@ -156,8 +177,10 @@ public sealed record PrometheusGlobalConfig : IConfigSection
 /// <summary>The embedded Prometheus configuration: global defaults and the scrape configs.</summary>
 public sealed record PrometheusScrapeSettings : IConfigSection
 {
+    [ConfigDescription("Defaults for every scrape config.")]
     public PrometheusGlobalConfig Global { get; init; } = new();
 
+    [ConfigDescription("The jobs to scrape.")]
     public List<ScrapeConfig> ScrapeConfigs { get; init; } = [];
 
     public IEnumerable<ConfigError> Validate()

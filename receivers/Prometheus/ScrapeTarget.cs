@@ -36,6 +36,7 @@ internal sealed class ScrapeTarget
     private readonly ScrapeConverter _converter;
     private readonly Resource _resource;
     private readonly bool _extraMetrics;
+    private readonly Dictionary<string, string> _externalLabels;
     private HashSet<string> _previousSeries = [];
     private string? _lastError;
 
@@ -55,6 +56,7 @@ internal sealed class ScrapeTarget
         _helper = helper;
         _converter = new ScrapeConverter(config.TrimMetricSuffixes);
         _extraMetrics = config.ReportExtraScrapeMetrics;
+        _externalLabels = config.Config.Global.ExternalLabels;
         _resource = TargetResource(targetLabels, url);
     }
 
@@ -204,6 +206,7 @@ internal sealed class ScrapeTarget
                     }
                     labels[name] = value;
                 }
+                foreach (var (name, value) in _externalLabels) labels.TryAdd(name, value);
                 labels["__name__"] = sample.Name;
                 if (!_metricRelabel.IsEmpty && !_metricRelabel.Apply(labels)) continue;
                 kept++;

@@ -50,6 +50,7 @@ public sealed class DashboardTests
             ["PROMETHEUS_EXPORTER_ENDPOINT"] = $"127.0.0.1:{exporterPort}",
             ["REMOTE_WRITE_URL"] = remoteWrite.RemoteWriteUrl,
         }, "--config", RepositoryPaths.Combine("config-samples", "prometheus.yaml"), "--set", "service.telemetry.metrics.level=none");
+        engine.WaitUntilListening(exporterPort, otlpPort);
 
         // Two instances serving two models on two routes, with failures; sent twice so rates have two points.
         for (var round = 0; round < 2; round++)

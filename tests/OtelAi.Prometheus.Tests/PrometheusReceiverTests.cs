@@ -50,6 +50,8 @@ public sealed class PrometheusReceiverTests : IAsyncLifetime
             receivers:
               prometheus:
                 config:
+                  global:
+                    external_labels: {"{"}cluster: eu-1, rack: ignored{"}"}
                   scrape_configs:
                     - job_name: gpu-node
                       scrape_interval: 200ms
@@ -100,7 +102,8 @@ public sealed class PrometheusReceiverTests : IAsyncLifetime
 
         var dcgm = metrics.First(m => m.Name == "DCGM_FI_DEV_FB_USED").Gauge.DataPoints.Single();
         Assert.Equal(40512, dcgm.AsDouble);
-        Assert.Equal(["Hostname", "UUID", "gpu", "modelName", "rack"], dcgm.Attributes.Select(a => a.Key));
+        Assert.Equal(["Hostname", "UUID", "cluster", "gpu", "modelName", "rack"], dcgm.Attributes.Select(a => a.Key));
+        Assert.Equal("r1", dcgm.Attributes.Get("rack").AsString()); // the target's label beats the external one
 
         Assert.Equal(3, metrics.First(m => m.Name == "vllm:num_requests_running").Gauge.DataPoints.Single().AsDouble);
         var ttft = metrics.First(m => m.Name == "vllm:time_to_first_token_seconds").Histogram;
@@ -169,7 +172,7 @@ public sealed class PrometheusReceiverTests : IAsyncLifetime
         var metrics = await UntilAsync(m => m.Any(x => x.Name == "DCGM_FI_DEV_FB_USED"), "a scrape");
         Assert.DoesNotContain(metrics, m => m.Name.StartsWith("go_", StringComparison.Ordinal));
         var dcgm = metrics.First(m => m.Name == "DCGM_FI_DEV_FB_USED").Gauge.DataPoints.Single();
-        Assert.Equal(["Hostname", "gpu", "gpu_model", "rack"], dcgm.Attributes.Select(a => a.Key));
+        Assert.Equal(["Hostname", "cluster", "gpu", "gpu_model", "rack"], dcgm.Attributes.Select(a => a.Key));
         Assert.Equal("A100-SXM4-80GB", dcgm.Attributes.Get("gpu_model").AsString());
         Assert.Equal("own", metrics.First(m => m.Name == "job_says").Gauge.DataPoints.Single().Attributes.Get("exported_job").AsString());
         Assert.Equal(9, metrics.First(m => m.Name == "scrape_samples_post_metric_relabeling").Gauge.DataPoints[0].AsDouble);

@@ -16,7 +16,6 @@ namespace OtelAi.Prometheus.Tests;
 [Trait(OtelaiProcess.Trait, OtelaiProcess.Executable)]
 public sealed class RealPrometheusTests : IDisposable
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly string _directory = Directory.CreateTempSubdirectory("otelai-prom-e2e-").FullName;
 
     [Fact]
@@ -38,6 +37,7 @@ public sealed class RealPrometheusTests : IDisposable
             exporters:
               prometheus:
                 endpoint: 127.0.0.1:{exporterPort}
+                enable_open_metrics: true
                 const_labels:
                   cluster: test
               prometheusremotewrite:
@@ -53,9 +53,10 @@ public sealed class RealPrometheusTests : IDisposable
                 metrics:
                   receivers: [otlp]
                   exporters: [prometheus, prometheusremotewrite]
-            """, exporterPort);
+            """, exporterPort, otlpPort);
 
-        // A service exporting cumulative points (the SDK default) and one exporting deltas.
+        // A service exporting cumulative points (the SDK default) and one exporting deltas. Prometheus asks for
+        // OpenMetrics, which the exporter serves here (enable_open_metrics): counters, histograms, info, _created, # EOF.
         SendInferenceMetrics(otlpPort, "chat-api", "pod-7", MetricReaderTemporalityPreference.Cumulative);
         SendInferenceMetrics(otlpPort, "embed-api", "pod-9", MetricReaderTemporalityPreference.Delta);
 
@@ -112,7 +113,7 @@ public sealed class RealPrometheusTests : IDisposable
                 metrics:
                   receivers: [otlp]
                   exporters: [prometheusremotewrite]
-            """, readyPort: null, otlpPort);
+            """, otlpPort);
 
         SendInferenceMetrics(otlpPort, "chat-api", "pod-7", MetricReaderTemporalityPreference.Cumulative);
         await Task.Delay(TimeSpan.FromSeconds(2)); // several refused attempts
@@ -161,7 +162,7 @@ public sealed class RealPrometheusTests : IDisposable
                 metrics:
                   receivers: [spanmetrics]
                   exporters: [prometheus]
-            """, exporterPort);
+            """, exporterPort, otlpPort);
 
         using (var source = new System.Diagnostics.ActivitySource("inference-server"))
         using (var provider = Sdk.CreateTracerProviderBuilder()
@@ -232,7 +233,7 @@ public sealed class RealPrometheusTests : IDisposable
                     metrics:
                       receivers: [prometheus]
                       exporters: [file]
-                """, readyPort: null, otlpPort: null);
+                """);
 
             var metrics = await ScrapedMetricsAsync(output, m =>
                 m.ContainsKey(("node", "node_cpu_seconds_total")) && m.ContainsKey(("prometheus", "prometheus_http_request_duration_seconds")));
@@ -263,7 +264,12 @@ public sealed class RealPrometheusTests : IDisposable
             if (File.Exists(path))
             {
                 string[] lines;
-                using (var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))) lines = (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                using (var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)))
+                {
+                    // Whole lines only: the exporter may be writing the last one right now.
+                    var text = await reader.ReadToEndAsync();
+                    lines = text[..(text.LastIndexOf('\n') + 1)].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                }
                 foreach (var line in lines)
                 {
                     var request = OtelAi.Otlp.Json.OtlpJson.Parse<OtelAi.Otlp.Proto.Collector.Metrics.V1.ExportMetricsServiceRequest>(line);
@@ -326,28 +332,14 @@ public sealed class RealPrometheusTests : IDisposable
         Assert.True(provider.ForceFlush(30_000));
     }
 
-    /// <summary>Starts otelai on <paramref name="yaml"/> and waits until it answers (on the exporter's /metrics or the OTLP port; neither: it runs).</summary>
-    private OtelaiProcess StartEngine(string yaml, int? readyPort, int? otlpPort = null)
+    /// <summary>Starts otelai on <paramref name="yaml"/> and waits until each of <paramref name="ports"/> answers HTTP (exporters start before receivers).</summary>
+    private OtelaiProcess StartEngine(string yaml, params int[] ports)
     {
         var path = Path.Combine(_directory, $"config-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(path, yaml);
         var engine = OtelaiProcess.Start("--config", path);
-        if (readyPort is null && otlpPort is null) return engine;
-        var url = readyPort is { } port ? $"http://127.0.0.1:{port}/metrics" : $"http://127.0.0.1:{otlpPort}/v1/metrics";
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            if (engine.HasExited) throw new InvalidOperationException($"otelai exited: {engine.Output}");
-            try
-            {
-                using var response = Http.GetAsync(url).GetAwaiter().GetResult();
-                return engine; // any HTTP answer: it listens
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(100);
-            }
-        }
+        engine.WaitUntilListening(ports);
+        return engine;
     }
 
     public void Dispose()

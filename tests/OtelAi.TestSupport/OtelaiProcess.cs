@@ -52,6 +52,27 @@ public sealed class OtelaiProcess : IDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>Waits (up to 30 s) until each of <paramref name="ports"/> on loopback answers HTTP; throws with the output if the engine exits.</summary>
+    public void WaitUntilListening(params int[] ports)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        foreach (var port in ports)
+            while (true)
+            {
+                if (HasExited) throw new InvalidOperationException($"otelai exited: {Output}");
+                try
+                {
+                    using var response = http.GetAsync($"http://127.0.0.1:{port}/").GetAwaiter().GetResult();
+                    break; // any HTTP answer: it listens
+                }
+                catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+                {
+                    Thread.Sleep(100);
+                }
+            }
+    }
+
     public bool HasExited => _process.HasExited;
 
     /// <summary>Standard output so far (complete once <see cref="WaitForExitAsync"/> returned).</summary>
