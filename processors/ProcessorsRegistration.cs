@@ -16,6 +16,7 @@ public static class ProcessorsRegistration
         registry.Add(new Filter.FilterProcessorFactory());
         registry.Add(new TailSampling.TailSamplingProcessorFactory());
         registry.Add(new SpanMetrics.SpanMetricsConnectorFactory());
+        registry.Add(new GenAiMetrics.GenAiMetricsConnectorFactory());
         return registry;
     }
 }

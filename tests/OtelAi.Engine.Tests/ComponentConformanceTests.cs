@@ -261,6 +261,16 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
         await ForSignal(from, check);
     }
 
+    /// <summary>The sample data, made the kind a connector derives from (genai_metrics reads GenAI spans only).</summary>
+    private static T ConnectorInput<T>(string type) where T : class, IMessage<T>, new()
+    {
+        var sample = Sample<T>();
+        if (type == "genai_metrics" && sample is ExportTraceServiceRequest traces)
+            foreach (var span in traces.ResourceSpans.SelectMany(r => r.ScopeSpans).SelectMany(s => s.Spans))
+                span.Attributes.Add(SampleData.Attr("gen_ai.request.model", "llama-3"));
+        return sample;
+    }
+
     private sealed class ConnectorCheck(IConnectorFactory factory, ComponentConfig config, Signal to) : ISignalCheck
     {
         public Task RunAsync<TIn>() where TIn : class, IMessage<TIn>, new() => to switch
@@ -276,7 +286,7 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
             var sink = new Sink<TOut>();
             var connector = factory.CreateConnector<TIn, TOut>(Settings(factory), config, sink);
             await connector.StartAsync(new TestHost(), CancellationToken.None);
-            await connector.ConsumeAsync(Sample<TIn>(), CancellationToken.None);
+            await connector.ConsumeAsync(ConnectorInput<TIn>(factory.Type), CancellationToken.None);
             await ShutdownTwiceAsync(connector);
             Assert.True(Items(sink) > 0, $"{what}: nothing came out");
             await AssertNotSwallowedAfterShutdown(connector, Sample<TIn>(), () => Items(sink), what);

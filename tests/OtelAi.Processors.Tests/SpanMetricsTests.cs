@@ -157,7 +157,7 @@ public sealed class SpanMetricsTests
     [InlineData("ot=th:0", 1UL)]
     [InlineData("ot=th:zz", 1UL)]
     public void Sampling_weight_from_the_tracestate_threshold(string traceState, ulong expected) =>
-        Assert.Equal(expected, SpanMetricsConnector.SamplingWeight(traceState));
+        Assert.Equal(expected, OtelAi.Processors.Common.SamplingThreshold.Weight(traceState));
 
     [Fact]
     public async Task Sampled_spans_count_with_their_weight_in_calls_and_histograms()

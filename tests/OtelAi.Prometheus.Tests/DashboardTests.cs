@@ -93,10 +93,11 @@ public sealed class DashboardTests
 
     private static void SendInferenceSpans(int otlpPort, string instance)
     {
-        using var source = new ActivitySource("inference-server");
+        // A source of this test's own: a provider listens to every source of the name, in any test running alongside.
+        using var source = new ActivitySource("dashboard-test-" + Guid.NewGuid().ToString("N"));
         using var provider = Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("chat-api", "ai", serviceInstanceId: instance))
-            .AddSource("inference-server")
+            .AddSource(source.Name)
             .AddOtlpExporter(o =>
             {
                 o.Endpoint = new Uri($"http://127.0.0.1:{otlpPort}/v1/traces");

@@ -66,7 +66,7 @@ public sealed class RealPrometheusTests : IDisposable
             var requests = await prometheus.QueryUntilPresentAsync($"inference_requests_total{{job=\"otelai\",{job}=\"{service}\",model_id=\"llama-3\"}}");
             Assert.Equal(7, PrometheusServer.Value(Assert.Single(requests)));
             Assert.Equal("test", PrometheusServer.Label(requests[0], "cluster"));
-            Assert.Equal("inference", PrometheusServer.Label(requests[0], "otel_scope_name"));
+            Assert.StartsWith("inference-", PrometheusServer.Label(requests[0], "otel_scope_name"));
             await AssertHistogramAsync(prometheus, $"inference_duration_seconds{{job=\"otelai\",{job}=\"{service}\",model_id=\"llama-3\"}}");
             var info = await prometheus.QueryUntilPresentAsync($"target_info{{job=\"otelai\",{job}=\"{service}\"}}");
             Assert.Equal("prod", PrometheusServer.Label(Assert.Single(info), "deployment_environment"));
@@ -164,10 +164,11 @@ public sealed class RealPrometheusTests : IDisposable
                   exporters: [prometheus]
             """, exporterPort, otlpPort);
 
-        using (var source = new System.Diagnostics.ActivitySource("inference-server"))
+        // A source of this test's own: a provider listens to every source of the name, in any test running alongside.
+        using (var source = new System.Diagnostics.ActivitySource("spanmetrics-test-" + Guid.NewGuid().ToString("N")))
         using (var provider = Sdk.CreateTracerProviderBuilder()
                    .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("chat-api", "ai"))
-                   .AddSource("inference-server")
+                   .AddSource(source.Name)
                    .AddOtlpExporter(o =>
                    {
                        o.Endpoint = new Uri($"http://127.0.0.1:{otlpPort}/v1/traces");
@@ -304,14 +305,14 @@ public sealed class RealPrometheusTests : IDisposable
     /// </summary>
     private static void SendInferenceMetrics(int otlpPort, string service, string instance, MetricReaderTemporalityPreference temporality)
     {
-        using var meter = new Meter("inference", "1.2.0");
+        using var meter = new Meter("inference-" + Guid.NewGuid().ToString("N"), "1.2.0"); // this call's own: see the spanmetrics test
         var requests = meter.CreateCounter<long>("inference.requests", "{request}", "Inference requests served");
         var duration = meter.CreateHistogram<double>("inference.duration", "s", "Inference latency");
         meter.CreateObservableGauge("gpu.memory.used", () => 1024L, "By", "GPU memory in use");
         using var provider = Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService(service, "ai", serviceInstanceId: instance)
                 .AddAttributes([new("deployment.environment", "prod")]))
-            .AddMeter("inference")
+            .AddMeter(meter.Name)
             .AddView("inference.duration", new ExplicitBucketHistogramConfiguration { Boundaries = [0.1, 0.5, 1, 5] })
             .AddOtlpExporter((exporter, reader) =>
             {

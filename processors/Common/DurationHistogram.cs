@@ -1,8 +1,8 @@
 using OtelAi.Otlp.Proto.Metrics.V1;
 
-namespace OtelAi.Processors.SpanMetrics;
+namespace OtelAi.Processors.Common;
 
-/// <summary>The duration distribution of one series: explicit buckets, or an exponential histogram that lowers its scale to stay within max_size buckets.</summary>
+/// <summary>The distribution of one derived series (durations, token counts): explicit buckets, or an exponential histogram that lowers its scale to stay within max_size buckets.</summary>
 internal abstract class DurationHistogram
 {
     public ulong Count { get; private set; }
