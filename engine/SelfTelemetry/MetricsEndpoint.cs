@@ -26,16 +26,7 @@ public sealed class MetricsEndpoint : IAsyncDisposable
 
     private static Task ServeAsync(MetricRegistry registry, HttpContext context)
     {
-        if (context.Request.Path != "/metrics")
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
-        }
-        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
-        {
-            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-            return Task.CompletedTask;
-        }
+        if (!ServerHost.IsReadOf(context, "/metrics")) return Task.CompletedTask;
         var text = new StringWriter();
         registry.WritePrometheusText(text);
         context.Response.ContentType = ContentType;

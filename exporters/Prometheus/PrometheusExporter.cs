@@ -85,16 +85,7 @@ internal sealed class PrometheusExporter : IExporter<ExportMetricsServiceRequest
     private Task ServeAsync(HttpContext context)
     {
         foreach (var (name, value) in _config.Server.ResponseHeaders) context.Response.Headers[name] = value;
-        if (context.Request.Path != "/metrics")
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
-        }
-        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
-        {
-            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-            return Task.CompletedTask;
-        }
+        if (!ServerHost.IsReadOf(context, "/metrics")) return Task.CompletedTask;
         Expire(); // never show a series past its expiration, even between timer ticks
         var openMetrics = _config.EnableOpenMetrics && AcceptsOpenMetrics(context.Request.Headers.Accept.ToString());
         context.Response.ContentType = openMetrics ? PromExposition.OpenMetricsContentType : PromExposition.TextContentType;

@@ -83,49 +83,29 @@ internal sealed class PromTranslator(PromTranslation settings)
 
     private int TranslateMetric(Metric metric, LabelContext context, long nowTicks, Action<PromSeries> emit)
     {
-        switch (metric.DataCase)
+        return metric.DataCase switch
         {
-            case Metric.DataOneofCase.Gauge:
-                foreach (var point in metric.Gauge.DataPoints)
-                    emit(Number(Family(metric, PromType.Gauge), point, isDelta: false, context, nowTicks));
-                return 0;
-            case Metric.DataOneofCase.Sum:
-                {
-                    var temporality = metric.Sum.AggregationTemporality;
-                    if (temporality == AggregationTemporality.Unspecified) return metric.Sum.DataPoints.Count;
-                    var family = Family(metric, metric.Sum.IsMonotonic ? PromType.Counter : PromType.Gauge);
-                    foreach (var point in metric.Sum.DataPoints)
-                        emit(Number(family, point, temporality == AggregationTemporality.Delta, context, nowTicks));
-                    return 0;
-                }
-            case Metric.DataOneofCase.Histogram:
-                {
-                    var temporality = metric.Histogram.AggregationTemporality;
-                    if (temporality == AggregationTemporality.Unspecified) return metric.Histogram.DataPoints.Count;
-                    var family = Family(metric, PromType.Histogram);
-                    foreach (var point in metric.Histogram.DataPoints)
-                        emit(Histogram(family, point, temporality == AggregationTemporality.Delta, context, nowTicks));
-                    return 0;
-                }
-            case Metric.DataOneofCase.ExponentialHistogram:
-                {
-                    var temporality = metric.ExponentialHistogram.AggregationTemporality;
-                    if (temporality == AggregationTemporality.Unspecified) return metric.ExponentialHistogram.DataPoints.Count;
-                    var family = Family(metric, PromType.Histogram);
-                    foreach (var point in metric.ExponentialHistogram.DataPoints)
-                        emit(ExponentialHistogram(family, point, temporality == AggregationTemporality.Delta, context, nowTicks));
-                    return 0;
-                }
-            case Metric.DataOneofCase.Summary:
-                {
-                    var family = Family(metric, PromType.Summary);
-                    foreach (var point in metric.Summary.DataPoints)
-                        emit(Summary(family, point, context, nowTicks));
-                    return 0;
-                }
-            default:
-                return 0;
-        }
+            Metric.DataOneofCase.Gauge => Each(metric.Gauge.DataPoints, AggregationTemporality.Cumulative, Family(metric, PromType.Gauge),
+                (family, point, _) => Number(family, point, isDelta: false, context, nowTicks), emit),
+            Metric.DataOneofCase.Sum => Each(metric.Sum.DataPoints, metric.Sum.AggregationTemporality, Family(metric, metric.Sum.IsMonotonic ? PromType.Counter : PromType.Gauge),
+                (family, point, delta) => Number(family, point, delta, context, nowTicks), emit),
+            Metric.DataOneofCase.Histogram => Each(metric.Histogram.DataPoints, metric.Histogram.AggregationTemporality, Family(metric, PromType.Histogram),
+                (family, point, delta) => Histogram(family, point, delta, context, nowTicks), emit),
+            Metric.DataOneofCase.ExponentialHistogram => Each(metric.ExponentialHistogram.DataPoints, metric.ExponentialHistogram.AggregationTemporality, Family(metric, PromType.Histogram),
+                (family, point, delta) => ExponentialHistogram(family, point, delta, context, nowTicks), emit),
+            Metric.DataOneofCase.Summary => Each(metric.Summary.DataPoints, AggregationTemporality.Cumulative, Family(metric, PromType.Summary),
+                (family, point, _) => Summary(family, point, context, nowTicks), emit),
+            _ => 0,
+        };
+    }
+
+    /// <summary>Translates every point of one metric; a metric of unspecified temporality is invalid: its points are skipped and counted.</summary>
+    private static int Each<TPoint>(RepeatedField<TPoint> points, AggregationTemporality temporality, PromFamily family,
+        Func<PromFamily, TPoint, bool, PromSeries> translate, Action<PromSeries> emit)
+    {
+        if (temporality == AggregationTemporality.Unspecified) return points.Count;
+        foreach (var point in points) emit(translate(family, point, temporality == AggregationTemporality.Delta));
+        return 0;
     }
 
     private PromFamily Family(Metric metric, PromType type)

@@ -50,6 +50,22 @@ internal sealed class ServerHost : IAsyncDisposable
         return new ServerHost(app, boundPort);
     }
 
+    /// <summary>
+    /// Whether <paramref name="context"/> is a GET or HEAD of <paramref name="path"/>; if not, answers 404 (another
+    /// path) or 405 (another method) and returns false. The engine's small read-only endpoints start with it.
+    /// </summary>
+    public static bool IsReadOf(HttpContext context, string path)
+    {
+        if (context.Request.Path != path)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return false;
+        }
+        if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)) return true;
+        context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+        return false;
+    }
+
     /// <summary>Splits <c>host:port</c>, <c>[v6]:port</c> or <c>:port</c>; the error says what was expected.</summary>
     public static bool TryParseEndpoint(string endpoint, out string host, out int port, out string? error)
     {
