@@ -15,6 +15,7 @@ public static class ProcessorsRegistration
         registry.Add(new Transform.TransformProcessorFactory());
         registry.Add(new Filter.FilterProcessorFactory());
         registry.Add(new TailSampling.TailSamplingProcessorFactory());
+        registry.Add(new GenAiNormalize.GenAiNormalizeProcessorFactory());
         registry.Add(new SpanMetrics.SpanMetricsConnectorFactory());
         registry.Add(new GenAiMetrics.GenAiMetricsConnectorFactory());
         return registry;

@@ -16,6 +16,17 @@ public static class MetricPoints
         _ => 0,
     };
 
+    /// <summary>The attribute list of each data point of <paramref name="metric"/>, whatever its type.</summary>
+    public static IEnumerable<RepeatedField<Proto.Common.V1.KeyValue>> PointAttributes(Metric metric) => metric.DataCase switch
+    {
+        Metric.DataOneofCase.Gauge => metric.Gauge.DataPoints.Select(p => p.Attributes),
+        Metric.DataOneofCase.Sum => metric.Sum.DataPoints.Select(p => p.Attributes),
+        Metric.DataOneofCase.Histogram => metric.Histogram.DataPoints.Select(p => p.Attributes),
+        Metric.DataOneofCase.ExponentialHistogram => metric.ExponentialHistogram.DataPoints.Select(p => p.Attributes),
+        Metric.DataOneofCase.Summary => metric.Summary.DataPoints.Select(p => p.Attributes),
+        _ => [],
+    };
+
     /// <summary>Moves the first <paramref name="count"/> points into a new metric with the same identity.</summary>
     public static Metric SplitOff(Metric metric, int count)
     {

@@ -93,18 +93,6 @@ internal sealed class AttributesMutator(AttributeActions actions, IncludeExclude
             foreach (var sm in rm.ScopeMetrics)
                 foreach (var metric in sm.Metrics)
                     if (filter.IsEmpty || filter.ShouldProcess(rm.Resource, metric))
-                        ApplyToPoints(metric, client);
-    }
-
-    private void ApplyToPoints(Metric metric, ClientInfo client)
-    {
-        switch (metric.DataCase)
-        {
-            case Metric.DataOneofCase.Gauge: foreach (var p in metric.Gauge.DataPoints) actions.Apply(p.Attributes, client); break;
-            case Metric.DataOneofCase.Sum: foreach (var p in metric.Sum.DataPoints) actions.Apply(p.Attributes, client); break;
-            case Metric.DataOneofCase.Histogram: foreach (var p in metric.Histogram.DataPoints) actions.Apply(p.Attributes, client); break;
-            case Metric.DataOneofCase.ExponentialHistogram: foreach (var p in metric.ExponentialHistogram.DataPoints) actions.Apply(p.Attributes, client); break;
-            case Metric.DataOneofCase.Summary: foreach (var p in metric.Summary.DataPoints) actions.Apply(p.Attributes, client); break;
-        }
+                        foreach (var attributes in MetricPoints.PointAttributes(metric)) actions.Apply(attributes, client);
     }
 }
