@@ -18,6 +18,7 @@ public static class ProcessorsRegistration
         registry.Add(new GenAiNormalize.GenAiNormalizeProcessorFactory());
         registry.Add(new SpanMetrics.SpanMetricsConnectorFactory());
         registry.Add(new GenAiMetrics.GenAiMetricsConnectorFactory());
+        registry.Add(new Anomaly.AnomalyConnectorFactory());
         return registry;
     }
 }

@@ -1,0 +1,523 @@
+using System.Globalization;
+using System.Text.Json;
+using Google.Protobuf.Collections;
+using Microsoft.Extensions.Logging;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Consumers;
+using OtelAi.Engine.SelfTelemetry;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Logs.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Resource.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
+
+namespace OtelAi.Processors.Anomaly;
+
+/// <summary>
+/// The state of one anomaly connector id, shared by its instances (one per output signal): values are put in the
+/// step of their arrival, per series and group; every step the rules judge the window that just closed, move each
+/// (rule, group) through pending → firing → resolved, and the outputs get alert log records (on changes), gauges
+/// (every step) and Alertmanager posts (on firing, resent every resend_interval, and on resolving).
+/// Values go in under one lock per request; evaluation takes the same lock once per step.
+/// </summary>
+internal sealed class AnomalyEngine : IAsyncDisposable
+{
+    private readonly ComponentCreateSettings _settings;
+    private readonly AnomalyConfig _config;
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, SeriesState> _series;
+    private readonly Dictionary<(string Rule, string Group), RuleState> _states = [];
+    private readonly List<ITelemetryConsumer<ExportLogsServiceRequest>> _logOutputs = [];
+    private readonly List<ITelemetryConsumer<ExportMetricsServiceRequest>> _metricOutputs = [];
+    private readonly HashSet<Signal> _claimedInputs = [];
+    private readonly int _stepsPerWindow;
+    private readonly double _stepSeconds;
+    private readonly HttpClient? _alertmanager;
+    private readonly Counter _droppedValues;
+    private readonly Counter _transitions;
+    private CancellationTokenSource? _stopping;
+    private Task? _loop;
+    private int _started;
+
+    /// <summary>Values are timed in seconds from the engine's creation: least squares over raw Unix seconds would lose the slope to rounding.</summary>
+    private readonly double _originSeconds;
+
+    public AnomalyEngine(ComponentCreateSettings settings, AnomalyConfig config, TimeProvider? time = null)
+    {
+        _settings = settings;
+        _config = config;
+        _time = time ?? TimeProvider.System;
+        _stepsPerWindow = (int)(config.Window.Ticks / config.Step.Ticks);
+        _stepSeconds = config.Step.TotalSeconds;
+        _originSeconds = (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).TotalSeconds;
+        var history = config.Rules.Select(r => r.Detector == AnomalyDetector.Sigma ? r.History : 1).DefaultIfEmpty(1).Max();
+        _series = config.Series.ToDictionary(s => s.Name, s => new SeriesState(s, _stepsPerWindow, history));
+        if (config.Alertmanager is { } alertmanager)
+            _alertmanager = new HttpClient { BaseAddress = new Uri(alertmanager.Endpoint.TrimEnd('/') + "/"), Timeout = alertmanager.Timeout };
+        var id = ("connector", settings.Id.ToString());
+        _droppedValues = settings.Metrics.Counter(AnomalyConnectorFactory.DroppedValues, id);
+        _transitions = settings.Metrics.Counter(AnomalyConnectorFactory.Transitions, id);
+    }
+
+    private sealed class SeriesState(AnomalySeriesConfig config, int stepsPerWindow, int historyWindows)
+    {
+        public AnomalySeriesConfig Config { get; } = config;
+        public Dictionary<string, Group> Groups { get; } = new(StringComparer.Ordinal);
+        public Group NewGroup(string[] values) => new(values, new SeriesWindows(stepsPerWindow, historyWindows + 1));
+    }
+
+    private sealed class Group(string[] values, SeriesWindows windows)
+    {
+        public string[] Values { get; } = values;
+        public SeriesWindows Windows { get; } = windows;
+        public QuantileSketch? FirstWindow { get; set; }
+    }
+
+    private enum AlertState { Inactive, Pending, Firing }
+
+    private sealed class RuleState
+    {
+        public AlertState State;
+        public DateTimeOffset Since;
+        public DateTimeOffset StartsAt;
+        public DateTimeOffset LastSent;
+    }
+
+    /// <summary>One verdict of one rule on one group, as the outputs see it.</summary>
+    internal sealed record Verdict(AnomalyRuleConfig Rule, AnomalySeriesConfig Series, string[] Group, double Value, double Baseline, bool Active);
+
+    public void AddOutput(object output)
+    {
+        lock (_lock)
+        {
+            if (output is ITelemetryConsumer<ExportLogsServiceRequest> logs) _logOutputs.Add(logs);
+            else if (output is ITelemetryConsumer<ExportMetricsServiceRequest> metrics) _metricOutputs.Add(metrics);
+        }
+    }
+
+    /// <summary>True for the first instance of an input signal: it alone feeds values, so a span is counted once however many outputs there are.</summary>
+    public bool ClaimInput(Signal signal)
+    {
+        lock (_lock) return _claimedInputs.Add(signal);
+    }
+
+    public void Start()
+    {
+        if (Interlocked.Increment(ref _started) != 1) return;
+        _stopping = new CancellationTokenSource();
+        _loop = LoopAsync(_stopping.Token);
+    }
+
+    public async Task StopAsync()
+    {
+        if (Interlocked.Decrement(ref _started) != 0 || _stopping is null) return;
+        await _stopping.CancelAsync();
+        if (_loop is not null) await _loop;
+    }
+
+    private async Task LoopAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(_config.Step, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping)) await EvaluateAsync(stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private long CurrentStep(out double seconds)
+    {
+        seconds = (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).TotalSeconds;
+        return (long)Math.Floor(seconds / _stepSeconds);
+    }
+
+    public void Observe(ExportTraceServiceRequest request)
+    {
+        var step = CurrentStep(out var seconds);
+        lock (_lock)
+            foreach (var series in _series.Values)
+            {
+                if (series.Config.Source == AnomalySource.Metric) continue;
+                foreach (var resourceSpans in request.ResourceSpans)
+                    foreach (var span in resourceSpans.ScopeSpans.SelectMany(s => s.Spans))
+                    {
+                        if (!Matches(series.Config, span.Attributes, resourceSpans.Resource)) continue;
+                        double? value = series.Config.Source switch
+                        {
+                            AnomalySource.SpanDuration => (span.EndTimeUnixNano - Math.Min(span.EndTimeUnixNano, span.StartTimeUnixNano)) / (series.Config.Unit == DurationUnit.Seconds ? 1e9 : 1e6),
+                            AnomalySource.SpanError => span.Status?.Code == Status.Types.StatusCode.Error ? 1 : 0,
+                            _ => Number(span.Attributes.Get(series.Config.Attribute)),
+                        };
+                        if (value is { } v) Add(series, span.Attributes, resourceSpans.Resource, v, step, seconds);
+                    }
+            }
+    }
+
+    public void Observe(ExportMetricsServiceRequest request)
+    {
+        var step = CurrentStep(out var seconds);
+        lock (_lock)
+            foreach (var series in _series.Values)
+            {
+                if (series.Config.Source != AnomalySource.Metric) continue;
+                foreach (var resourceMetrics in request.ResourceMetrics)
+                    foreach (var metric in resourceMetrics.ScopeMetrics.SelectMany(s => s.Metrics))
+                    {
+                        if (metric.Name != series.Config.Metric) continue;
+                        var points = metric.DataCase switch
+                        {
+                            Metric.DataOneofCase.Gauge => metric.Gauge.DataPoints,
+                            Metric.DataOneofCase.Sum => metric.Sum.DataPoints,
+                            _ => null,
+                        };
+                        foreach (var point in points ?? [])
+                        {
+                            if (!Matches(series.Config, point.Attributes, resourceMetrics.Resource)) continue;
+                            var value = point.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? point.AsInt : point.AsDouble;
+                            Add(series, point.Attributes, resourceMetrics.Resource, value, step, seconds);
+                        }
+                    }
+            }
+    }
+
+    private static bool Matches(AnomalySeriesConfig series, RepeatedField<KeyValue> attributes, Resource? resource)
+    {
+        foreach (var (key, expected) in series.Match)
+            if ((attributes.Get(key) ?? resource?.Attributes.Get(key))?.AsString() != expected) return false;
+        return true;
+    }
+
+    private void Add(SeriesState series, RepeatedField<KeyValue> attributes, Resource? resource, double value, long step, double seconds)
+    {
+        var values = series.Config.GroupBy.Select(key => (attributes.Get(key) ?? resource?.Attributes.Get(key))?.AsString() ?? "").ToArray();
+        var key = string.Join('\u0000', values);
+        if (!series.Groups.TryGetValue(key, out var group))
+        {
+            if (series.Groups.Count >= _config.MaxGroups)
+            {
+                _droppedValues.Add(1);
+                return;
+            }
+            series.Groups[key] = group = series.NewGroup(values);
+        }
+        group.Windows.At(step)?.Add(value, seconds - _originSeconds);
+    }
+
+    private static double? Number(AnyValue? value) => value?.ValueCase switch
+    {
+        AnyValue.ValueOneofCase.IntValue => value.IntValue,
+        AnyValue.ValueOneofCase.DoubleValue => value.DoubleValue,
+        AnyValue.ValueOneofCase.StringValue when double.TryParse(value.StringValue, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
+        _ => null,
+    };
+
+    /// <summary>Judges the window that closed with the last step and hands the results to the outputs.</summary>
+    internal async Task EvaluateAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var lastStep = CurrentStep(out _) - 1;
+        var verdicts = new List<Verdict>();
+        var changes = new List<(Verdict Verdict, string State)>();
+        var alertmanagerPosts = new List<PostedAlert>();
+        lock (_lock)
+        {
+            foreach (var rule in _config.Rules)
+            {
+                var series = _series[rule.Series];
+                foreach (var (groupKey, group) in series.Groups)
+                {
+                    if (Judge(rule, series, group, lastStep) is not { } verdict) continue;
+                    verdicts.Add(verdict);
+                    var state = _states.TryGetValue((rule.Name, groupKey), out var known) ? known : _states[(rule.Name, groupKey)] = new RuleState();
+                    var changed = Transition(state, verdict.Active, rule.For, now);
+                    if (changed is not null)
+                    {
+                        changes.Add((verdict, changed));
+                        _transitions.Add(1);
+                    }
+                    if (_config.Alertmanager is { } am && (changed is "firing" or "resolved" || state.State == AlertState.Firing && now - state.LastSent >= am.ResendInterval))
+                    {
+                        alertmanagerPosts.Add(AlertmanagerAlert(verdict, state, now, am));
+                        state.LastSent = now;
+                    }
+                }
+                // Groups whose values left the ring long ago are forgotten.
+                foreach (var (key, group) in series.Groups.ToList())
+                    if (group.Windows.LastSeenStep < lastStep - _stepsPerWindow * 4 && _states.GetValueOrDefault((rule.Name, key))?.State is null or AlertState.Inactive)
+                        series.Groups.Remove(key);
+            }
+        }
+        await EmitAsync(verdicts, changes, now, cancellationToken);
+        if (alertmanagerPosts.Count > 0) await PostAlertsAsync(alertmanagerPosts, cancellationToken);
+    }
+
+    /// <summary>The detector's value for one group, or null when the window has too little to judge.</summary>
+    private Verdict? Judge(AnomalyRuleConfig rule, SeriesState series, Group group, long lastStep)
+    {
+        var windowSeconds = _config.Window.TotalSeconds;
+        var current = group.Windows.Window(lastStep);
+        if (current.Count < rule.MinCount) return null;
+        if (group.FirstWindow is null && lastStep >= group.Windows.FirstStep + _stepsPerWindow - 1) group.FirstWindow = current.Sketch;
+        var x = current.Read(rule.Statistic, windowSeconds);
+        double value, baseline;
+        switch (rule.Detector)
+        {
+            case AnomalyDetector.Threshold:
+                (value, baseline) = (x, double.NaN);
+                break;
+            case AnomalyDetector.RatioToPrevious:
+                {
+                    var previous = group.Windows.Window(lastStep, 1);
+                    if (previous.Count < rule.MinCount) return null;
+                    baseline = previous.Read(rule.Statistic, windowSeconds);
+                    if (!(baseline > 0)) return null;
+                    value = x / baseline;
+                    break;
+                }
+            case AnomalyDetector.Sigma:
+                {
+                    var history = Enumerable.Range(1, rule.History).Select(back => group.Windows.Window(lastStep, back))
+                        .Where(w => w.Count >= rule.MinCount).Select(w => w.Read(rule.Statistic, windowSeconds)).Where(v => !double.IsNaN(v)).ToList();
+                    if (history.Count < 2) return null;
+                    baseline = history.Average();
+                    var mean = baseline;
+                    var sigma = Math.Sqrt(history.Sum(v => (v - mean) * (v - mean)) / (history.Count - 1));
+                    value = sigma > 0 ? Math.Abs(x - baseline) / sigma : x == baseline ? 0 : double.PositiveInfinity;
+                    break;
+                }
+            case AnomalyDetector.Psi or AnomalyDetector.Ks:
+                {
+                    var reference = rule.Reference == DriftReference.First ? group.FirstWindow : group.Windows.Window(lastStep, 1) is { Count: > 0 } p ? p.Sketch : null;
+                    if (reference is null || ReferenceEquals(reference, current.Sketch)) return null;
+                    value = rule.Detector == AnomalyDetector.Psi ? Drift.Psi(reference, current.Sketch) : Drift.Ks(reference, current.Sketch);
+                    baseline = 0;
+                    break;
+                }
+            default:
+                {
+                    var compare = rule.Compare!;
+                    var labelIndex = series.Config.GroupBy.IndexOf(compare.Label);
+                    if (group.Values[labelIndex] != compare.Canary) return null;
+                    var partner = (string[])group.Values.Clone();
+                    partner[labelIndex] = compare.Baseline;
+                    if (!series.Groups.TryGetValue(string.Join('\u0000', partner), out var baselineGroup)) return null;
+                    var other = baselineGroup.Windows.Window(lastStep);
+                    if (other.Count < rule.MinCount) return null;
+                    baseline = other.Read(rule.Statistic, windowSeconds);
+                    if (!(Math.Abs(baseline) > 0)) return null;
+                    value = x / baseline;
+                    break;
+                }
+        }
+        if (double.IsNaN(value)) return null;
+        var above = rule.Above ?? rule.Detector switch { AnomalyDetector.Sigma => 3, AnomalyDetector.Psi => 0.2, AnomalyDetector.Ks => 0.2, _ => (double?)null };
+        var active = above is { } a && value > a || rule.Below is { } b && value < b;
+        return new Verdict(rule, series.Config, group.Values, value, baseline, active);
+    }
+
+    /// <summary>Moves the alert state; returns the new state's name when it changed in a way that is reported.</summary>
+    private static string? Transition(RuleState state, bool active, TimeSpan forDuration, DateTimeOffset now)
+    {
+        switch (state.State)
+        {
+            case AlertState.Inactive when active:
+                state.Since = now;
+                if (forDuration <= TimeSpan.Zero)
+                {
+                    state.State = AlertState.Firing;
+                    state.StartsAt = now;
+                    return "firing";
+                }
+                state.State = AlertState.Pending;
+                return "pending";
+            case AlertState.Pending when !active:
+                state.State = AlertState.Inactive;
+                return null;
+            case AlertState.Pending when now - state.Since >= forDuration:
+                state.State = AlertState.Firing;
+                state.StartsAt = now;
+                return "firing";
+            case AlertState.Firing when !active:
+                state.State = AlertState.Inactive;
+                return "resolved";
+            default:
+                return null;
+        }
+    }
+
+    private async Task EmitAsync(List<Verdict> verdicts, List<(Verdict Verdict, string State)> changes, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var time = (ulong)(now - DateTimeOffset.UnixEpoch).Ticks * 100;
+        ITelemetryConsumer<ExportLogsServiceRequest>[] logOutputs;
+        ITelemetryConsumer<ExportMetricsServiceRequest>[] metricOutputs;
+        lock (_lock)
+        {
+            logOutputs = [.. _logOutputs];
+            metricOutputs = [.. _metricOutputs];
+        }
+        if (changes.Count > 0 && logOutputs.Length > 0)
+        {
+            var scope = new ScopeLogs { Scope = new InstrumentationScope { Name = "otelai/anomaly" } };
+            foreach (var (verdict, state) in changes) scope.LogRecords.Add(AlertRecord(verdict, state, time));
+            foreach (var output in logOutputs)
+                await Deliver(output, new ExportLogsServiceRequest { ResourceLogs = { new ResourceLogs { Resource = EngineResource(), ScopeLogs = { scope.Clone() } } } }, cancellationToken);
+        }
+        if (verdicts.Count > 0 && metricOutputs.Length > 0)
+        {
+            var value = new Metric { Name = "otelai.anomaly.value", Description = "What the rule's detector saw in the last window (statistic, ratio, sigmas, PSI or KS distance).", Gauge = new Gauge() };
+            var baseline = new Metric { Name = "otelai.anomaly.baseline", Description = "What the rule compared with (previous window, history mean, baseline group).", Gauge = new Gauge() };
+            var active = new Metric { Name = "otelai.alert.active", Description = "1 while the rule fires for the group.", Gauge = new Gauge() };
+            foreach (var verdict in verdicts)
+            {
+                var attributes = VerdictAttributes(verdict);
+                value.Gauge.DataPoints.Add(new NumberDataPoint { TimeUnixNano = time, AsDouble = verdict.Value, Attributes = { attributes } });
+                if (!double.IsNaN(verdict.Baseline)) baseline.Gauge.DataPoints.Add(new NumberDataPoint { TimeUnixNano = time, AsDouble = verdict.Baseline, Attributes = { attributes } });
+                var firing = _states.GetValueOrDefault((verdict.Rule.Name, string.Join('\u0000', verdict.Group)))?.State == AlertState.Firing;
+                active.Gauge.DataPoints.Add(new NumberDataPoint { TimeUnixNano = time, AsInt = firing ? 1 : 0, Attributes = { attributes } });
+            }
+            var scope = new ScopeMetrics { Scope = new InstrumentationScope { Name = "otelai/anomaly" }, Metrics = { value, active } };
+            if (baseline.Gauge.DataPoints.Count > 0) scope.Metrics.Add(baseline);
+            foreach (var output in metricOutputs)
+                await Deliver(output, new ExportMetricsServiceRequest { ResourceMetrics = { new ResourceMetrics { Resource = EngineResource(), ScopeMetrics = { scope.Clone() } } } }, cancellationToken);
+        }
+    }
+
+    private async Task Deliver<T>(ITelemetryConsumer<T> output, T data, CancellationToken cancellationToken) where T : class, Google.Protobuf.IMessage<T>, new()
+    {
+        try
+        {
+            await output.ConsumeAsync(data, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            _settings.Logger.LogWarning("connector {Connector}: the pipeline refused anomaly output: {Error}", _settings.Id, ex.Message);
+        }
+    }
+
+    private Resource EngineResource() => new() { Attributes = { new KeyValue { Key = "service.name", Value = new AnyValue { StringValue = "otelai" } } } };
+
+    private static List<KeyValue> VerdictAttributes(Verdict verdict)
+    {
+        var attributes = new List<KeyValue>
+        {
+            Kv("alert.rule", verdict.Rule.Name), Kv("alert.level", verdict.Rule.Level == AlertLevel.Crit ? "CRIT" : "WARN"),
+            Kv("alert.series", verdict.Series.Name), Kv("alert.statistic", verdict.Rule.Statistic.ToString().ToLowerInvariant()),
+        };
+        for (var i = 0; i < verdict.Series.GroupBy.Count; i++) attributes.Add(Kv(verdict.Series.GroupBy[i], verdict.Group[i]));
+        return attributes;
+    }
+
+    private LogRecord AlertRecord(Verdict verdict, string state, ulong time)
+    {
+        var crit = verdict.Rule.Level == AlertLevel.Crit;
+        var record = new LogRecord
+        {
+            TimeUnixNano = time,
+            ObservedTimeUnixNano = time,
+            SeverityNumber = crit ? SeverityNumber.Fatal : SeverityNumber.Warn,
+            SeverityText = crit ? "CRIT" : "WARN",
+            Body = new AnyValue { StringValue = $"{verdict.Rule.Name} {state}: {verdict.Rule.Statistic.ToString().ToLowerInvariant()} of {verdict.Series.Name} " +
+                $"{Describe(verdict)} ({string.Join(", ", verdict.Series.GroupBy.Select((k, i) => $"{k}={verdict.Group[i]}"))})" },
+        };
+        record.Attributes.Add(VerdictAttributes(verdict));
+        record.Attributes.Add(Kv("alert.state", state));
+        record.Attributes.Add(new KeyValue { Key = "alert.value", Value = new AnyValue { DoubleValue = verdict.Value } });
+        if (!double.IsNaN(verdict.Baseline)) record.Attributes.Add(new KeyValue { Key = "alert.baseline", Value = new AnyValue { DoubleValue = verdict.Baseline } });
+        record.Attributes.Add(new KeyValue { Key = "alert.window_seconds", Value = new AnyValue { DoubleValue = _config.Window.TotalSeconds } });
+        return record;
+    }
+
+    private static string Describe(Verdict verdict)
+    {
+        var value = verdict.Value.ToString("0.###", CultureInfo.InvariantCulture);
+        return verdict.Rule.Detector switch
+        {
+            AnomalyDetector.Threshold => $"is {value}",
+            AnomalyDetector.RatioToPrevious => $"is {value}× the previous window ({verdict.Baseline.ToString("0.###", CultureInfo.InvariantCulture)})",
+            AnomalyDetector.Sigma => $"is {value}σ from its history mean ({verdict.Baseline.ToString("0.###", CultureInfo.InvariantCulture)})",
+            AnomalyDetector.Psi => $"drifted: PSI {value}",
+            AnomalyDetector.Ks => $"drifted: KS distance {value}",
+            _ => $"is {value}× the baseline group's ({verdict.Baseline.ToString("0.###", CultureInfo.InvariantCulture)})",
+        };
+    }
+
+    private static KeyValue Kv(string key, string value) => new() { Key = key, Value = new AnyValue { StringValue = value } };
+
+    /// <summary>One alert as Alertmanager's v2 API takes it.</summary>
+    private sealed record PostedAlert(Dictionary<string, string> Labels, string Summary, DateTimeOffset StartsAt, DateTimeOffset EndsAt, string GeneratorUrl);
+
+    /// <summary>The alert for Alertmanager: a firing one ends well after the next resend, a resolved one ends now.</summary>
+    private PostedAlert AlertmanagerAlert(Verdict verdict, RuleState state, DateTimeOffset now, AlertmanagerConfig config)
+    {
+        var labels = new Dictionary<string, string>(config.Labels)
+        {
+            ["alertname"] = verdict.Rule.Name,
+            ["severity"] = verdict.Rule.Level == AlertLevel.Crit ? "critical" : "warning",
+            ["series"] = verdict.Series.Name,
+        };
+        for (var i = 0; i < verdict.Series.GroupBy.Count; i++)
+            labels[LabelName(verdict.Series.GroupBy[i])] = verdict.Group[i];
+        var resolved = state.State != AlertState.Firing;
+        return new PostedAlert(labels, $"{verdict.Rule.Name}: {verdict.Rule.Statistic.ToString().ToLowerInvariant()} of {verdict.Series.Name} {Describe(verdict)}",
+            state.StartsAt, resolved ? now : now + config.ResendInterval * 4, $"otelai://{_settings.Id}/{verdict.Rule.Name}");
+    }
+
+    /// <summary>A group key as an Alertmanager label name: [a-zA-Z0-9_], not starting with a digit (model.id → model_id).</summary>
+    private static string LabelName(string key)
+    {
+        var name = string.Create(key.Length, key, static (span, k) =>
+        {
+            for (var i = 0; i < k.Length; i++) span[i] = char.IsAsciiLetterOrDigit(k[i]) ? k[i] : '_';
+        });
+        return name.Length > 0 && char.IsAsciiDigit(name[0]) ? "_" + name : name;
+    }
+
+    private async Task PostAlertsAsync(List<PostedAlert> alerts, CancellationToken cancellationToken)
+    {
+        using var body = new MemoryStream();
+        using (var json = new Utf8JsonWriter(body))
+        {
+            json.WriteStartArray();
+            foreach (var alert in alerts)
+            {
+                json.WriteStartObject();
+                json.WriteStartObject("labels");
+                foreach (var (name, value) in alert.Labels) json.WriteString(name, value);
+                json.WriteEndObject();
+                json.WriteStartObject("annotations");
+                json.WriteString("summary", alert.Summary);
+                json.WriteEndObject();
+                json.WriteString("startsAt", alert.StartsAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+                json.WriteString("endsAt", alert.EndsAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+                json.WriteString("generatorURL", alert.GeneratorUrl);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+        }
+        try
+        {
+            using var content = new ByteArrayContent(body.ToArray());
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await _alertmanager!.PostAsync("api/v2/alerts", content, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+                _settings.Logger.LogWarning("connector {Connector}: Alertmanager answered {Status} to {Count} alerts", _settings.Id, (int)response.StatusCode, alerts.Count);
+        }
+        catch (Exception ex) when (ex is HttpRequestException || ex is TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            _settings.Logger.LogWarning("connector {Connector}: could not post {Count} alerts to Alertmanager: {Error}", _settings.Id, alerts.Count, ex.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping is not null) await _stopping.CancelAsync();
+        _alertmanager?.Dispose();
+    }
+}
