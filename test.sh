@@ -14,6 +14,8 @@ command -v bpftool >/dev/null || need_apt+=(bpftool)
 command -v prometheus >/dev/null || need_apt+=(prometheus)
 # A real scrape target for the prometheus receiver's tests.
 command -v prometheus-node-exporter >/dev/null || need_apt+=(prometheus-node-exporter)
+# The anomaly connector's alerts go to a real Alertmanager in its tests.
+command -v prometheus-alertmanager >/dev/null || need_apt+=(prometheus-alertmanager)
 /usr/bin/python3 -c 'import grpc' 2>/dev/null || need_apt+=(python3-grpcio python3-protobuf)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
@@ -23,7 +25,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 # Installing the prometheus package starts its service; stop that one (only if this run installed it: a Prometheus
 # already on the machine is the user's). Tests start their own servers on loopback ports they pick.
-for service in prometheus prometheus-node-exporter; do
+for service in prometheus prometheus-node-exporter prometheus-alertmanager; do
   if [[ " ${need_apt[*]:-} " == *" $service "* ]] && command -v systemctl >/dev/null; then
     systemctl stop "$service" 2>/dev/null || true
   fi

@@ -129,6 +129,17 @@ public sealed record AnomalyRuleConfig : IConfigSection
 
     public AlertLevel Level { get; init; } = AlertLevel.Warn;
 
+    [ConfigDescription("A combined rule: active when all of these rules (of the same series) are active for the group; series, statistic and detector are not used.")]
+    public List<string> All { get; init; } = [];
+
+    [ConfigDescription("A combined rule: active when any of these rules (of the same series) is active for the group.")]
+    public List<string> Any { get; init; } = [];
+
+    internal bool IsCombination => All.Count > 0 || Any.Count > 0;
+
+    [ConfigDescription("A building block of all/any rules only: its verdicts go to the gauges, but it raises no alert of its own.")]
+    public bool Silent { get; init; }
+
     [ConfigDescription("Least values in the window for the rule to judge it (fewer: no verdict, the state is kept).")]
     [ConfigRange(1)]
     public int MinCount { get; init; } = 1;
@@ -136,6 +147,8 @@ public sealed record AnomalyRuleConfig : IConfigSection
     public IEnumerable<ConfigError> Validate()
     {
         if (Name.Length == 0) yield return new("name", "must be set");
+        if (All.Count > 0 && Any.Count > 0) yield return new("all", "a rule combines with all or any, not both");
+        if (IsCombination) yield break;
         if (Series.Length == 0) yield return new("series", "must name a series");
         if (Above is null && Below is null && Detector is not (AnomalyDetector.Psi or AnomalyDetector.Ks or AnomalyDetector.Sigma))
             yield return new("above", "set above or below");
@@ -189,9 +202,22 @@ public sealed record AnomalyConfig : ComponentConfig
         if (Window < Step || Window.Ticks % Math.Max(1, Step.Ticks) != 0) yield return new("window", "must be a whole number of steps");
         if (Rules.Count == 0) yield return new("rules", "give at least one rule");
         var names = Series.Select(s => s.Name).ToHashSet();
+        var rules = Rules.ToDictionary(r => r.Name, r => r);
         for (var i = 0; i < Rules.Count; i++)
         {
             var rule = Rules[i];
+            if (rule.IsCombination)
+            {
+                var members = rule.All.Concat(rule.Any).ToList();
+                foreach (var member in members)
+                {
+                    if (!rules.TryGetValue(member, out var target)) yield return new($"rules[{i}].{(rule.All.Count > 0 ? "all" : "any")}", $"no rule named \"{member}\"");
+                    else if (target.IsCombination) yield return new($"rules[{i}]", $"\"{member}\" is itself a combination: combine plain rules");
+                }
+                if (members.Where(rules.ContainsKey).Select(m => rules[m].Series).Distinct().Count() > 1)
+                    yield return new($"rules[{i}]", "combined rules must read the same series (their groups are matched)");
+                continue;
+            }
             if (rule.Series.Length > 0 && !names.Contains(rule.Series)) yield return new($"rules[{i}].series", $"no series named \"{rule.Series}\"");
             if (rule.Compare is { } compare && Series.FirstOrDefault(s => s.Name == rule.Series) is { } series && !series.GroupBy.Contains(compare.Label))
                 yield return new($"rules[{i}].compare.label", $"\"{compare.Label}\" is not among the series' group_by keys");

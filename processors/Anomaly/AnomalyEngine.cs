@@ -228,15 +228,18 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         var alertmanagerPosts = new List<PostedAlert>();
         lock (_lock)
         {
+            var byRuleAndGroup = new Dictionary<(string Rule, string Group), Verdict>();
             foreach (var rule in _config.Rules)
             {
-                var series = _series[rule.Series];
+                var series = _series[SeriesOf(rule)];
                 foreach (var (groupKey, group) in series.Groups)
                 {
-                    if (Judge(rule, series, group, lastStep) is not { } verdict) continue;
+                    if ((rule.IsCombination ? Combine(rule, series, group, groupKey, byRuleAndGroup) : Judge(rule, series, group, lastStep)) is not { } verdict) continue;
                     verdicts.Add(verdict);
+                    byRuleAndGroup[(rule.Name, groupKey)] = verdict;
                     var state = _states.TryGetValue((rule.Name, groupKey), out var known) ? known : _states[(rule.Name, groupKey)] = new RuleState();
                     var changed = Transition(state, verdict.Active, rule.For, now);
+                    if (rule.Silent) continue;
                     if (changed is not null)
                     {
                         changes.Add((verdict, changed));
@@ -256,6 +259,27 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         }
         await EmitAsync(verdicts, changes, now, cancellationToken);
         if (alertmanagerPosts.Count > 0) await PostAlertsAsync(alertmanagerPosts, cancellationToken);
+    }
+
+    /// <summary>The series a rule reads (a combination reads its members').</summary>
+    private string SeriesOf(AnomalyRuleConfig rule) =>
+        rule.IsCombination ? _config.Rules.First(r => r.Name == rule.All.Concat(rule.Any).First()).Series : rule.Series;
+
+    /// <summary>
+    /// A combined rule's verdict for one group: its members' verdicts of this evaluation (rules are judged in
+    /// order, so members come first); the value is how many members are active. No verdict while a member has none.
+    /// </summary>
+    private static Verdict? Combine(AnomalyRuleConfig rule, SeriesState series, Group group, string groupKey, Dictionary<(string Rule, string Group), Verdict> verdicts)
+    {
+        var members = rule.All.Count > 0 ? rule.All : rule.Any;
+        var results = new List<bool>(members.Count);
+        foreach (var member in members)
+        {
+            if (!verdicts.TryGetValue((member, groupKey), out var verdict)) return null;
+            results.Add(verdict.Active);
+        }
+        var active = rule.All.Count > 0 ? results.All(r => r) : results.Any(r => r);
+        return new Verdict(rule, series.Config, group.Values, results.Count(r => r), double.NaN, active);
     }
 
     /// <summary>The detector's value for one group, or null when the window has too little to judge.</summary>
@@ -439,6 +463,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         var value = verdict.Value.ToString("0.###", CultureInfo.InvariantCulture);
         return verdict.Rule.Detector switch
         {
+            _ when verdict.Rule.IsCombination => $"— {value} of {verdict.Rule.All.Count + verdict.Rule.Any.Count} combined rules active",
             AnomalyDetector.Threshold => $"is {value}",
             AnomalyDetector.RatioToPrevious => $"is {value}× the previous window ({verdict.Baseline.ToString("0.###", CultureInfo.InvariantCulture)})",
             AnomalyDetector.Sigma => $"is {value}σ from its history mean ({verdict.Baseline.ToString("0.###", CultureInfo.InvariantCulture)})",

@@ -59,6 +59,9 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
         (ComponentKind.Exporter, "prometheus") => "endpoint: '127.0.0.1:0'",
         // The sink answers 404 at this path: a permanent refusal, so the queue drains at shutdown without retrying.
         (ComponentKind.Exporter, "prometheusremotewrite") => $"endpoint: 'http://127.0.0.1:{_receiverHttpPort}/api/v1/write'",
+        (ComponentKind.Connector, "anomaly") => "window: 100ms\nstep: 100ms\n"
+            + "series: [{name: latency, group_by: [model_id]}, {name: gpu, source: metric, metric: gpu.memory.used, group_by: [gpu]}]\n"
+            + "rules: [{name: spans, series: latency, statistic: count, detector: threshold, above: 0}, {name: memory, series: gpu, statistic: count, detector: threshold, above: 0}]",
         (ComponentKind.Exporter, "file") => $"path: '{_directory}/out-{Guid.NewGuid():N}.jsonl'",
         (ComponentKind.Extension, "health_check") => "endpoint: '127.0.0.1:0'",
         (ComponentKind.Extension, "file_storage") => $"directory: '{_directory}'",
@@ -287,6 +290,7 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
             var connector = factory.CreateConnector<TIn, TOut>(Settings(factory), config, sink);
             await connector.StartAsync(new TestHost(), CancellationToken.None);
             await connector.ConsumeAsync(ConnectorInput<TIn>(factory.Type), CancellationToken.None);
+            if (factory.Type == "anomaly") await sink.WaitForItemsAsync(1); // it speaks at its next step, not at shutdown
             await ShutdownTwiceAsync(connector);
             Assert.True(Items(sink) > 0, $"{what}: nothing came out");
             await AssertNotSwallowedAfterShutdown(connector, Sample<TIn>(), () => Items(sink), what);

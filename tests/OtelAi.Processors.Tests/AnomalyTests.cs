@@ -274,6 +274,15 @@ public sealed class AnomalyEngineTests
                 statistic: slope
                 detector: threshold
                 above: 0.8
+              - name: memory_jump
+                series: gpu_memory
+                statistic: peak_to_trough
+                detector: threshold
+                above: 1000
+                silent: true
+              - name: memory_runaway
+                all: [memory_jump, memory_rising]
+                level: CRIT
             """);
         ExportMetricsServiceRequest Gauge(double mib, string gpu) => new()
         {
@@ -293,6 +302,8 @@ public sealed class AnomalyEngineTests
             .Select(l => (l.Attributes.Get("alert.rule").AsString(), l.Attributes.Get("gpu").AsString(), l.Attributes.Get("alert.state").AsString())).ToList();
         Assert.Contains(("memory_ramp", "0", "firing"), transitions);
         Assert.Contains(("memory_rising", "0", "firing"), transitions);
+        Assert.Contains(("memory_runaway", "0", "firing"), transitions);
+        Assert.DoesNotContain(transitions, t => t.Item1 == "memory_jump"); // silent: a building block only
         Assert.DoesNotContain(transitions, t => t.Item2 == "1");
     }
 
