@@ -59,9 +59,15 @@ public class AnomalyBenchmarks
             return new ExportTraceServiceRequest { ResourceSpans = { new ResourceSpans { Resource = SampleData.Resource("triton"), ScopeSpans = { scope } } } };
         }).ToArray();
 
+        // Steady state: traffic in every step of the ring (the window and the sigma history), every group seen often.
+        var time = new ManualTime();
         var before = GC.GetTotalMemory(forceFullCollection: true);
-        _engine = new AnomalyEngine(TestSettings.For(new ComponentId("anomaly"), ComponentKind.Connector), ConfigLoader.Bind<AnomalyConfig>(Config));
-        for (var i = 0; i < 200; i++) _engine.Observe(_requests[i % _requests.Length]); // every group seen, several buckets each
+        _engine = new AnomalyEngine(TestSettings.For(new ComponentId("anomaly"), ComponentKind.Connector), ConfigLoader.Bind<AnomalyConfig>(Config), time);
+        for (var step = 0; step < 100; step++)
+        {
+            for (var i = 0; i < 20; i++) _engine.Observe(_requests[(step + i) % _requests.Length]);
+            time.Advance(TimeSpan.FromSeconds(5));
+        }
         var after = GC.GetTotalMemory(forceFullCollection: true);
         Console.WriteLine($"// anomaly engine with 1000 groups: {(after - before) / 1000} bytes retained per group");
     }
