@@ -39,6 +39,9 @@ public sealed record AnomalySeriesConfig : IConfigSection
     [ConfigDescription("Only spans or data points whose attributes (or resource attributes) have these values.")]
     public Dictionary<string, string> Match { get; init; } = new();
 
+    [ConfigDescription("An OTTL condition a span (span context) or data point (datapoint context) must meet, e.g. attributes[\"http.route\"] == \"/v1/chat/completions\".")]
+    public string Condition { get; init; } = "";
+
     [ConfigDescription("Attributes (then resource attributes) that split the series into groups, e.g. model_id, model_version, service.instance.id.")]
     public List<string> GroupBy { get; init; } = [];
 
@@ -47,7 +50,15 @@ public sealed record AnomalySeriesConfig : IConfigSection
         if (Name.Length == 0) yield return new("name", "must be set");
         if (Source == AnomalySource.SpanAttribute && Attribute.Length == 0) yield return new("attribute", "span_attribute needs the attribute key");
         if (Source == AnomalySource.Metric && Metric.Length == 0) yield return new("metric", "metric needs the metric name");
+        string? conditionError = null;
+        try { _ = CompiledCondition(); }
+        catch (Ottl.OttlCompileException e) { conditionError = e.Message; }
+        if (conditionError is not null) yield return new("condition", conditionError);
     }
+
+    /// <summary>The condition compiled for the series' context, or null when none is set.</summary>
+    internal Ottl.OttlCondition? CompiledCondition() => Condition.Length == 0 ? null
+        : Ottl.OttlLanguage.CompileCondition(Condition, Source == AnomalySource.Metric ? Ottl.OttlContextKind.DataPoint : Ottl.OttlContextKind.Span);
 }
 
 public enum AnomalyDetector
@@ -156,6 +167,32 @@ public sealed record AnomalyRuleConfig : IConfigSection
     }
 }
 
+/// <summary>A generic webhook for alerts: the JSON Alertmanager sends its webhook receivers, retried on failure.</summary>
+public sealed record AlertWebhookConfig : IConfigSection
+{
+    [ConfigDescription("URL the alerts are posted to.")]
+    public string Endpoint { get; init; } = "";
+
+    [ConfigDescription("Headers sent with every post (e.g. authorization).")]
+    public Dictionary<string, string> Headers { get; init; } = new();
+
+    [ConfigDescription("Deadline of one attempt.")]
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    [ConfigDescription("Attempts per post (429, 5xx and unreachable are retried; other answers are final).")]
+    [ConfigRange(1, 20)]
+    public int MaxAttempts { get; init; } = 3;
+
+    [ConfigDescription("Wait before the first retry; it doubles for each further one.")]
+    public TimeSpan InitialInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public IEnumerable<ConfigError> Validate()
+    {
+        if (!Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            yield return new("endpoint", $"\"{Endpoint}\" is not an http:// or https:// URL");
+    }
+}
+
 public sealed record AlertmanagerConfig : IConfigSection
 {
     [ConfigDescription("Alertmanager's base URL; alerts go to <endpoint>/api/v2/alerts.")]
@@ -195,6 +232,8 @@ public sealed record AnomalyConfig : ComponentConfig
     public List<AnomalyRuleConfig> Rules { get; init; } = [];
 
     public AlertmanagerConfig? Alertmanager { get; init; }
+
+    public AlertWebhookConfig? Webhook { get; init; }
 
     public override IEnumerable<ConfigError> Validate()
     {

@@ -35,9 +35,11 @@ internal sealed class AnomalyEngine : IAsyncDisposable
     private readonly List<ITelemetryConsumer<ExportLogsServiceRequest>> _logOutputs = [];
     private readonly List<ITelemetryConsumer<ExportMetricsServiceRequest>> _metricOutputs = [];
     private readonly HashSet<Signal> _claimedInputs = [];
+    private readonly Ottl.OttlContext _ottl = new();
     private readonly int _stepsPerWindow;
     private readonly double _stepSeconds;
     private readonly HttpClient? _alertmanager;
+    private readonly HttpClient? _webhook;
     private readonly Counter _droppedValues;
     private readonly Counter _transitions;
     private CancellationTokenSource? _stopping;
@@ -59,6 +61,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         _series = config.Series.ToDictionary(s => s.Name, s => new SeriesState(s, _stepsPerWindow, history));
         if (config.Alertmanager is { } alertmanager)
             _alertmanager = new HttpClient { BaseAddress = new Uri(alertmanager.Endpoint.TrimEnd('/') + "/"), Timeout = alertmanager.Timeout };
+        if (config.Webhook is { } webhook) _webhook = new HttpClient { Timeout = webhook.Timeout };
         var id = ("connector", settings.Id.ToString());
         _droppedValues = settings.Metrics.Counter(AnomalyConnectorFactory.DroppedValues, id);
         _transitions = settings.Metrics.Counter(AnomalyConnectorFactory.Transitions, id);
@@ -67,6 +70,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
     private sealed class SeriesState(AnomalySeriesConfig config, int stepsPerWindow, int historyWindows)
     {
         public AnomalySeriesConfig Config { get; } = config;
+        public Ottl.OttlCondition? Condition { get; } = config.CompiledCondition();
         public Dictionary<string, Group> Groups { get; } = new(StringComparer.Ordinal);
         public Group NewGroup(string[] values) => new(values, new SeriesWindows(stepsPerWindow, historyWindows + 1));
     }
@@ -146,9 +150,11 @@ internal sealed class AnomalyEngine : IAsyncDisposable
             {
                 if (series.Config.Source == AnomalySource.Metric) continue;
                 foreach (var resourceSpans in request.ResourceSpans)
-                    foreach (var span in resourceSpans.ScopeSpans.SelectMany(s => s.Spans))
+                    foreach (var scopeSpans in resourceSpans.ScopeSpans)
+                    foreach (var span in scopeSpans.Spans)
                     {
                         if (!Matches(series.Config, span.Attributes, resourceSpans.Resource)) continue;
+                        if (series.Condition is { } condition && !Holds(condition, resourceSpans.Resource, scopeSpans.Scope, span, null, null)) continue;
                         double? value = series.Config.Source switch
                         {
                             AnomalySource.SpanDuration => (span.EndTimeUnixNano - Math.Min(span.EndTimeUnixNano, span.StartTimeUnixNano)) / (series.Config.Unit == DurationUnit.Seconds ? 1e9 : 1e6),
@@ -168,7 +174,8 @@ internal sealed class AnomalyEngine : IAsyncDisposable
             {
                 if (series.Config.Source != AnomalySource.Metric) continue;
                 foreach (var resourceMetrics in request.ResourceMetrics)
-                    foreach (var metric in resourceMetrics.ScopeMetrics.SelectMany(s => s.Metrics))
+                    foreach (var scopeMetrics in resourceMetrics.ScopeMetrics)
+                    foreach (var metric in scopeMetrics.Metrics)
                     {
                         if (metric.Name != series.Config.Metric) continue;
                         var points = metric.DataCase switch
@@ -180,11 +187,30 @@ internal sealed class AnomalyEngine : IAsyncDisposable
                         foreach (var point in points ?? [])
                         {
                             if (!Matches(series.Config, point.Attributes, resourceMetrics.Resource)) continue;
+                            if (series.Condition is { } condition && !Holds(condition, resourceMetrics.Resource, scopeMetrics.Scope, null, metric, point)) continue;
                             var value = point.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? point.AsInt : point.AsDouble;
                             Add(series, point.Attributes, resourceMetrics.Resource, value, step, seconds);
                         }
                     }
             }
+    }
+
+    /// <summary>Whether the series' OTTL condition holds; an error in it (a missing path, a type clash) counts as not holding.</summary>
+    private bool Holds(Ottl.OttlCondition condition, Resource? resource, InstrumentationScope? scope, Span? span, Metric? metric, NumberDataPoint? point)
+    {
+        _ottl.Resource = resource ?? new Resource();
+        _ottl.Scope = scope ?? new InstrumentationScope();
+        if (span is not null) _ottl.Span = span;
+        if (metric is not null) _ottl.Metric = metric;
+        if (point is not null) _ottl.DataPoint = point;
+        try
+        {
+            return condition.Evaluate(_ottl);
+        }
+        catch (Ottl.OttlRuntimeException)
+        {
+            return false;
+        }
     }
 
     private static bool Matches(AnomalySeriesConfig series, RepeatedField<KeyValue> attributes, Resource? resource)
@@ -226,6 +252,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         var verdicts = new List<Verdict>();
         var changes = new List<(Verdict Verdict, string State)>();
         var alertmanagerPosts = new List<PostedAlert>();
+        var webhookAlerts = new List<PostedAlert>();
         lock (_lock)
         {
             var byRuleAndGroup = new Dictionary<(string Rule, string Group), Verdict>();
@@ -247,9 +274,11 @@ internal sealed class AnomalyEngine : IAsyncDisposable
                     }
                     if (_config.Alertmanager is { } am && (changed is "firing" or "resolved" || state.State == AlertState.Firing && now - state.LastSent >= am.ResendInterval))
                     {
-                        alertmanagerPosts.Add(AlertmanagerAlert(verdict, state, now, am));
+                        alertmanagerPosts.Add(PostedAlertOf(verdict, state, now, am.Labels, am.ResendInterval));
                         state.LastSent = now;
                     }
+                    if (_config.Webhook is not null && changed is "firing" or "resolved")
+                        webhookAlerts.Add(PostedAlertOf(verdict, state, now, new Dictionary<string, string>(), _config.Step));
                 }
                 // Groups whose values left the ring long ago are forgotten.
                 foreach (var (key, group) in series.Groups.ToList())
@@ -259,6 +288,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         }
         await EmitAsync(verdicts, changes, now, cancellationToken);
         if (alertmanagerPosts.Count > 0) await PostAlertsAsync(alertmanagerPosts, cancellationToken);
+        if (webhookAlerts.Count > 0) await PostWebhookAsync(webhookAlerts, cancellationToken);
     }
 
     /// <summary>The series a rule reads (a combination reads its members').</summary>
@@ -476,12 +506,12 @@ internal sealed class AnomalyEngine : IAsyncDisposable
     private static KeyValue Kv(string key, string value) => new() { Key = key, Value = new AnyValue { StringValue = value } };
 
     /// <summary>One alert as Alertmanager's v2 API takes it.</summary>
-    private sealed record PostedAlert(Dictionary<string, string> Labels, string Summary, DateTimeOffset StartsAt, DateTimeOffset EndsAt, string GeneratorUrl);
+    private sealed record PostedAlert(Dictionary<string, string> Labels, string Summary, DateTimeOffset StartsAt, DateTimeOffset EndsAt, string GeneratorUrl, bool Resolved);
 
-    /// <summary>The alert for Alertmanager: a firing one ends well after the next resend, a resolved one ends now.</summary>
-    private PostedAlert AlertmanagerAlert(Verdict verdict, RuleState state, DateTimeOffset now, AlertmanagerConfig config)
+    /// <summary>The alert as Alertmanager and webhooks take it: a firing one ends well after the next resend, a resolved one ends now.</summary>
+    private PostedAlert PostedAlertOf(Verdict verdict, RuleState state, DateTimeOffset now, Dictionary<string, string> extraLabels, TimeSpan resendInterval)
     {
-        var labels = new Dictionary<string, string>(config.Labels)
+        var labels = new Dictionary<string, string>(extraLabels)
         {
             ["alertname"] = verdict.Rule.Name,
             ["severity"] = verdict.Rule.Level == AlertLevel.Crit ? "critical" : "warning",
@@ -491,7 +521,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
             labels[LabelName(verdict.Series.GroupBy[i])] = verdict.Group[i];
         var resolved = state.State != AlertState.Firing;
         return new PostedAlert(labels, $"{verdict.Rule.Name}: {verdict.Rule.Statistic.ToString().ToLowerInvariant()} of {verdict.Series.Name} {Describe(verdict)}",
-            state.StartsAt, resolved ? now : now + config.ResendInterval * 4, $"otelai://{_settings.Id}/{verdict.Rule.Name}");
+            state.StartsAt, resolved ? now : now + resendInterval * 4, $"otelai://{_settings.Id}/{verdict.Rule.Name}", resolved);
     }
 
     /// <summary>A group key as an Alertmanager label name: [a-zA-Z0-9_], not starting with a digit (model.id → model_id).</summary>
@@ -504,31 +534,39 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         return name.Length > 0 && char.IsAsciiDigit(name[0]) ? "_" + name : name;
     }
 
-    private async Task PostAlertsAsync(List<PostedAlert> alerts, CancellationToken cancellationToken)
+    private static void WriteAlerts(Utf8JsonWriter json, IEnumerable<PostedAlert> alerts)
+    {
+        json.WriteStartArray();
+        foreach (var alert in alerts)
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("labels");
+            foreach (var (name, value) in alert.Labels) json.WriteString(name, value);
+            json.WriteEndObject();
+            json.WriteStartObject("annotations");
+            json.WriteString("summary", alert.Summary);
+            json.WriteEndObject();
+            json.WriteString("startsAt", alert.StartsAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+            json.WriteString("endsAt", alert.EndsAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+            json.WriteString("generatorURL", alert.GeneratorUrl);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
+
+    private static byte[] Json(Action<Utf8JsonWriter> write)
     {
         using var body = new MemoryStream();
-        using (var json = new Utf8JsonWriter(body))
-        {
-            json.WriteStartArray();
-            foreach (var alert in alerts)
-            {
-                json.WriteStartObject();
-                json.WriteStartObject("labels");
-                foreach (var (name, value) in alert.Labels) json.WriteString(name, value);
-                json.WriteEndObject();
-                json.WriteStartObject("annotations");
-                json.WriteString("summary", alert.Summary);
-                json.WriteEndObject();
-                json.WriteString("startsAt", alert.StartsAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
-                json.WriteString("endsAt", alert.EndsAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
-                json.WriteString("generatorURL", alert.GeneratorUrl);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
-        }
+        using (var json = new Utf8JsonWriter(body)) write(json);
+        return body.ToArray();
+    }
+
+    private async Task PostAlertsAsync(List<PostedAlert> alerts, CancellationToken cancellationToken)
+    {
+        var body = Json(json => WriteAlerts(json, alerts));
         try
         {
-            using var content = new ByteArrayContent(body.ToArray());
+            using var content = new ByteArrayContent(body);
             content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
             using var response = await _alertmanager!.PostAsync("api/v2/alerts", content, cancellationToken);
             if (!response.IsSuccessStatusCode)
@@ -540,9 +578,63 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// One post per state (firing, resolved) in the JSON Alertmanager sends its webhook receivers ({version, status,
+    /// alerts}); 429, 5xx and transport failures are retried with doubling waits up to max_attempts.
+    /// </summary>
+    private async Task PostWebhookAsync(List<PostedAlert> alerts, CancellationToken cancellationToken)
+    {
+        var webhook = _config.Webhook!;
+        foreach (var group in alerts.GroupBy(a => a.Resolved ? "resolved" : "firing"))
+        {
+            var body = Json(json =>
+            {
+                json.WriteStartObject();
+                json.WriteString("version", "4");
+                json.WriteString("status", group.Key);
+                json.WritePropertyName("alerts");
+                WriteAlerts(json, group);
+                json.WriteEndObject();
+            });
+            var wait = webhook.InitialInterval;
+            for (var attempt = 1; ; attempt++)
+            {
+                string? failure;
+                try
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Endpoint) { Content = new ByteArrayContent(body) };
+                    request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+                    foreach (var (name, value) in webhook.Headers) request.Headers.TryAddWithoutValidation(name, value);
+                    using var response = await _webhook!.SendAsync(request, cancellationToken);
+                    var status = (int)response.StatusCode;
+                    if (response.IsSuccessStatusCode) break;
+                    failure = $"HTTP {status}";
+                    if (status != 429 && status < 500)
+                    {
+                        _settings.Logger.LogWarning("connector {Connector}: the alert webhook refused {Count} alerts: {Failure}", _settings.Id, group.Count(), failure);
+                        break;
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException || ex is TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    failure = ex.Message;
+                }
+                if (attempt >= webhook.MaxAttempts)
+                {
+                    _settings.Logger.LogWarning("connector {Connector}: gave up posting {Count} alerts to the webhook after {Attempts} attempts: {Failure}",
+                        _settings.Id, group.Count(), attempt, failure);
+                    break;
+                }
+                await Task.Delay(wait, cancellationToken);
+                wait *= 2;
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_stopping is not null) await _stopping.CancelAsync();
         _alertmanager?.Dispose();
+        _webhook?.Dispose();
     }
 }

@@ -308,6 +308,50 @@ public sealed class AnomalyEngineTests
     }
 
     [Fact]
+    public async Task An_OTTL_condition_selects_the_spans_and_a_webhook_gets_the_alerts_with_retries()
+    {
+        var posts = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var answers = new System.Collections.Concurrent.ConcurrentQueue<int>([503]);
+        await using var webhook = await OtelAi.Otlp.Hosting.ServerHost.StartAsync("127.0.0.1:0", async context =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            posts.Enqueue(await reader.ReadToEndAsync());
+            context.Response.StatusCode = answers.TryDequeue(out var status) ? status : 200;
+        }, OtelAi.Otlp.Hosting.ServerHostSetup.Http1, CancellationToken.None);
+        var engine = Engine($$"""
+            window: 1s
+            step: 1s
+            series:
+              - name: chat_latency
+                source: span_duration
+                condition: attributes["http.route"] == "/v1/chat/completions"
+                group_by: [model_id]
+            rules:
+              - {name: slow_chat, series: chat_latency, statistic: max, detector: threshold, above: 1000}
+            webhook:
+              endpoint: http://127.0.0.1:{{webhook.Port}}/alerts
+              initial_interval: 10ms
+            """);
+        ExportTraceServiceRequest Routed(string route, double ms)
+        {
+            var request = Spans("llama", ms, 1);
+            request.ResourceSpans[0].ScopeSpans[0].Spans[0].Attributes.Add(Attr("http.route", route));
+            return request;
+        }
+        await StepAsync(engine, Routed("/v1/embeddings", 5000), Routed("/v1/chat/completions", 100));
+        Assert.Empty(Transitions()); // the slow span is not a chat span
+        await StepAsync(engine, Routed("/v1/chat/completions", 2000));
+        Assert.Equal([("slow_chat", "firing", "llama")], Transitions());
+
+        Assert.Equal(2, posts.Count); // refused with 503 once, then accepted
+        using var sent = System.Text.Json.JsonDocument.Parse(posts.Last());
+        Assert.Equal("firing", sent.RootElement.GetProperty("status").GetString());
+        var alert = sent.RootElement.GetProperty("alerts")[0];
+        Assert.Equal(("slow_chat", "llama", "warning"), (alert.GetProperty("labels").GetProperty("alertname").GetString(),
+            alert.GetProperty("labels").GetProperty("model_id").GetString(), alert.GetProperty("labels").GetProperty("severity").GetString()));
+    }
+
+    [Fact]
     public void Config_errors_name_the_rule_and_key()
     {
         var error = Assert.Throws<OtelAi.Engine.Config.ConfigException>(() => ConfigText.Bind<AnomalyConfig>("""
@@ -317,9 +361,13 @@ public sealed class AnomalyEngineTests
             rules:
               - {name: r, series: nope, statistic: p95, detector: threshold, above: 1}
               - {name: c, series: latency, detector: compare, compare: {label: version, canary: b, baseline: a}, above: 2}
+              - {name: both, all: [r, missing]}
             """)).Message;
         Assert.Contains("window: must be a whole number of steps", error);
         Assert.Contains("rules[0].series: no series named \"nope\"", error);
         Assert.Contains("rules[1].compare.label", error);
+        Assert.Contains("rules[2].all: no rule named \"missing\"", error);
+        Assert.Contains("series[0].condition", Assert.Throws<OtelAi.Engine.Config.ConfigException>(() => ConfigText.Bind<AnomalyConfig>(
+            "series: [{name: s, condition: 'attributes[\"x\"] ==='}]\nrules: [{name: r, series: s, detector: threshold, above: 1}]")).Message);
     }
 }
