@@ -235,6 +235,9 @@ public sealed record AnomalyConfig : ComponentConfig
 
     public AlertWebhookConfig? Webhook { get; init; }
 
+    [ConfigDescription("Id of a storage extension (e.g. file_storage) that keeps windows, histories and alert states across restarts, saved every window and at shutdown.")]
+    public OtelAi.Engine.Components.ComponentId? Storage { get; init; }
+
     public override IEnumerable<ConfigError> Validate()
     {
         if (Step <= TimeSpan.Zero) yield return new("step", "must be positive");

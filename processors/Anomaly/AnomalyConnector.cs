@@ -46,11 +46,7 @@ internal sealed class AnomalyConnector<T>(AnomalyEngine engine, ComponentId id, 
     /// <summary>Reads values during the call and keeps aggregates only.</summary>
     public ConsumerCapabilities Capabilities => feeds ? ConsumerCapabilities.ReadOnly : ConsumerCapabilities.ReadOnly with { ReadsContent = false };
 
-    public Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
-    {
-        engine.Start();
-        return Task.CompletedTask;
-    }
+    public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => engine.StartAsync(host, cancellationToken);
 
     public async Task ShutdownAsync(CancellationToken cancellationToken)
     {

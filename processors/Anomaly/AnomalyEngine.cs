@@ -4,6 +4,7 @@ using Google.Protobuf.Collections;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
+using OtelAi.Engine.Extensions.Storage;
 using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Otlp;
 using OtelAi.Otlp.Proto.Collector.Logs.V1;
@@ -42,6 +43,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
     private readonly HttpClient? _webhook;
     private readonly Counter _droppedValues;
     private readonly Counter _transitions;
+    private IStorageClient? _storage;
     private CancellationTokenSource? _stopping;
     private Task? _loop;
     private int _started;
@@ -110,29 +112,170 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         lock (_lock) return _claimedInputs.Add(signal);
     }
 
-    public void Start()
+    /// <summary>The first instance's start loads the stored state (when a storage extension is configured) and starts the step loop.</summary>
+    public async Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
     {
         if (Interlocked.Increment(ref _started) != 1) return;
+        if (_config.Storage is { } storageId)
+        {
+            if (host.GetExtension(storageId) is not IStorageExtension storage)
+                throw new InvalidOperationException($"storage: \"{storageId}\" is not a configured storage extension (add it under extensions and service.extensions)");
+            _storage = await storage.GetClientAsync(ComponentKind.Connector, _settings.Id, "state", cancellationToken);
+            if (await _storage.GetAsync(StateKey, cancellationToken) is { } stored) Restore(stored);
+        }
         _stopping = new CancellationTokenSource();
         _loop = LoopAsync(_stopping.Token);
     }
 
+    /// <summary>The last instance's stop ends the loop and saves the state.</summary>
     public async Task StopAsync()
     {
         if (Interlocked.Decrement(ref _started) != 0 || _stopping is null) return;
         await _stopping.CancelAsync();
         if (_loop is not null) await _loop;
+        if (_storage is not null)
+        {
+            await SaveAsync(CancellationToken.None);
+            await _storage.DisposeAsync();
+            _storage = null;
+        }
     }
+
+    private const string StateKey = "state";
 
     private async Task LoopAsync(CancellationToken stopping)
     {
         using var timer = new PeriodicTimer(_config.Step, _time);
+        var stepsSinceSave = 0;
         try
         {
-            while (await timer.WaitForNextTickAsync(stopping)) await EvaluateAsync(stopping);
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                await EvaluateAsync(stopping);
+                if (_storage is not null && ++stepsSinceSave >= _stepsPerWindow)
+                {
+                    stepsSinceSave = 0;
+                    await SaveAsync(stopping);
+                }
+            }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
+        }
+    }
+
+    private async Task SaveAsync(CancellationToken cancellationToken)
+    {
+        byte[] snapshot;
+        lock (_lock) snapshot = Snapshot();
+        try
+        {
+            await _storage!.SetAsync(StateKey, snapshot, cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            _settings.Logger.LogWarning("connector {Connector}: could not save its state: {Error}", _settings.Id, ex.Message);
+        }
+    }
+
+    /// <summary>The windows, histories and alert states, for the storage extension.</summary>
+    internal byte[] Snapshot()
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer))
+        {
+            AnomalySnapshot.WriteHeader(writer);
+            writer.Write(_series.Count);
+            foreach (var (name, series) in _series)
+            {
+                writer.Write(name);
+                writer.Write(series.Groups.Count);
+                foreach (var group in series.Groups.Values)
+                {
+                    writer.Write(group.Values.Length);
+                    foreach (var value in group.Values) writer.Write(value);
+                    writer.Write(group.FirstWindow is not null);
+                    group.FirstWindow?.Write(writer);
+                    var steps = group.Windows.Steps().ToList();
+                    writer.Write(steps.Count);
+                    foreach (var (step, aggregate) in steps) AnomalySnapshot.WriteStep(writer, step, aggregate, _originSeconds);
+                }
+            }
+            writer.Write(_states.Count);
+            foreach (var ((rule, group), state) in _states)
+            {
+                writer.Write(rule);
+                writer.Write(group);
+                writer.Write((int)state.State);
+                writer.Write(state.Since.UtcTicks);
+                writer.Write(state.StartsAt.UtcTicks);
+                writer.Write(state.LastSent.UtcTicks);
+            }
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Puts a snapshot back; series and rules no longer configured, and groups of another shape, are left out.</summary>
+    internal void Restore(byte[] snapshot)
+    {
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(snapshot));
+            if (!AnomalySnapshot.ReadHeader(reader)) return;
+            // Everything is read before anything is applied: a damaged snapshot leaves the engine empty, not half-filled.
+            var groups = new List<(SeriesState Series, Group Group)>();
+            var seriesCount = reader.ReadInt32();
+            for (var i = 0; i < seriesCount; i++)
+            {
+                _series.TryGetValue(reader.ReadString(), out var series);
+                var groupCount = reader.ReadInt32();
+                for (var g = 0; g < groupCount; g++)
+                {
+                    var values = new string[reader.ReadInt32()];
+                    for (var v = 0; v < values.Length; v++) values[v] = reader.ReadString();
+                    QuantileSketch? first = null;
+                    if (reader.ReadBoolean())
+                    {
+                        first = new QuantileSketch();
+                        first.Read(reader);
+                    }
+                    var steps = reader.ReadInt32();
+                    var restored = new List<(long Step, StepAggregate Aggregate)>(steps);
+                    for (var s = 0; s < steps; s++) restored.Add(AnomalySnapshot.ReadStep(reader, _originSeconds));
+                    if (series is null || values.Length != series.Config.GroupBy.Count) continue;
+                    var group = series.NewGroup(values);
+                    group.FirstWindow = first;
+                    foreach (var (step, aggregate) in restored) group.Windows.Restore(step, aggregate);
+                    groups.Add((series, group));
+                }
+            }
+            var rules = _config.Rules.Select(r => r.Name).ToHashSet();
+            var states = new List<((string Rule, string Group) Key, RuleState State)>();
+            var stateCount = reader.ReadInt32();
+            for (var i = 0; i < stateCount; i++)
+            {
+                var key = (reader.ReadString(), reader.ReadString());
+                var state = new RuleState
+                {
+                    State = (AlertState)reader.ReadInt32(),
+                    Since = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero),
+                    StartsAt = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero),
+                    LastSent = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero),
+                };
+                if (rules.Contains(key.Item1)) states.Add((key, state));
+            }
+            lock (_lock)
+            {
+                foreach (var (series, group) in groups)
+                    if (series.Groups.Count < _config.MaxGroups) series.Groups[string.Join('\u0000', group.Values)] = group;
+                foreach (var (key, state) in states) _states[key] = state;
+            }
+            _settings.Logger.LogInformation("connector {Connector}: restored {Groups} groups and {States} alert states", _settings.Id,
+                _series.Values.Sum(s => s.Groups.Count), _states.Count);
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or IOException or InvalidDataException or ArgumentException)
+        {
+            _settings.Logger.LogWarning("connector {Connector}: its stored state is damaged, starting afresh: {Error}", _settings.Id, ex.Message);
         }
     }
 

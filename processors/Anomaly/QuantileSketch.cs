@@ -73,6 +73,34 @@ internal sealed class QuantileSketch
     public IEnumerable<double> BucketValues() =>
         _negative.Keys.Select(i => -Value(i)).Concat(_zeros > 0 ? [0.0] : []).Concat(_positive.Keys.Select(Value)).Order();
 
+    public void Write(BinaryWriter writer)
+    {
+        writer.Write(Count);
+        writer.Write(_zeros);
+        foreach (var buckets in new[] { _positive, _negative })
+        {
+            writer.Write(buckets.Count);
+            foreach (var (index, count) in buckets)
+            {
+                writer.Write(index);
+                writer.Write(count);
+            }
+        }
+    }
+
+    /// <summary>Replaces the contents with what <see cref="Write"/> wrote.</summary>
+    public void Read(BinaryReader reader)
+    {
+        Count = reader.ReadDouble();
+        _zeros = reader.ReadDouble();
+        foreach (var buckets in new[] { _positive, _negative })
+        {
+            buckets.Clear();
+            var count = reader.ReadInt32();
+            for (var i = 0; i < count; i++) buckets[reader.ReadInt32()] = reader.ReadDouble();
+        }
+    }
+
     private static int Index(double magnitude) => (int)Math.Ceiling(Math.Log(magnitude) / LogGamma);
 
     /// <summary>The bucket's representative value: 2γ^i / (γ + 1), within α of every value in (γ^(i−1), γ^i].</summary>

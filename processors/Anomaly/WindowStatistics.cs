@@ -60,6 +60,23 @@ internal sealed class StepAggregate
         SumTV += other.SumTV;
     }
 
+    /// <summary>
+    /// The same values timed from an origin <paramref name="delta"/> seconds earlier (t' = t + delta): the sums over
+    /// time are moved so the slope is unchanged. Used to store times as Unix seconds and read them back.
+    /// </summary>
+    public StepAggregate Shifted(double delta)
+    {
+        var shifted = new StepAggregate
+        {
+            Count = Count, Sum = Sum, SumSquares = SumSquares, Min = Min, Max = Max,
+            SumT = SumT + Count * delta,
+            SumTT = SumTT + 2 * delta * SumT + Count * delta * delta,
+            SumTV = SumTV + delta * Sum,
+        };
+        shifted.Sketch.Merge(Sketch);
+        return shifted;
+    }
+
     /// <summary>A statistic of this aggregate over <paramref name="windowSeconds"/>; NaN when there is nothing to say.</summary>
     public double Read(Statistic statistic, double windowSeconds)
     {
@@ -131,6 +148,20 @@ internal sealed class SeriesWindows(int stepsPerWindow, int historyWindows)
             if (_steps[Slot(s)] is { } aggregate) merged.Merge(aggregate);
         }
         return merged;
+    }
+
+    /// <summary>The steps the ring holds, oldest first (for a snapshot).</summary>
+    public IEnumerable<(long Step, StepAggregate Aggregate)> Steps()
+    {
+        if (_currentStep == long.MinValue) yield break;
+        for (var s = _currentStep - _steps.Length + 1; s <= _currentStep; s++)
+            if (_steps[Slot(s)] is { } aggregate) yield return (s, aggregate);
+    }
+
+    /// <summary>Puts a stored step back (restoring a snapshot; steps too old for the ring are dropped).</summary>
+    public void Restore(long step, StepAggregate aggregate)
+    {
+        if (At(step) is not null) _steps[Slot(step)] = aggregate;
     }
 
     private int Slot(long step) => (int)(((step % _steps.Length) + _steps.Length) % _steps.Length);

@@ -352,6 +352,57 @@ public sealed class AnomalyEngineTests
     }
 
     [Fact]
+    public async Task Windows_and_alert_states_survive_a_restart_through_file_storage()
+    {
+        var directory = Directory.CreateTempSubdirectory("otelai-anomaly-state-").FullName;
+        var storageId = new ComponentId("file_storage");
+        const string Config = """
+            window: 2s
+            step: 1s
+            storage: file_storage
+            series:
+              - name: latency
+                source: span_duration
+                group_by: [model_id]
+            rules:
+              - {name: p95_regression, series: latency, statistic: p95, detector: ratio_to_previous, above: 1.5}
+            """;
+        async Task<(AnomalyEngine Engine, IComponent Storage)> StartAsync()
+        {
+            var storage = new OtelAi.Engine.Extensions.FileStorage.FileStorageFactory().CreateExtension(TestSettings.For(storageId, ComponentKind.Extension),
+                new OtelAi.Engine.Extensions.FileStorage.FileStorageConfig { Directory = directory, CreateDirectory = true });
+            var host = new OtelAi.TestSupport.TestHost((storageId, storage));
+            await storage.StartAsync(host, CancellationToken.None);
+            var engine = Engine(Config);
+            await engine.StartAsync(host, CancellationToken.None);
+            return (engine, storage);
+        }
+        try
+        {
+            var (first, firstStorage) = await StartAsync();
+            for (var i = 0; i < 2; i++) await StepAsync(first, Spans("llama", 100, 20));
+            for (var i = 0; i < 2; i++) await StepAsync(first, Spans("llama", 400, 20));
+            Assert.Equal([("p95_regression", "firing", "llama")], Transitions());
+            await first.StopAsync();
+            await firstStorage.ShutdownAsync(CancellationToken.None);
+
+            // The new engine knows the slow window (no second "firing"), and resolves against it when latency recovers.
+            var (second, secondStorage) = await StartAsync();
+            for (var i = 0; i < 3; i++) await StepAsync(second, Spans("llama", 100, 20));
+            Assert.Equal([("p95_regression", "firing", "llama"), ("p95_regression", "resolved", "llama")], Transitions());
+            var ratio = _gauges.Payloads.SelectMany(r => r.ResourceMetrics[0].ScopeMetrics[0].Metrics).Where(m => m.Name == "otelai.anomaly.value")
+                .Select(m => m.Gauge.DataPoints.Single().AsDouble).ToList();
+            Assert.Contains(ratio, r => r < 0.5); // 100 ms against the stored 400 ms window
+            await second.StopAsync();
+            await secondStorage.ShutdownAsync(CancellationToken.None);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Config_errors_name_the_rule_and_key()
     {
         var error = Assert.Throws<OtelAi.Engine.Config.ConfigException>(() => ConfigText.Bind<AnomalyConfig>("""
