@@ -47,6 +47,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
     private CancellationTokenSource? _stopping;
     private Task? _loop;
     private int _started;
+    private long _lastEvaluatedStep = long.MinValue;
 
     /// <summary>Values are timed in seconds from the engine's creation: least squares over raw Unix seconds would lose the slope to rounding.</summary>
     private readonly double _originSeconds;
@@ -391,47 +392,73 @@ internal sealed class AnomalyEngine : IAsyncDisposable
     internal async Task EvaluateAsync(CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var lastStep = CurrentStep(out _) - 1;
+        var current = CurrentStep(out _);
         var verdicts = new List<Verdict>();
         var changes = new List<(Verdict Verdict, string State)>();
         var alertmanagerPosts = new List<PostedAlert>();
         var webhookAlerts = new List<PostedAlert>();
         lock (_lock)
         {
-            var byRuleAndGroup = new Dictionary<(string Rule, string Group), Verdict>();
-            foreach (var rule in _config.Rules)
+            // Every step that closed since the last evaluation is judged (a late timer tick, under load or a GC pause,
+            // must not skip a window), up to max(a window, ten steps) back; the gauges show the last.
+            var first = _lastEvaluatedStep == long.MinValue ? current - 1 : Math.Max(_lastEvaluatedStep + 1, current - Math.Max(_stepsPerWindow, 10));
+            for (var step = first; step < current; step++)
             {
-                var series = _series[SeriesOf(rule)];
-                foreach (var (groupKey, group) in series.Groups)
-                {
-                    if ((rule.IsCombination ? Combine(rule, series, group, groupKey, byRuleAndGroup) : Judge(rule, series, group, lastStep)) is not { } verdict) continue;
-                    verdicts.Add(verdict);
-                    byRuleAndGroup[(rule.Name, groupKey)] = verdict;
-                    var state = _states.TryGetValue((rule.Name, groupKey), out var known) ? known : _states[(rule.Name, groupKey)] = new RuleState();
-                    var changed = Transition(state, verdict.Active, rule.For, now);
-                    if (rule.Silent) continue;
-                    if (changed is not null)
-                    {
-                        changes.Add((verdict, changed));
-                        _transitions.Add(1);
-                    }
-                    if (_config.Alertmanager is { } am && (changed is "firing" or "resolved" || state.State == AlertState.Firing && now - state.LastSent >= am.ResendInterval))
-                    {
-                        alertmanagerPosts.Add(PostedAlertOf(verdict, state, now, am.Labels, am.ResendInterval));
-                        state.LastSent = now;
-                    }
-                    if (_config.Webhook is not null && changed is "firing" or "resolved")
-                        webhookAlerts.Add(PostedAlertOf(verdict, state, now, new Dictionary<string, string>(), _config.Step));
-                }
-                // Groups whose values left the ring long ago are forgotten.
-                foreach (var (key, group) in series.Groups.ToList())
-                    if (group.Windows.LastSeenStep < lastStep - _stepsPerWindow * 4 && _states.GetValueOrDefault((rule.Name, key))?.State is null or AlertState.Inactive)
-                        series.Groups.Remove(key);
+                var stepEnd = DateTimeOffset.UnixEpoch.AddSeconds((step + 1) * _stepSeconds);
+                var judged = EvaluateStep(step, stepEnd > now ? now : stepEnd, changes, alertmanagerPosts, webhookAlerts);
+                if (step == current - 1) verdicts = judged;
             }
+            if (first < current) _lastEvaluatedStep = current - 1;
+            // Groups whose values left the ring long ago, and that fire nothing, are forgotten.
+            foreach (var series in _series.Values)
+                foreach (var (key, group) in series.Groups.ToList())
+                    if (group.Windows.LastSeenStep < current - _stepsPerWindow * 4
+                        && _config.Rules.All(rule => _states.GetValueOrDefault((rule.Name, key))?.State is null or AlertState.Inactive))
+                        series.Groups.Remove(key);
         }
         await EmitAsync(verdicts, changes, now, cancellationToken);
         if (alertmanagerPosts.Count > 0) await PostAlertsAsync(alertmanagerPosts, cancellationToken);
         if (webhookAlerts.Count > 0) await PostWebhookAsync(webhookAlerts, cancellationToken);
+    }
+
+    /// <summary>Judges the window ending with <paramref name="lastStep"/> for every rule and group, moving the alert states.</summary>
+    private List<Verdict> EvaluateStep(long lastStep, DateTimeOffset now, List<(Verdict Verdict, string State)> changes,
+        List<PostedAlert> alertmanagerPosts, List<PostedAlert> webhookAlerts)
+    {
+        var verdicts = new List<Verdict>();
+        var byRuleAndGroup = new Dictionary<(string Rule, string Group), Verdict>();
+        foreach (var rule in _config.Rules)
+        {
+            var series = _series[SeriesOf(rule)];
+            foreach (var (groupKey, group) in series.Groups)
+            {
+                if ((rule.IsCombination ? Combine(rule, series, group, groupKey, byRuleAndGroup) : Judge(rule, series, group, lastStep)) is not { } verdict)
+                {
+                    // No values at all in the window: like a Prometheus expression that returns nothing, a firing alert resolves.
+                    if (rule.IsCombination || group.Windows.Window(lastStep).Count > 0) continue;
+                    if (_states.GetValueOrDefault((rule.Name, groupKey)) is not { State: AlertState.Firing }) continue;
+                    verdict = new Verdict(rule, series.Config, group.Values, double.NaN, double.NaN, Active: false);
+                }
+                verdicts.Add(verdict);
+                byRuleAndGroup[(rule.Name, groupKey)] = verdict;
+                var state = _states.TryGetValue((rule.Name, groupKey), out var known) ? known : _states[(rule.Name, groupKey)] = new RuleState();
+                var changed = Transition(state, verdict.Active, rule.For, now);
+                if (rule.Silent) continue;
+                if (changed is not null)
+                {
+                    changes.Add((verdict, changed));
+                    _transitions.Add(1);
+                }
+                if (_config.Alertmanager is { } am && (changed is "firing" or "resolved" || state.State == AlertState.Firing && now - state.LastSent >= am.ResendInterval))
+                {
+                    alertmanagerPosts.Add(PostedAlertOf(verdict, state, now, am.Labels, am.ResendInterval));
+                    state.LastSent = now;
+                }
+                if (_config.Webhook is not null && changed is "firing" or "resolved")
+                    webhookAlerts.Add(PostedAlertOf(verdict, state, now, new Dictionary<string, string>(), _config.Step));
+            }
+        }
+        return verdicts;
     }
 
     /// <summary>The series a rule reads (a combination reads its members').</summary>
@@ -574,12 +601,13 @@ internal sealed class AnomalyEngine : IAsyncDisposable
             foreach (var verdict in verdicts)
             {
                 var attributes = VerdictAttributes(verdict);
-                value.Gauge.DataPoints.Add(new NumberDataPoint { TimeUnixNano = time, AsDouble = verdict.Value, Attributes = { attributes } });
+                if (!double.IsNaN(verdict.Value)) value.Gauge.DataPoints.Add(new NumberDataPoint { TimeUnixNano = time, AsDouble = verdict.Value, Attributes = { attributes } });
                 if (!double.IsNaN(verdict.Baseline)) baseline.Gauge.DataPoints.Add(new NumberDataPoint { TimeUnixNano = time, AsDouble = verdict.Baseline, Attributes = { attributes } });
                 var firing = _states.GetValueOrDefault((verdict.Rule.Name, string.Join('\u0000', verdict.Group)))?.State == AlertState.Firing;
                 active.Gauge.DataPoints.Add(new NumberDataPoint { TimeUnixNano = time, AsInt = firing ? 1 : 0, Attributes = { attributes } });
             }
-            var scope = new ScopeMetrics { Scope = new InstrumentationScope { Name = "otelai/anomaly" }, Metrics = { value, active } };
+            var scope = new ScopeMetrics { Scope = new InstrumentationScope { Name = "otelai/anomaly" }, Metrics = { active } };
+            if (value.Gauge.DataPoints.Count > 0) scope.Metrics.Add(value);
             if (baseline.Gauge.DataPoints.Count > 0) scope.Metrics.Add(baseline);
             foreach (var output in metricOutputs)
                 await Deliver(output, new ExportMetricsServiceRequest { ResourceMetrics = { new ResourceMetrics { Resource = EngineResource(), ScopeMetrics = { scope.Clone() } } } }, cancellationToken);
@@ -636,6 +664,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         var value = verdict.Value.ToString("0.###", CultureInfo.InvariantCulture);
         return verdict.Rule.Detector switch
         {
+            _ when double.IsNaN(verdict.Value) => "had no values in the window",
             _ when verdict.Rule.IsCombination => $"— {value} of {verdict.Rule.All.Count + verdict.Rule.Any.Count} combined rules active",
             AnomalyDetector.Threshold => $"is {value}",
             AnomalyDetector.RatioToPrevious => $"is {value}× the previous window ({verdict.Baseline.ToString("0.###", CultureInfo.InvariantCulture)})",

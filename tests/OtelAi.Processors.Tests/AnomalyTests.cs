@@ -403,6 +403,23 @@ public sealed class AnomalyEngineTests
     }
 
     [Fact]
+    public async Task A_late_evaluation_still_judges_every_step_that_closed()
+    {
+        var engine = Engine("""
+            window: 1s
+            step: 1s
+            series: [{name: latency, group_by: [model_id]}]
+            rules: [{name: slow, series: latency, statistic: max, detector: threshold, above: 1000}]
+            """);
+        await StepAsync(engine); // the first evaluation sets the pace
+        engine.Observe(Spans("llama", 2000, 1));
+        _time.Advance(TimeSpan.FromSeconds(3)); // the timer fires three steps late (load, a GC pause)
+        await engine.EvaluateAsync(CancellationToken.None);
+        // The steps after it hold no values: the alert resolves, as a Prometheus rule whose expression returns nothing.
+        Assert.Equal([("slow", "firing", "llama"), ("slow", "resolved", "llama")], Transitions());
+    }
+
+    [Fact]
     public void Config_errors_name_the_rule_and_key()
     {
         var error = Assert.Throws<OtelAi.Engine.Config.ConfigException>(() => ConfigText.Bind<AnomalyConfig>("""
