@@ -120,44 +120,38 @@ internal sealed class PromTranslator(PromTranslation settings)
         }
     }
 
+    /// <summary>What every translated point has: family, labels, temporality, staleness, times, exemplars.</summary>
+    private PromSeries Point(PromFamily family, RepeatedField<KeyValue> attributes, uint flags, ulong start, ulong time, bool isDelta,
+        RepeatedField<Exemplar>? exemplars, LabelContext context, long nowTicks) => new()
+    {
+        Family = family,
+        Labels = Labels(attributes, context),
+        IsDelta = isDelta,
+        NoRecordedValue = (flags & (uint)DataPointFlags.NoRecordedValueMask) != 0,
+        StartTimeUnixNano = (long)start,
+        TimeUnixNano = (long)time,
+        Exemplars = exemplars is null ? [] : Exemplars(exemplars),
+        UpdatedTicks = nowTicks,
+    };
+
     private PromSeries Number(PromFamily family, NumberDataPoint point, bool isDelta, LabelContext context, long nowTicks)
     {
-        var labels = Labels(point.Attributes, context);
-        return new PromSeries
-        {
-            Family = family,
-            Labels = labels,
-            IsDelta = isDelta,
-            NoRecordedValue = (point.Flags & (uint)DataPointFlags.NoRecordedValueMask) != 0,
-            StartTimeUnixNano = (long)point.StartTimeUnixNano,
-            TimeUnixNano = (long)point.TimeUnixNano,
-            Value = point.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? point.AsInt : point.AsDouble,
-            Exemplars = Exemplars(point.Exemplars),
-            UpdatedTicks = nowTicks,
-        };
+        var series = Point(family, point.Attributes, point.Flags, point.StartTimeUnixNano, point.TimeUnixNano, isDelta, point.Exemplars, context, nowTicks);
+        series.Value = point.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? point.AsInt : point.AsDouble;
+        return series;
     }
 
     private PromSeries Histogram(PromFamily family, HistogramDataPoint point, bool isDelta, LabelContext context, long nowTicks)
     {
-        var labels = Labels(point.Attributes, context);
         var counts = new ulong[point.ExplicitBounds.Count + 1];
         for (var i = 0; i < counts.Length && i < point.BucketCounts.Count; i++) counts[i] = point.BucketCounts[i];
         if (point.BucketCounts.Count == 0) counts[^1] = point.Count; // no buckets recorded: all in +Inf
-        return new PromSeries
-        {
-            Family = family,
-            Labels = labels,
-            IsDelta = isDelta,
-            NoRecordedValue = (point.Flags & (uint)DataPointFlags.NoRecordedValueMask) != 0,
-            StartTimeUnixNano = (long)point.StartTimeUnixNano,
-            TimeUnixNano = (long)point.TimeUnixNano,
-            Bounds = [.. point.ExplicitBounds],
-            BucketCounts = counts,
-            Sum = point.HasSum ? point.Sum : 0,
-            Count = point.Count,
-            Exemplars = Exemplars(point.Exemplars),
-            UpdatedTicks = nowTicks,
-        };
+        var series = Point(family, point.Attributes, point.Flags, point.StartTimeUnixNano, point.TimeUnixNano, isDelta, point.Exemplars, context, nowTicks);
+        series.Bounds = [.. point.ExplicitBounds];
+        series.BucketCounts = counts;
+        series.Sum = point.HasSum ? point.Sum : 0;
+        series.Count = point.Count;
+        return series;
     }
 
     /// <summary>
@@ -167,7 +161,6 @@ internal sealed class PromTranslator(PromTranslation settings)
     /// </summary>
     private PromSeries ExponentialHistogram(PromFamily family, ExponentialHistogramDataPoint point, bool isDelta, LabelContext context, long nowTicks)
     {
-        var labels = Labels(point.Attributes, context);
         var bounds = new List<double>();
         var counts = new List<ulong>();
         var scaleFactor = Math.Pow(2, -point.Scale);
@@ -188,38 +181,21 @@ internal sealed class PromTranslator(PromTranslation settings)
                 counts.Add(positive.BucketCounts[i]);
             }
         counts.Add(0); // +Inf holds nothing beyond the last positive bucket
-        return new PromSeries
-        {
-            Family = family,
-            Labels = labels,
-            IsDelta = isDelta,
-            NoRecordedValue = (point.Flags & (uint)DataPointFlags.NoRecordedValueMask) != 0,
-            StartTimeUnixNano = (long)point.StartTimeUnixNano,
-            TimeUnixNano = (long)point.TimeUnixNano,
-            Bounds = [.. bounds],
-            BucketCounts = [.. counts],
-            Sum = point.HasSum ? point.Sum : 0,
-            Count = point.Count,
-            Exemplars = Exemplars(point.Exemplars),
-            UpdatedTicks = nowTicks,
-        };
+        var series = Point(family, point.Attributes, point.Flags, point.StartTimeUnixNano, point.TimeUnixNano, isDelta, point.Exemplars, context, nowTicks);
+        series.Bounds = [.. bounds];
+        series.BucketCounts = [.. counts];
+        series.Sum = point.HasSum ? point.Sum : 0;
+        series.Count = point.Count;
+        return series;
     }
 
     private PromSeries Summary(PromFamily family, SummaryDataPoint point, LabelContext context, long nowTicks)
     {
-        var labels = Labels(point.Attributes, context);
-        return new PromSeries
-        {
-            Family = family,
-            Labels = labels,
-            NoRecordedValue = (point.Flags & (uint)DataPointFlags.NoRecordedValueMask) != 0,
-            StartTimeUnixNano = (long)point.StartTimeUnixNano,
-            TimeUnixNano = (long)point.TimeUnixNano,
-            Sum = point.Sum,
-            Count = point.Count,
-            Quantiles = [.. point.QuantileValues.Select(q => (q.Quantile, q.Value))],
-            UpdatedTicks = nowTicks,
-        };
+        var series = Point(family, point.Attributes, point.Flags, point.StartTimeUnixNano, point.TimeUnixNano, isDelta: false, exemplars: null, context, nowTicks);
+        series.Sum = point.Sum;
+        series.Count = point.Count;
+        series.Quantiles = [.. point.QuantileValues.Select(q => (q.Quantile, q.Value))];
+        return series;
     }
 
     private PromSeries? TargetInfoSeries(Resource resource, List<PromLabel> identity, long timeUnixNano, long nowTicks)
