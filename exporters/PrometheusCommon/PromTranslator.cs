@@ -41,7 +41,7 @@ internal sealed class PromTranslator(PromTranslation settings)
 
     private static readonly PromFamily TargetInfoFamily = new(TargetInfoName, PromType.Info, "Target metadata", "");
 
-    private readonly Dictionary<(string Name, string Unit, PromType Type), PromFamily> _families = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Name, string Unit, PromType Type), PromFamily> _families = new();
 
     public PromTranslation Settings => settings;
 
@@ -110,14 +110,13 @@ internal sealed class PromTranslator(PromTranslation settings)
 
     private PromFamily Family(Metric metric, PromType type)
     {
-        lock (_families)
-        {
-            if (_families.Count > 100_000) _families.Clear(); // a cache, not a registry: bound it against ever-new names
-            if (!_families.TryGetValue((metric.Name, metric.Unit, type), out var family))
-                _families[(metric.Name, metric.Unit, type)] = family = new PromFamily(settings.Naming.MetricName(metric, type), type, metric.Description, metric.Unit);
-            else if (family.Help != metric.Description) _families[(metric.Name, metric.Unit, type)] = family = family with { Help = metric.Description };
-            return family;
-        }
+        // Lock-free: requests translate concurrently; racing writers compute the same family.
+        var key = (metric.Name, metric.Unit, type);
+        if (_families.Count > 100_000) _families.Clear(); // a cache, not a registry: bound it against ever-new names
+        var family = _families.GetOrAdd(key, static (k, state) => new PromFamily(state.Naming.MetricName(state.Metric, k.Type), k.Type, state.Metric.Description, state.Metric.Unit),
+            (settings.Naming, Metric: metric));
+        if (family.Help != metric.Description) _families[key] = family = family with { Help = metric.Description };
+        return family;
     }
 
     /// <summary>What every translated point has: family, labels, temporality, staleness, times, exemplars.</summary>

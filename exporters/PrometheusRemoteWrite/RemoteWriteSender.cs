@@ -115,7 +115,9 @@ internal sealed class RemoteWriteSender : IExportSender<ExportMetricsServiceRequ
         }
         catch (PermanentDataException ex)
         {
-            prepared.PermanentError ??= prepared.Bodies.Length > 1 ? $"{ex.Message} (part {part + 1} of {prepared.Bodies.Length})" : ex.Message;
+            // Parts run side by side: the first refusal is the one reported.
+            Interlocked.CompareExchange(ref prepared.PermanentError,
+                prepared.Bodies.Length > 1 ? $"{ex.Message} (part {part + 1} of {prepared.Bodies.Length})" : ex.Message, null);
             prepared.Done[part] = true;
         }
         finally

@@ -73,7 +73,9 @@ internal sealed class ExponentialDurationHistogram(int maxSize) : DurationHistog
 {
     private const int StartScale = 20;
     private const int MinScale = -10;
-    private readonly SortedDictionary<int, ulong> _buckets = new();
+    private readonly Dictionary<int, ulong> _buckets = [];
+    private int _minIndex = int.MaxValue;
+    private int _maxIndex = int.MinValue;
     private int _scale = StartScale;
     private ulong _zeroCount;
 
@@ -85,23 +87,26 @@ internal sealed class ExponentialDurationHistogram(int maxSize) : DurationHistog
             return;
         }
         var index = Index(value, _scale);
-        while (_scale > MinScale && _buckets.Count > 0
-               && Math.Max(index, _buckets.Keys.Last()) - Math.Min(index, _buckets.Keys.First()) + 1 > maxSize)
+        while (_scale > MinScale && _buckets.Count > 0 && (long)Math.Max(index, _maxIndex) - Math.Min(index, _minIndex) + 1 > maxSize)
         {
             Downscale();
             index = Index(value, _scale);
         }
         _buckets[index] = _buckets.GetValueOrDefault(index) + weight;
+        _minIndex = Math.Min(_minIndex, index);
+        _maxIndex = Math.Max(_maxIndex, index);
     }
 
     private static int Index(double value, int scale) => (int)Math.Ceiling(Math.Log2(value) * Math.Pow(2, scale)) - 1;
 
     private void Downscale()
     {
-        var merged = new SortedDictionary<int, ulong>();
+        var merged = new Dictionary<int, ulong>(_buckets.Count);
         foreach (var (index, count) in _buckets) merged[index >> 1] = merged.GetValueOrDefault(index >> 1) + count;
         _buckets.Clear();
         foreach (var (index, count) in merged) _buckets[index] = count;
+        _minIndex >>= 1;
+        _maxIndex >>= 1;
         _scale--;
     }
 
@@ -109,6 +114,8 @@ internal sealed class ExponentialDurationHistogram(int maxSize) : DurationHistog
     {
         base.Reset();
         _buckets.Clear();
+        _minIndex = int.MaxValue;
+        _maxIndex = int.MinValue;
         _zeroCount = 0;
         _scale = StartScale;
     }
@@ -123,9 +130,8 @@ internal sealed class ExponentialDurationHistogram(int maxSize) : DurationHistog
         }
         if (_buckets.Count > 0)
         {
-            var first = _buckets.Keys.First();
-            point.Positive.Offset = first;
-            for (var index = first; index <= _buckets.Keys.Last(); index++) point.Positive.BucketCounts.Add(_buckets.GetValueOrDefault(index));
+            point.Positive.Offset = _minIndex;
+            for (var index = _minIndex; index <= _maxIndex; index++) point.Positive.BucketCounts.Add(_buckets.GetValueOrDefault(index));
         }
         return point;
     }
