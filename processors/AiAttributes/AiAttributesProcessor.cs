@@ -5,6 +5,7 @@ using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
 using OtelAi.Otlp;
 using OtelAi.Processors.Common;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
 using OtelAi.Otlp.Proto.Collector.Metrics.V1;
 using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.Otlp.Proto.Common.V1;
@@ -14,8 +15,8 @@ using OtelAi.Otlp.Proto.Trace.V1;
 namespace OtelAi.Processors.AiAttributes;
 
 /// <summary>
-/// The aiattributes processor: enriches spans in trace pipelines; records GPU memory gauges in metrics pipelines
-/// into a store shared by every pipeline of the collector with the same processor id.
+/// The aiattributes processor: enriches spans in trace pipelines and log records in logs pipelines; records GPU
+/// memory gauges in metrics pipelines into a store shared by every pipeline of the collector with the same processor id.
 /// </summary>
 public sealed class AiAttributesProcessorFactory : ProcessorFactory<AiAttributesConfig>
 {
@@ -25,15 +26,15 @@ public sealed class AiAttributesProcessorFactory : ProcessorFactory<AiAttributes
     {
         [Signal.Traces] = StabilityLevel.Alpha,
         [Signal.Metrics] = StabilityLevel.Alpha,
+        [Signal.Logs] = StabilityLevel.Alpha,
     };
 
     protected override IProcessor<T> Create<T>(ComponentCreateSettings settings, AiAttributesConfig config, ITelemetryConsumer<T> next)
     {
         var store = settings.Shared.GetOrAdd(settings.Id, () => new GpuMemoryStore());
-        object processor = OtlpSignal<T>.Instance.Signal == Signal.Metrics
-            ? new GpuMetricsRecorder(config.GpuMemUsed, store, (ITelemetryConsumer<ExportMetricsServiceRequest>)next)
-            : new InPlaceProcessor<ExportTraceServiceRequest>(new SpanEnricher(config, store), (ITelemetryConsumer<ExportTraceServiceRequest>)next);
-        return (IProcessor<T>)processor;
+        if (OtlpSignal<T>.Instance.Signal == Signal.Metrics)
+            return (IProcessor<T>)(object)new GpuMetricsRecorder(config.GpuMemUsed, store, (ITelemetryConsumer<ExportMetricsServiceRequest>)next);
+        return new InPlaceProcessor<T>((IPayloadMutator<T>)(object)new AiEnricher(config, store), next);
     }
 }
 
@@ -127,8 +128,12 @@ internal static class JoinKeys
         ?? (ScrapedAliases.TryGetValue(key, out var alias) ? Values.Text(primary?.Get(alias)) ?? Values.Text(secondary?.Get(alias)) : null);
 }
 
-/// <summary>Adds the AI attributes to each span of a trace payload.</summary>
-internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
+/// <summary>
+/// Adds the AI attributes to each span of a trace payload and each log record of a logs payload. A log record is
+/// read like a span without name, kind or duration: its attributes, and its body as the request body when that is
+/// JSON text and the configured body attribute is absent (inference servers log requests that way).
+/// </summary>
+internal sealed class AiEnricher : IPayloadMutator<ExportTraceServiceRequest>, IPayloadMutator<ExportLogsServiceRequest>
 {
     private readonly AiAttributesConfig _config;
     private readonly GpuMemoryStore _store;
@@ -146,7 +151,7 @@ internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
     private readonly string[] _targets;
     private readonly Dictionary<string, PathMatches> _pathMatches;
 
-    public SpanEnricher(AiAttributesConfig config, GpuMemoryStore store)
+    public AiEnricher(AiAttributesConfig config, GpuMemoryStore store)
     {
         _config = config;
         _store = store;
@@ -174,29 +179,49 @@ internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
         foreach (var rs in data.ResourceSpans)
         {
             var resource = new ResourceView(rs.Resource?.Attributes, _config.CommandLine.Attributes);
-            Span? firstEnriched = null;
+            RepeatedField<KeyValue>? firstEnriched = null;
             foreach (var ss in rs.ScopeSpans)
                 foreach (var span in ss.Spans)
-                    if (Enrich(span, resource, client)) firstEnriched ??= span;
-            if (firstEnriched is not null && _mirror.Contains(true)) Mirror(firstEnriched, rs);
+                    if (Enrich(new Item(span.Attributes, span, null), resource, client)) firstEnriched ??= span.Attributes;
+            if (firstEnriched is not null && _mirror.Contains(true)) Mirror(firstEnriched, (rs.Resource ??= new()).Attributes);
         }
     }
 
-    /// <summary>Returns whether any target attribute is now on the span.</summary>
-    private bool Enrich(Span span, ResourceView resource, ClientInfo client)
+    public void Mutate(ExportLogsServiceRequest data)
     {
-        var attributes = span.Attributes;
-        var modelId = Apply(_modelId, span, resource, client);
-        Apply(_modelVersion, span, resource, client);
+        var client = ClientContext.Current;
+        foreach (var rl in data.ResourceLogs)
+        {
+            var resource = new ResourceView(rl.Resource?.Attributes, _config.CommandLine.Attributes);
+            RepeatedField<KeyValue>? firstEnriched = null;
+            foreach (var sl in rl.ScopeLogs)
+                foreach (var record in sl.LogRecords)
+                {
+                    var body = record.Body is { ValueCase: AnyValue.ValueOneofCase.StringValue } text && text.StringValue.StartsWith('{') ? text.StringValue : null;
+                    if (Enrich(new Item(record.Attributes, null, body), resource, client)) firstEnriched ??= record.Attributes;
+                }
+            if (firstEnriched is not null && _mirror.Contains(true)) Mirror(firstEnriched, (rl.Resource ??= new()).Attributes);
+        }
+    }
+
+    /// <summary>What enrichment reads of a span or a log record: attributes always; the span (name, kind, duration) or the log body.</summary>
+    private readonly record struct Item(RepeatedField<KeyValue> Attributes, Span? Span, string? LogBody);
+
+    /// <summary>Returns whether any target attribute is now on the item.</summary>
+    private bool Enrich(Item item, ResourceView resource, ClientInfo client)
+    {
+        var attributes = item.Attributes;
+        var modelId = Apply(_modelId, item, resource, client);
+        Apply(_modelVersion, item, resource, client);
         CopyTokens(_config.InputTokens, attributes);
         CopyTokens(_config.OutputTokens, attributes);
 
-        var inference = IsInferenceSpan(span, modelId);
+        var inference = IsInference(item, modelId);
         var time = _config.InferenceTime;
         if (time.Target.Length > 0 && NeedsValue(attributes, time.Target))
         {
             var ms = LatencyAttributeMs(attributes);
-            if (ms is null && inference && span.EndTimeUnixNano >= span.StartTimeUnixNano && span.StartTimeUnixNano > 0)
+            if (ms is null && inference && item.Span is { } span && span.EndTimeUnixNano >= span.StartTimeUnixNano && span.StartTimeUnixNano > 0)
                 ms = (span.EndTimeUnixNano - span.StartTimeUnixNano) / 1_000_000.0;
             if (ms is { } value) attributes.Upsert(time.Target, new AnyValue { DoubleValue = value });
         }
@@ -204,7 +229,7 @@ internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
         var gpu = _config.GpuMemUsed;
         if (gpu.Target.Length > 0 && NeedsValue(attributes, gpu.Target))
         {
-            var mib = GpuFromSpan(attributes, client);
+            var mib = GpuFromAttributes(attributes, client);
             if (mib is null && inference)
                 mib = _store.Lookup(resource.JoinKey(_joinKeys, attributes), JoinKeys.First(_gpuKeys, attributes, resource.Attributes), gpu.MaxAge);
             if (mib is { } value) attributes.Upsert(gpu.Target, new AnyValue { IntValue = value });
@@ -218,29 +243,30 @@ internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
     private bool NeedsValue(RepeatedField<KeyValue> attributes, string target) => _config.Overwrite || attributes.IndexOf(target) < 0;
 
     /// <summary>Resolves and writes one model field; returns its value (found now or already present).</summary>
-    private string? Apply(FieldPlan plan, Span span, ResourceView resource, ClientInfo client)
+    private string? Apply(FieldPlan plan, Item item, ResourceView resource, ClientInfo client)
     {
         if (plan.Target.Length == 0) return null;
-        var existing = Values.Text(span.Attributes.Get(plan.Target));
+        var existing = Values.Text(item.Attributes.Get(plan.Target));
         if (existing is not null && !_config.Overwrite) return existing;
-        var value = Resolve(plan, span, resource, client);
+        var value = Resolve(plan, item, resource, client);
         if (value is null) return existing;
-        span.Attributes.Upsert(plan.Target, new AnyValue { StringValue = value });
+        item.Attributes.Upsert(plan.Target, new AnyValue { StringValue = value });
         return value;
     }
 
-    private string? Resolve(FieldPlan plan, Span span, ResourceView resource, ClientInfo client)
+    private string? Resolve(FieldPlan plan, Item item, ResourceView resource, ClientInfo client)
     {
+        var attributes = item.Attributes;
         foreach (var source in plan.Sources)
         {
             var value = source switch
             {
-                "attributes" => FirstText(span.Attributes, plan.Attributes),
-                "header" => plan.Header is null ? null : client.GetFirst(plan.Header) ?? Values.Text(span.Attributes.Get(plan.HeaderAttribute!)),
-                "request_body" => plan.BodyPath is null || Values.Text(span.Attributes.Get(plan.BodyAttribute)) is not { } body
+                "attributes" => FirstText(attributes, plan.Attributes),
+                "header" => plan.Header is null ? null : client.GetFirst(plan.Header) ?? Values.Text(attributes.Get(plan.HeaderAttribute!)),
+                "request_body" => plan.BodyPath is null || (Values.Text(attributes.Get(plan.BodyAttribute)) ?? item.LogBody) is not { } body
                     ? null
                     : JsonField.Read(body, plan.BodyPath),
-                "path" => FromPath(span, plan.PathPlaceholder),
+                "path" => FromPath(item, plan.PathPlaceholder),
                 "command_line" => resource.CommandLineFlag(plan.CommandLineFlags),
                 _ => null,
             };
@@ -249,12 +275,12 @@ internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
         return null;
     }
 
-    private string? FromPath(Span span, string placeholder)
+    private string? FromPath(Item item, string placeholder)
     {
         foreach (var attribute in _pathAttributes)
-            if (Values.Text(span.Attributes.Get(attribute)) is { } path && MatchPath(path, placeholder) is { } found)
+            if (Values.Text(item.Attributes.Get(attribute)) is { } path && MatchPath(path, placeholder) is { } found)
                 return found;
-        return _config.Path.SpanName ? MatchPath(span.Name, placeholder) : null;
+        return _config.Path.SpanName && item.Span is { } span ? MatchPath(span.Name, placeholder) : null;
     }
 
     /// <summary>
@@ -280,15 +306,16 @@ internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
         return null;
     }
 
-    private bool IsInferenceSpan(Span span, string? modelId)
+    /// <summary>The inference_spans rule; span_kinds apply to spans only (a log record has no kind).</summary>
+    private bool IsInference(Item item, string? modelId)
     {
         var rule = _config.InferenceSpans;
         if (rule.RequireModelId && modelId is null) return false;
-        if (_inferenceKinds.Length > 0 && Array.IndexOf(_inferenceKinds, span.Kind) < 0) return false;
+        if (item.Span is { } kindOf && _inferenceKinds.Length > 0 && Array.IndexOf(_inferenceKinds, kindOf.Kind) < 0) return false;
         if (_inferenceRoute is null) return true;
         foreach (var attribute in _pathAttributes)
-            if (Values.Text(span.Attributes.Get(attribute)) is { } path && _inferenceRoute.IsMatch(path)) return true;
-        return _inferenceRoute.IsMatch(span.Name);
+            if (Values.Text(item.Attributes.Get(attribute)) is { } path && _inferenceRoute.IsMatch(path)) return true;
+        return item.Span is { } span && _inferenceRoute.IsMatch(span.Name);
     }
 
     private double? LatencyAttributeMs(RepeatedField<KeyValue> attributes)
@@ -298,7 +325,7 @@ internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
         return null;
     }
 
-    private long? GpuFromSpan(RepeatedField<KeyValue> attributes, ClientInfo client)
+    private long? GpuFromAttributes(RepeatedField<KeyValue> attributes, ClientInfo client)
     {
         foreach (var name in _config.GpuMemUsed.Attributes)
             if (Values.Number(attributes.Get(name)) is { } mib) return (long)Math.Round(mib);
@@ -320,13 +347,12 @@ internal sealed class SpanEnricher : IPayloadMutator<ExportTraceServiceRequest>
         }
     }
 
-    private void Mirror(Span span, ResourceSpans rs)
+    private void Mirror(RepeatedField<KeyValue> enriched, RepeatedField<KeyValue> resource)
     {
-        var resource = (rs.Resource ??= new OtelAi.Otlp.Proto.Resource.V1.Resource()).Attributes;
         var targets = _targets;
         for (var i = 0; i < targets.Length; i++)
         {
-            if (!_mirror[i] || targets[i].Length == 0 || span.Attributes.Get(targets[i]) is not { } value) continue;
+            if (!_mirror[i] || targets[i].Length == 0 || enriched.Get(targets[i]) is not { } value) continue;
             if (_config.Overwrite) resource.Upsert(targets[i], value.Clone());
             else resource.Insert(targets[i], value.Clone());
         }

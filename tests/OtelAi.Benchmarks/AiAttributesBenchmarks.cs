@@ -14,7 +14,7 @@ namespace OtelAi.Benchmarks;
 [MemoryDiagnoser]
 public class AiAttributesBenchmarks
 {
-    private SpanEnricher _enricher = null!;
+    private AiEnricher _enricher = null!;
     private ExportTraceServiceRequest _request = null!;
 
     [Params("load-generator-span", "POST /v2/models/resnet50/infer")]
@@ -23,7 +23,7 @@ public class AiAttributesBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _enricher = new SpanEnricher(new AiAttributesConfig(), new GpuMemoryStore());
+        _enricher = new AiEnricher(new AiAttributesConfig(), new GpuMemoryStore());
         var scope = new ScopeSpans();
         for (var i = 0; i < 100; i++)
         {

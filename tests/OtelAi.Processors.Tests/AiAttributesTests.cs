@@ -5,6 +5,7 @@ using OtelAi.Engine.Config;
 using OtelAi.Engine.Consumers;
 using OtelAi.Otlp;
 using OtelAi.Processors.AiAttributes;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
 using OtelAi.Otlp.Proto.Collector.Metrics.V1;
 using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.Otlp.Proto.Common.V1;
@@ -230,6 +231,45 @@ public sealed class AiAttributesTests
 
         var otherId = First(await EnrichAsync("", Traces(1)));
         Assert.Null(otherId.Attributes.Get("gpu_mem_used"));
+    }
+
+    [Fact]
+    public async Task LogRecords_GetTheSameFields_FromAttributesJsonBodyAndPath_AndTheGpuJoin()
+    {
+        var factory = new AiAttributesProcessorFactory();
+        var collector = new SharedComponents();
+        var metrics = factory.CreateProcessor(TestHost.Settings("aiattributes", collector), ConfigText.Bind<AiAttributesConfig>(""), new Sink<ExportMetricsServiceRequest>());
+        await metrics.ConsumeAsync(GpuGauge("DCGM_FI_DEV_FB_USED", "", "node-1", ("0", 4096)), CancellationToken.None);
+
+        var logsSink = new Sink<ExportLogsServiceRequest>();
+        var logs = factory.CreateProcessor(TestHost.Settings("aiattributes", collector), ConfigText.Bind<AiAttributesConfig>("""
+            mirror_to_resource: [model_id]
+            inference_time: { latency_attributes: [gen_ai.latency.e2e], latency_unit: s }
+            """), logsSink);
+        Assert.True(logs.Capabilities.MutatesData);
+        var data = Logs(3);
+        data.ResourceLogs[0].Resource.Attributes.Upsert("host.name", Attributes.String("node-1"));
+        var records = data.ResourceLogs[0].ScopeLogs[0].LogRecords;
+        foreach (var record in records) record.Attributes.Clear();
+        // A vLLM-style request log: the request as the JSON body, the latency and token counts as attributes.
+        records[0].Body = new AnyValue { StringValue = """{"model": "llama-3-8b", "max_tokens": 64}""" };
+        records[0].Attributes.Add([Attr("gen_ai.latency.e2e", 0.25), Attr("gen_ai.usage.output_tokens", 42L)]);
+        // A Triton access log: the model and version in the path.
+        records[1].Body = new AnyValue { StringValue = "POST /v2/models/resnet50/versions/3/infer 200" };
+        records[1].Attributes.Add(Attr("url.path", "/v2/models/resnet50/versions/3/infer"));
+        // A plain log line that names no model: left as it is (no model, so no inference join).
+        records[2].Body = new AnyValue { StringValue = "{not json" };
+        var before = records[2].Clone();
+
+        await logs.ConsumeAsync(data, CancellationToken.None);
+        var result = logsSink.Received.Single().Data.ResourceLogs[0];
+        var (vllm, triton, plain) = (result.ScopeLogs[0].LogRecords[0], result.ScopeLogs[0].LogRecords[1], result.ScopeLogs[0].LogRecords[2]);
+        Assert.Equal(("llama-3-8b", 250.0, 42L, 4096L), (vllm.Attributes.Get("model_id")!.StringValue, vllm.Attributes.Get("inference_time")!.DoubleValue,
+            vllm.Attributes.Get("output_tokens")!.IntValue, vllm.Attributes.Get("gpu_mem_used")!.IntValue));
+        Assert.Equal(("resnet50", "3"), (triton.Attributes.Get("model_id")!.StringValue, triton.Attributes.Get("model_version")!.StringValue));
+        Assert.Null(triton.Attributes.Get("inference_time")); // a log record has no duration to fall back on
+        Assert.Equal(before, plain);
+        Assert.Equal("llama-3-8b", result.Resource.Attributes.Get("model_id")!.StringValue);
     }
 
     [Fact]
