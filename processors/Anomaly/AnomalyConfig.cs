@@ -10,7 +10,10 @@ public enum AnomalySource
     [ConfigKey("span_attribute")] SpanAttribute,
     /// <summary>1 for a span with error status, else 0: the mean is the error ratio, the count the request count.</summary>
     [ConfigKey("span_error")] SpanError,
-    /// <summary>The value of each gauge or sum data point of a metric (e.g. DCGM_FI_DEV_FB_USED).</summary>
+    /// <summary>
+    /// The value of each gauge or sum data point of a metric (e.g. DCGM_FI_DEV_FB_USED); for a histogram, the
+    /// observations it counted (cumulative points by their increase), so quantiles are the histogram's quantiles.
+    /// </summary>
     [ConfigKey("metric")] Metric,
 }
 
@@ -130,6 +133,9 @@ public sealed record AnomalyRuleConfig : IConfigSection
     [ConfigRange(2, 1000)]
     public int History { get; init; } = 10;
 
+    [ConfigDescription("sigma: weigh the history exponentially (EWMA): the newest earlier window by 1, each older one by (1 − smoothing) times the next newer; unset: every history window weighs the same.")]
+    public double? Smoothing { get; init; }
+
     [ConfigDescription("psi, ks: what the window is compared with.")]
     public DriftReference Reference { get; init; } = DriftReference.Previous;
 
@@ -164,6 +170,7 @@ public sealed record AnomalyRuleConfig : IConfigSection
         if (Above is null && Below is null && Detector is not (AnomalyDetector.Psi or AnomalyDetector.Ks or AnomalyDetector.Sigma))
             yield return new("above", "set above or below");
         if (Detector == AnomalyDetector.Compare && Compare is null) yield return new("compare", "the compare detector needs compare.label, canary and baseline");
+        if (Smoothing is { } smoothing && !(smoothing > 0 && smoothing < 1)) yield return new("smoothing", $"{smoothing} is not between 0 and 1 (exclusive)");
     }
 }
 

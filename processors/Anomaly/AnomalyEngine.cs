@@ -61,7 +61,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         _stepSeconds = config.Step.TotalSeconds;
         _originSeconds = (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).TotalSeconds;
         var history = config.Rules.Select(r => r.Detector == AnomalyDetector.Sigma ? r.History : 1).DefaultIfEmpty(1).Max();
-        _series = config.Series.ToDictionary(s => s.Name, s => new SeriesState(s, _stepsPerWindow, history));
+        _series = config.Series.ToDictionary(s => s.Name, s => new SeriesState(s, _stepsPerWindow, history, config.MaxGroups * 4));
         if (config.Alertmanager is { } alertmanager)
             _alertmanager = new HttpClient { BaseAddress = new Uri(alertmanager.Endpoint.TrimEnd('/') + "/"), Timeout = alertmanager.Timeout };
         if (config.Webhook is { } webhook) _webhook = new HttpClient { Timeout = webhook.Timeout };
@@ -70,9 +70,10 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         _transitions = settings.Metrics.Counter(AnomalyConnectorFactory.Transitions, id);
     }
 
-    private sealed class SeriesState(AnomalySeriesConfig config, int stepsPerWindow, int historyWindows)
+    private sealed class SeriesState(AnomalySeriesConfig config, int stepsPerWindow, int historyWindows, int maxHistogramStreams)
     {
         public AnomalySeriesConfig Config { get; } = config;
+        public HistogramIncrements Histograms { get; } = new(maxHistogramStreams);
         public Ottl.OttlCondition? Condition { get; } = config.CompiledCondition();
         public Dictionary<string, Group> Groups { get; } = new(StringComparer.Ordinal);
         public Group NewGroup(string[] values) => new(values, new SeriesWindows(stepsPerWindow, historyWindows + 1));
@@ -305,7 +306,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
                             AnomalySource.SpanError => span.Status?.Code == Status.Types.StatusCode.Error ? 1 : 0,
                             _ => Number(span.Attributes.Get(series.Config.Attribute)),
                         };
-                        if (value is { } v) Add(series, span.Attributes, resourceSpans.Resource, v, step, seconds);
+                        if (value is { } v) Add(series, span.Attributes, resourceSpans.Resource, [(v, 1)], step, seconds);
                     }
             }
     }
@@ -322,6 +323,21 @@ internal sealed class AnomalyEngine : IAsyncDisposable
                     foreach (var metric in scopeMetrics.Metrics)
                     {
                         if (metric.Name != series.Config.Metric) continue;
+                        if (metric.DataCase == Metric.DataOneofCase.Histogram)
+                        {
+                            foreach (var point in metric.Histogram.DataPoints)
+                            {
+                                if (!Matches(series.Config, point.Attributes, resourceMetrics.Resource)) continue;
+                                if (series.Condition is { } histogramCondition && !Holds(histogramCondition, resourceMetrics.Resource, scopeMetrics.Scope, null, metric, point)) continue;
+                                var stream = StreamKey(resourceMetrics.Resource, point.Attributes);
+                                var increment = series.Histograms.Increment(stream, point, metric.Histogram.AggregationTemporality, step, out var refused);
+                                if (refused) _droppedValues.Add(1);
+                                if (increment is null) continue;
+                                var spread = HistogramIncrements.Spread(point.ExplicitBounds, increment, point.HasMin ? point.Min : null, point.HasMax ? point.Max : null);
+                                Add(series, point.Attributes, resourceMetrics.Resource, spread, step, seconds);
+                            }
+                            continue;
+                        }
                         var points = metric.DataCase switch
                         {
                             Metric.DataOneofCase.Gauge => metric.Gauge.DataPoints,
@@ -333,14 +349,22 @@ internal sealed class AnomalyEngine : IAsyncDisposable
                             if (!Matches(series.Config, point.Attributes, resourceMetrics.Resource)) continue;
                             if (series.Condition is { } condition && !Holds(condition, resourceMetrics.Resource, scopeMetrics.Scope, null, metric, point)) continue;
                             var value = point.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? point.AsInt : point.AsDouble;
-                            Add(series, point.Attributes, resourceMetrics.Resource, value, step, seconds);
+                            Add(series, point.Attributes, resourceMetrics.Resource, [(value, 1)], step, seconds);
                         }
                     }
             }
     }
 
+    /// <summary>A histogram stream's identity: its resource and point attributes.</summary>
+    private static string StreamKey(Resource? resource, RepeatedField<KeyValue> attributes)
+    {
+        var key = new System.Text.StringBuilder();
+        foreach (var attribute in (resource?.Attributes ?? []).Concat(attributes)) key.Append(attribute.Key).Append('\u0001').Append(attribute.Value?.AsString()).Append('\u0002');
+        return key.ToString();
+    }
+
     /// <summary>Whether the series' OTTL condition holds; an error in it (a missing path, a type clash) counts as not holding.</summary>
-    private bool Holds(Ottl.OttlCondition condition, Resource? resource, InstrumentationScope? scope, Span? span, Metric? metric, NumberDataPoint? point)
+    private bool Holds(Ottl.OttlCondition condition, Resource? resource, InstrumentationScope? scope, Span? span, Metric? metric, object? point)
     {
         _ottl.Resource = resource ?? new Resource();
         _ottl.Scope = scope ?? new InstrumentationScope();
@@ -364,10 +388,10 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         return true;
     }
 
-    private void Add(SeriesState series, RepeatedField<KeyValue> attributes, Resource? resource, double value, long step, double seconds)
+    private void Add(SeriesState series, RepeatedField<KeyValue> attributes, Resource? resource, IEnumerable<(double Value, double Weight)> values, long step, double seconds)
     {
-        var values = series.Config.GroupBy.Select(key => (attributes.Get(key) ?? resource?.Attributes.Get(key))?.AsString() ?? "").ToArray();
-        var key = string.Join('\u0000', values);
+        var groupValues = series.Config.GroupBy.Select(key => (attributes.Get(key) ?? resource?.Attributes.Get(key))?.AsString() ?? "").ToArray();
+        var key = string.Join('\u0000', groupValues);
         if (!series.Groups.TryGetValue(key, out var group))
         {
             if (series.Groups.Count >= _config.MaxGroups)
@@ -375,9 +399,10 @@ internal sealed class AnomalyEngine : IAsyncDisposable
                 _droppedValues.Add(1);
                 return;
             }
-            series.Groups[key] = group = series.NewGroup(values);
+            series.Groups[key] = group = series.NewGroup(groupValues);
         }
-        group.Windows.At(step)?.Add(value, seconds - _originSeconds);
+        if (group.Windows.At(step) is not { } aggregate) return;
+        foreach (var (value, weight) in values) aggregate.Add(value, seconds - _originSeconds, weight);
     }
 
     private static double? Number(AnyValue? value) => value?.ValueCase switch
@@ -409,12 +434,15 @@ internal sealed class AnomalyEngine : IAsyncDisposable
                 if (step == current - 1) verdicts = judged;
             }
             if (first < current) _lastEvaluatedStep = current - 1;
-            // Groups whose values left the ring long ago, and that fire nothing, are forgotten.
+            // Groups whose values left the ring long ago, and that fire nothing, are forgotten; so are histogram streams.
             foreach (var series in _series.Values)
+            {
+                series.Histograms.Forget(current - _stepsPerWindow * 4);
                 foreach (var (key, group) in series.Groups.ToList())
                     if (group.Windows.LastSeenStep < current - _stepsPerWindow * 4
                         && _config.Rules.All(rule => _states.GetValueOrDefault((rule.Name, key))?.State is null or AlertState.Inactive))
                         series.Groups.Remove(key);
+            }
         }
         await EmitAsync(verdicts, changes, now, cancellationToken);
         if (alertmanagerPosts.Count > 0) await PostAlertsAsync(alertmanagerPosts, cancellationToken);
@@ -507,12 +535,15 @@ internal sealed class AnomalyEngine : IAsyncDisposable
                 }
             case AnomalyDetector.Sigma:
                 {
-                    var history = Enumerable.Range(1, rule.History).Select(back => group.Windows.Window(lastStep, back))
-                        .Where(w => w.Count >= rule.MinCount).Select(w => w.Read(rule.Statistic, windowSeconds)).Where(v => !double.IsNaN(v)).ToList();
+                    var history = new List<(double Value, double Weight)>(rule.History);
+                    for (var back = 1; back <= rule.History; back++)
+                    {
+                        var earlier = group.Windows.Window(lastStep, back);
+                        if (earlier.Count < rule.MinCount || earlier.Read(rule.Statistic, windowSeconds) is var v && double.IsNaN(v)) continue;
+                        history.Add((v, rule.Smoothing is { } smoothing ? Math.Pow(1 - smoothing, back - 1) : 1));
+                    }
                     if (history.Count < 2) return null;
-                    baseline = history.Average();
-                    var mean = baseline;
-                    var sigma = Math.Sqrt(history.Sum(v => (v - mean) * (v - mean)) / (history.Count - 1));
+                    (baseline, var sigma) = WeightedMoments.Of(history);
                     value = sigma > 0 ? Math.Abs(x - baseline) / sigma : x == baseline ? 0 : double.PositiveInfinity;
                     break;
                 }

@@ -107,6 +107,25 @@ internal sealed class StepAggregate
     }
 }
 
+/// <summary>Mean and standard deviation of weighted values (reliability weights: equal weights give the sample stddev).</summary>
+internal static class WeightedMoments
+{
+    public static (double Mean, double StdDev) Of(IReadOnlyList<(double Value, double Weight)> values)
+    {
+        double v1 = 0, v2 = 0, sum = 0;
+        foreach (var (value, weight) in values)
+        {
+            v1 += weight;
+            v2 += weight * weight;
+            sum += weight * value;
+        }
+        var mean = sum / v1;
+        var squares = values.Sum(v => v.Weight * (v.Value - mean) * (v.Value - mean));
+        var denominator = v1 - v2 / v1;
+        return (mean, denominator > 0 ? Math.Sqrt(squares / denominator) : 0);
+    }
+}
+
 /// <summary>
 /// A series' recent steps (a ring of window/step + 1 slots and more for the previous window): the current window is
 /// the merge of the last window/step steps, the previous window the ones before them.

@@ -308,6 +308,112 @@ public sealed class AnomalyEngineTests
     }
 
     [Fact]
+    public async Task Sigma_against_an_EWMA_of_the_history_weighs_recent_windows_most()
+    {
+        // Windows of one step each; the history of three earlier windows holds means 10, 10, 20 (newest last).
+        const string rules = """
+            window: 1s
+            step: 1s
+            series:
+              - name: tokens
+                source: span_attribute
+                attribute: tokens
+                group_by: [model_id]
+            rules:
+              - name: tokens_sigma
+                series: tokens
+                statistic: mean
+                detector: sigma
+                history: 3
+                {0}
+                above: 1000
+            """;
+        async Task<(double Value, double Baseline)> JudgeAsync(string smoothing)
+        {
+            var engine = Engine(rules.Replace("{0}", smoothing));
+            ExportTraceServiceRequest Tokens(long value)
+            {
+                var request = Spans("llama", 10, 1);
+                request.ResourceSpans[0].ScopeSpans[0].Spans[0].Attributes.Add(Attr("tokens", value));
+                return request;
+            }
+            foreach (var tokens in new long[] { 10, 10, 20, 26 }) await StepAsync(engine, Tokens(tokens));
+            var metrics = _gauges.Payloads.Last().ResourceMetrics[0].ScopeMetrics[0].Metrics;
+            return (metrics.Single(m => m.Name == "otelai.anomaly.value").Gauge.DataPoints.Single().AsDouble,
+                metrics.Single(m => m.Name == "otelai.anomaly.baseline").Gauge.DataPoints.Single().AsDouble);
+        }
+
+        // Windowed: mean 40/3, sample stddev sqrt(100/3) = 5.774: |26 - 13.33| / 5.774 = 2.194.
+        var (windowed, windowedBaseline) = await JudgeAsync("");
+        Assert.Equal(40.0 / 3, windowedBaseline, 9);
+        Assert.Equal((26 - 40.0 / 3) / Math.Sqrt(100.0 / 3), windowed, 9);
+
+        // EWMA with smoothing 0.5: weights 1, 0.5, 0.25 for 20, 10, 10. Mean 27.5 / 1.75 = 15.714; reliability-weighted
+        // variance sum(w (v - mean)^2) / (V1 - V2 / V1) = 42.857 / (1.75 - 1.3125 / 1.75) = 42.857; sigma 6.547: 1.571.
+        var (ewma, ewmaBaseline) = await JudgeAsync("smoothing: 0.5");
+        var mean = 27.5 / 1.75;
+        var variance = (1 * (20 - mean) * (20 - mean) + 0.75 * (10 - mean) * (10 - mean)) / (1.75 - 1.3125 / 1.75);
+        Assert.Equal(mean, ewmaBaseline, 9);
+        Assert.Equal((26 - mean) / Math.Sqrt(variance), ewma, 9);
+        Assert.True(ewmaBaseline > windowedBaseline, "the newest window (20) pulls the EWMA baseline up");
+    }
+
+    [Fact]
+    public async Task Histogram_metrics_give_their_observations_cumulative_by_increase_and_delta_as_they_are()
+    {
+        var engine = Engine("""
+            window: 2s
+            step: 1s
+            series:
+              - name: latency
+                source: metric
+                metric: http.server.request.duration
+                group_by: [model_id]
+            rules:
+              - name: p95_high
+                series: latency
+                statistic: p95
+                detector: threshold
+                above: 0.5
+            """);
+        double[] bounds = [0.1, 0.25, 0.5, 1, 2.5];
+        ExportMetricsServiceRequest Histogram(string model, AggregationTemporality temporality, ulong start, params ulong[] counts) => new()
+        {
+            ResourceMetrics = { new ResourceMetrics { ScopeMetrics = { new ScopeMetrics { Metrics = { new Metric
+            {
+                Name = "http.server.request.duration",
+                Histogram = new Histogram
+                {
+                    AggregationTemporality = temporality,
+                    DataPoints = { new HistogramDataPoint { StartTimeUnixNano = start, Count = counts.Aggregate(0UL, (a, c) => a + c), ExplicitBounds = { bounds }, BucketCounts = { counts }, Attributes = { Attr("model_id", model) } } },
+                },
+            } } } } } },
+        };
+        async Task<double> P95Async(string model)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await engine.EvaluateAsync(CancellationToken.None);
+            return _gauges.Payloads.Last().ResourceMetrics[0].ScopeMetrics[0].Metrics.Single(m => m.Name == "otelai.anomaly.value").Gauge.DataPoints
+                .Single(p => p.Attributes.Get("model_id").AsString() == model).AsDouble;
+        }
+
+        // Cumulative: the first point (a long history of slow requests) only sets the start.
+        engine.Observe(Histogram("llama", AggregationTemporality.Cumulative, 1, 0, 0, 0, 0, 1000, 0));
+        engine.Observe(Histogram("llama", AggregationTemporality.Cumulative, 1, 100, 0, 0, 0, 1000, 0)); // +100 fast ones
+        Assert.InRange(await P95Async("llama"), 0, 0.1); // uniform over (0, 0.1]: p95 ≈ 0.095
+        Assert.Empty(Transitions());
+        engine.Observe(Histogram("llama", AggregationTemporality.Cumulative, 1, 100, 0, 0, 100, 1000, 0)); // +100 in (0.5, 1]
+        var p95 = await P95Async("llama");
+        Assert.InRange(p95, 0.9, 1.0); // half fast, half in (0.5, 1]: p95 is at 90 % of that bucket
+        Assert.Equal([("p95_high", "firing", "llama")], Transitions());
+
+        // A reset (a new start time) starts over from its own counts; a delta point is taken as it is.
+        engine.Observe(Histogram("mistral", AggregationTemporality.Delta, 0, 0, 10, 0, 0, 0, 0));
+        engine.Observe(Histogram("mistral", AggregationTemporality.Delta, 0, 0, 10, 0, 0, 0, 0));
+        Assert.InRange(await P95Async("mistral"), 0.1, 0.25);
+    }
+
+    [Fact]
     public async Task An_OTTL_condition_selects_the_spans_and_a_webhook_gets_the_alerts_with_retries()
     {
         var posts = new System.Collections.Concurrent.ConcurrentQueue<string>();
