@@ -306,7 +306,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
                             AnomalySource.SpanError => span.Status?.Code == Status.Types.StatusCode.Error ? 1 : 0,
                             _ => Number(span.Attributes.Get(series.Config.Attribute)),
                         };
-                        if (value is { } v) Add(series, span.Attributes, resourceSpans.Resource, [(v, 1)], step, seconds);
+                        if (value is { } v) AggregateOf(series, span.Attributes, resourceSpans.Resource, step)?.Add(v, seconds - _originSeconds);
                     }
             }
     }
@@ -333,8 +333,9 @@ internal sealed class AnomalyEngine : IAsyncDisposable
                                 var increment = series.Histograms.Increment(stream, point, metric.Histogram.AggregationTemporality, step, out var refused);
                                 if (refused) _droppedValues.Add(1);
                                 if (increment is null) continue;
-                                var spread = HistogramIncrements.Spread(point.ExplicitBounds, increment, point.HasMin ? point.Min : null, point.HasMax ? point.Max : null);
-                                Add(series, point.Attributes, resourceMetrics.Resource, spread, step, seconds);
+                                if (AggregateOf(series, point.Attributes, resourceMetrics.Resource, step) is not { } aggregate) continue;
+                                foreach (var (value, weight) in HistogramIncrements.Spread(point.ExplicitBounds, increment, point.HasMin ? point.Min : null, point.HasMax ? point.Max : null))
+                                    aggregate.Add(value, seconds - _originSeconds, weight);
                             }
                             continue;
                         }
@@ -349,7 +350,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
                             if (!Matches(series.Config, point.Attributes, resourceMetrics.Resource)) continue;
                             if (series.Condition is { } condition && !Holds(condition, resourceMetrics.Resource, scopeMetrics.Scope, null, metric, point)) continue;
                             var value = point.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? point.AsInt : point.AsDouble;
-                            Add(series, point.Attributes, resourceMetrics.Resource, [(value, 1)], step, seconds);
+                            AggregateOf(series, point.Attributes, resourceMetrics.Resource, step)?.Add(value, seconds - _originSeconds);
                         }
                     }
             }
@@ -388,21 +389,21 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         return true;
     }
 
-    private void Add(SeriesState series, RepeatedField<KeyValue> attributes, Resource? resource, IEnumerable<(double Value, double Weight)> values, long step, double seconds)
+    /// <summary>The step aggregate of the values' group (created on first sight), or null when the group bound refuses it or the step is too old.</summary>
+    private StepAggregate? AggregateOf(SeriesState series, RepeatedField<KeyValue> attributes, Resource? resource, long step)
     {
-        var groupValues = series.Config.GroupBy.Select(key => (attributes.Get(key) ?? resource?.Attributes.Get(key))?.AsString() ?? "").ToArray();
-        var key = string.Join('\u0000', groupValues);
+        var values = series.Config.GroupBy.Select(key => (attributes.Get(key) ?? resource?.Attributes.Get(key))?.AsString() ?? "").ToArray();
+        var key = string.Join('\u0000', values);
         if (!series.Groups.TryGetValue(key, out var group))
         {
             if (series.Groups.Count >= _config.MaxGroups)
             {
                 _droppedValues.Add(1);
-                return;
+                return null;
             }
-            series.Groups[key] = group = series.NewGroup(groupValues);
+            series.Groups[key] = group = series.NewGroup(values);
         }
-        if (group.Windows.At(step) is not { } aggregate) return;
-        foreach (var (value, weight) in values) aggregate.Add(value, seconds - _originSeconds, weight);
+        return group.Windows.At(step);
     }
 
     private static double? Number(AnyValue? value) => value?.ValueCase switch
