@@ -84,8 +84,9 @@ internal static class ResourceSplitter
     }
 
     /// <summary>
-    /// Slow path shared by the signals: removes invalid items, then scopes and resources left empty.
-    /// Only runs once a first invalid item was seen, so valid requests pay one scan and no allocation.
+    /// Slow path shared by the signals: removes invalid items, then scopes and resources left empty. Only runs once
+    /// a first invalid item was seen, so valid requests pay one scan and no allocation. Each list is compacted once
+    /// (removing items one by one was quadratic on a request that alternates valid and invalid items).
     /// </summary>
     public static int RemoveWhere<TResource, TScope, TItem>(
         RepeatedField<TResource> resources,
@@ -94,27 +95,43 @@ internal static class ResourceSplitter
         Func<TItem, string?> problemOf,
         out string? firstProblem)
     {
-        firstProblem = null;
+        string? first = null;
         var removed = 0;
-        for (var r = resources.Count - 1; r >= 0; r--)
+        RemoveAll(resources, resource =>
         {
-            var scopes = scopesOf(resources[r]);
-            var scopesBefore = scopes.Count;
-            for (var s = scopes.Count - 1; s >= 0; s--)
+            var scopes = scopesOf(resource);
+            if (scopes.Count == 0) return false;
+            RemoveAll(scopes, scope =>
             {
-                var items = itemsOf(scopes[s]);
-                var itemsBefore = items.Count;
-                for (var i = items.Count - 1; i >= 0; i--)
+                var items = itemsOf(scope);
+                if (items.Count == 0) return false;
+                removed += RemoveAll(items, item =>
                 {
-                    if (problemOf(items[i]) is not { } problem) continue;
-                    firstProblem = problem; // walking backwards: ends as the first in request order
-                    items.RemoveAt(i);
-                    removed++;
-                }
-                if (items.Count == 0 && itemsBefore > 0) scopes.RemoveAt(s);
-            }
-            if (scopes.Count == 0 && scopesBefore > 0) resources.RemoveAt(r);
+                    if (problemOf(item) is not { } problem) return false;
+                    first ??= problem;
+                    return true;
+                });
+                return items.Count == 0;
+            });
+            return scopes.Count == 0;
+        });
+        firstProblem = first;
+        return removed;
+    }
+
+    /// <summary>Removes the elements <paramref name="remove"/> picks (called once per element, in order) with one rewrite of the list.</summary>
+    private static int RemoveAll<T>(RepeatedField<T> list, Func<T, bool> remove)
+    {
+        List<T>? kept = null;
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (remove(list[i])) kept ??= new List<T>(list.Take(i));
+            else kept?.Add(list[i]);
         }
+        if (kept is null) return 0;
+        var removed = list.Count - kept.Count;
+        list.Clear();
+        list.Add(kept);
         return removed;
     }
 }
