@@ -114,7 +114,8 @@ internal sealed class OtlpGrpcServer
         CancellationTokenSource? deadline = null, linked = null;
         var cancellation = context.RequestAborted;
         var timeoutHeader = context.Request.Headers["grpc-timeout"];
-        if (timeoutHeader.Count > 0 && GrpcTimeout.TryParse(timeoutHeader.ToString(), out var timeout))
+        // A deadline beyond what a timer holds (about 49.7 days: 99999999H is valid) can never pass during a request: none.
+        if (timeoutHeader.Count > 0 && GrpcTimeout.TryParse(timeoutHeader.ToString(), out var timeout) && timeout <= GrpcTimeout.LongestTimer)
         {
             deadline = new CancellationTokenSource(timeout);
             linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, deadline.Token);
@@ -184,7 +185,7 @@ internal sealed class OtlpGrpcServer
             MessageCompression.Decompress(frame.Payload, coding, _maxMessageSize, plain);
             return (handler.FromProtobuf(plain.WrittenSpan), default);
         }
-        catch (InvalidProtocolBufferException ex)
+        catch (Exception ex) when (MalformedRequest.Is(ex))
         {
             return (null, new GrpcStatus(GrpcStatusCode.InvalidArgument, $"request is not a valid {typeof(TRequest).Name}: {ex.Message}"));
         }

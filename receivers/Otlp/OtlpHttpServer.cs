@@ -66,6 +66,9 @@ internal sealed class OtlpHttpServer
 
     private enum BodyFormat { Protobuf, Json }
 
+    /// <summary>Bytes a request body buffer starts with before any arrive.</summary>
+    private const int InitialBodyBuffer = 64 * 1024;
+
     private Task HandleAsync(HttpContext context)
     {
         foreach (var (name, value) in _server.ResponseHeaders) context.Response.Headers[name] = value;
@@ -118,7 +121,9 @@ internal sealed class OtlpHttpServer
             return;
         }
 
-        using var body = new PooledBufferWriter((int)Math.Min(request.ContentLength ?? 16 * 1024, _maxBodySize) + 1);
+        // The buffer grows as bytes arrive: a Content-Length is only a claim, and renting for it up front let headers
+        // alone (a client that then dribbles or never sends the body) hold memory the limiter counts against everyone.
+        using var body = new PooledBufferWriter((int)Math.Min(Math.Min(request.ContentLength ?? InitialBodyBuffer, InitialBodyBuffer), _maxBodySize) + 1);
         bool complete;
         try
         {
@@ -153,7 +158,7 @@ internal sealed class OtlpHttpServer
             await WriteTooLarge(context, bodyFormat);
             return;
         }
-        catch (Exception ex) when (ex is InvalidDataException or InvalidProtocolBufferException or OtlpJsonException)
+        catch (Exception ex) when (ex is InvalidDataException or OtlpJsonException || MalformedRequest.Is(ex))
         {
             var what = ex is InvalidDataException
                 ? $"cannot decompress the {coding.ToString().ToLowerInvariant()} body: {ex.Message}"

@@ -69,6 +69,17 @@ public sealed class GrpcReceiverTests
         Assert.Single(harness.Traces.Payloads);
     }
 
+    /// <summary>
+    /// Lengths of 2^31 − 1, at the top and nested (a resource_spans holding a scope_spans that claims it): Google.Protobuf
+    /// throws IndexOutOfRangeException for some of these instead of InvalidProtocolBufferException (an upstream bug).
+    /// </summary>
+    internal static readonly byte[][] LyingLengths =
+    [
+        [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 1, 2, 3],
+        [0x0A, 0x08, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 1, 2],
+        [0x0A, 0x0A, 0x12, 0x08, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 1, 2],
+    ];
+
     [Fact]
     public async Task MalformedProtobuf_IsInvalidArgument_AndTheServerKeepsServing()
     {
@@ -80,6 +91,8 @@ public sealed class GrpcReceiverTests
         Assert.True(reply.TrailersOnly);
         Assert.Equal(GrpcStatusCode.InvalidArgument, reply.Status.Code);
         Assert.Contains("ExportTraceServiceRequest", reply.Status.Message);
+        foreach (var lying in LyingLengths)
+            Assert.Equal(GrpcStatusCode.InvalidArgument, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(lying, compressed: false))).Status.Code);
         Assert.Empty(harness.Traces.Payloads);
 
         var truncatedFrame = Frame(SampleData.Traces(3))[..^4];
@@ -274,6 +287,19 @@ public sealed class GrpcReceiverTests
             headers: new Dictionary<string, string> { ["grpc-timeout"] = "300m" });
         Assert.Equal(GrpcStatusCode.DeadlineExceeded, reply.Status.Code);
         Assert.Equal(5, harness.Counter("otelcol_receiver_refused_spans", "grpc"));
+    }
+
+    [Theory]
+    [InlineData("99999999H")] // 11,400 years: the longest the header can say
+    [InlineData("9000000S")] // 104 days (grpcio's one-year timeout is sent in hours or seconds like this)
+    public async Task A_deadline_longer_than_a_timer_holds_is_no_deadline(string timeout)
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = CreateH2c();
+        var reply = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(SampleData.Traces(5)),
+            headers: new Dictionary<string, string> { ["grpc-timeout"] = timeout });
+        Assert.Equal(GrpcStatusCode.OK, reply.Status.Code);
+        Assert.Equal(5, harness.Traces.Items);
     }
 
     [Fact]

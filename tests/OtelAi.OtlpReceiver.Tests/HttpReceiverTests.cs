@@ -163,6 +163,8 @@ public sealed class HttpReceiverTests
         var protoStatus = RpcStatus.Parser.ParseFrom(await badProto.Content.ReadAsByteArrayAsync());
         Assert.Equal((int)GrpcStatusCode.InvalidArgument, protoStatus.Code);
         Assert.Contains("ExportTraceServiceRequest", protoStatus.Message);
+        foreach (var lying in GrpcReceiverTests.LyingLengths)
+            Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(client, harness.HttpUrl + "/v1/traces", lying, Proto)).StatusCode);
 
         var badJson = await PostAsync(client, harness.HttpUrl + "/v1/logs", "{\"resourceLogs\": [ {\"scopeLogs\": 5} ]}"u8.ToArray(), Json);
         Assert.Equal(HttpStatusCode.BadRequest, badJson.StatusCode);

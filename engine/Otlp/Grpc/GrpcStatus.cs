@@ -82,7 +82,7 @@ internal readonly record struct GrpcStatus(GrpcStatusCode Code, string Message =
         if (!string.IsNullOrEmpty(detailsBin) && TryDecodeBase64(detailsBin, out var bytes))
         {
             try { delay = FromProto(Proto.Rpc.Status.Parser.ParseFrom(bytes)).RetryDelay; }
-            catch (InvalidProtocolBufferException) { }
+            catch (Exception ex) when (MalformedRequest.Is(ex)) { }
         }
         return new GrpcStatus(code, message, delay);
     }

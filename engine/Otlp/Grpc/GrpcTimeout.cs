@@ -10,6 +10,9 @@ internal static class GrpcTimeout
 {
     private const long MaxValue = 99_999_999;
 
+    /// <summary>The longest delay a CancellationTokenSource timer accepts.</summary>
+    public static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     public static bool TryParse(ReadOnlySpan<char> value, out TimeSpan timeout)
     {
         timeout = default;
