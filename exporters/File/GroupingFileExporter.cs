@@ -80,6 +80,14 @@ internal sealed class GroupingFileExporter<T> : IExporter<T> where T : class, IM
         foreach (var (segment, request) in groups)
         {
             var items = ops.CountItems(request);
+            // One client's unusable value costs only its own items: the other groups are still written.
+            if (UnusablePath(segment) is { } problem)
+            {
+                _metrics.SendFailed(items);
+                _settings.Logger.LogWarning("dropped {Items} {ItemName} whose {Attribute} cannot name a file: {Problem} (group_by)",
+                    items, ops.Signal.ItemName(), _config.GroupBy.ResourceAttribute, problem);
+                continue;
+            }
             var evicted = Writer(FullPath(segment), out var writer);
             if (evicted is not null) await evicted.ReleaseAsync();
             try
@@ -124,6 +132,18 @@ internal sealed class GroupingFileExporter<T> : IExporter<T> where T : class, IM
             _writers.Remove(oldest.Value.Path);
             return oldest.Value.Writer;
         }
+    }
+
+    /// <summary>Why a segment cannot name a file (a NUL byte, a path part over 255 bytes, a path over 4096), or null.</summary>
+    private string? UnusablePath(string segment)
+    {
+        if (segment.Contains('\0')) return "it holds a NUL character";
+        var path = FullPath(segment);
+        if (System.Text.Encoding.UTF8.GetByteCount(path) > 4096) return "the path would be longer than 4096 bytes";
+        foreach (var part in path.Split('/'))
+            if (System.Text.Encoding.UTF8.GetByteCount(part) > 255)
+                return $"a part of the path would be longer than 255 bytes (\"{part[..40]}...\")";
+        return null;
     }
 
     // The attribute value must not lead outside the configured directory ("../../etc/x" stays under the prefix).

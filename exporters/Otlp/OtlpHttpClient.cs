@@ -61,6 +61,13 @@ internal static class OtlpHttpClient
         }
     }
 
+    /// <summary>A URL as logs and errors show it: a password in it replaced by xxxxx, as otelcol shows URLs (user:xxxxx@host).</summary>
+    public static string Redacted(Uri uri)
+    {
+        var separator = uri.UserInfo.IndexOf(':');
+        return separator < 0 ? uri.ToString() : new UriBuilder(uri) { Password = "xxxxx" }.Uri.ToString();
+    }
+
     /// <summary>The wait a Retry-After header asks for (seconds or an HTTP date), or null.</summary>
     public static TimeSpan? RetryAfter(RetryConditionHeaderValue? header)
     {

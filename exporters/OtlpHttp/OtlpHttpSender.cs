@@ -93,7 +93,7 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
         message.Headers.UserAgent.Add(OtlpHttpClient.UserAgent);
         foreach (var (name, value) in _headers) message.Headers.TryAddWithoutValidation(name, value);
 
-        var (response, body) = await OtlpHttpClient.SendAsync(_client, message, _uri.ToString(), cancellationToken);
+        var (response, body) = await OtlpHttpClient.SendAsync(_client, message, OtlpHttpClient.Redacted(_uri), cancellationToken);
 
         using (response)
         {
@@ -101,7 +101,7 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
             var isJson = response.Content.Headers.ContentType?.MediaType?.Equals("application/json", StringComparison.OrdinalIgnoreCase) == true;
             if (status is >= 200 and < 300) return ReadPartialSuccess(body, isJson);
 
-            var text = $"{_uri}: HTTP {status} {response.ReasonPhrase}{ErrorMessage(body, isJson, response.Content.Headers.ContentType?.MediaType)}";
+            var text = $"{OtlpHttpClient.Redacted(_uri)}: HTTP {status} {response.ReasonPhrase}{ErrorMessage(body, isJson, response.Content.Headers.ContentType?.MediaType)}";
             if (!GrpcStatusMapping.IsRetryableHttpStatus(status)) throw new PermanentDataException(text);
             throw new RetryableDataException(text, OtlpHttpClient.RetryAfter(response.Headers.RetryAfter), resourceExhausted: status == 429);
         }

@@ -140,13 +140,13 @@ internal sealed class RemoteWriteSender : IExportSender<ExportMetricsServiceRequ
         message.Headers.UserAgent.Add(OtlpHttpClient.UserAgent);
         foreach (var (name, value) in _headers) message.Headers.TryAddWithoutValidation(name, value);
 
-        var (response, responseBody) = await OtlpHttpClient.SendAsync(_client, message, _uri.ToString(), cancellationToken);
+        var (response, responseBody) = await OtlpHttpClient.SendAsync(_client, message, OtlpHttpClient.Redacted(_uri), cancellationToken);
         using (response)
         {
             var status = (int)response.StatusCode;
             if (status is >= 200 and < 300) return;
             var text = Encoding.UTF8.GetString(responseBody, 0, Math.Min(responseBody.Length, 2048)).Trim();
-            var error = $"{_uri}: HTTP {status} {response.ReasonPhrase}{(text.Length > 0 ? ": " + text : "")}";
+            var error = $"{OtlpHttpClient.Redacted(_uri)}: HTTP {status} {response.ReasonPhrase}{(text.Length > 0 ? ": " + text : "")}";
             if (status == 429 || status >= 500)
                 throw new RetryableDataException(error, OtlpHttpClient.RetryAfter(response.Headers.RetryAfter), resourceExhausted: status == 429);
             throw new PermanentDataException(error);

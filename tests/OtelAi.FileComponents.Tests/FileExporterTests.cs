@@ -252,4 +252,26 @@ public sealed class GroupingFileExporterTests : IDisposable
         Assert.Equal(4, settings.Metrics.Read("otelcol_exporter_send_failed_log_records", ("exporter", "file/grouped")));
         Assert.Equal(11, settings.Metrics.Read("otelcol_exporter_sent_log_records", ("exporter", "file/grouped")));
     }
+
+    [Fact]
+    public async Task A_value_that_cannot_name_a_file_drops_only_its_own_items()
+    {
+        var settings = TestSettings.For(new ComponentId("file", "tenants"), ComponentKind.Exporter);
+        var config = new FileExporterConfig { Path = Path.Combine(_dir.Path, "tenants", "*.jsonl"), GroupBy = new FileGroupByConfig { Enabled = true } };
+        var exporter = new FileExporterFactory().CreateExporter<ExportLogsServiceRequest>(settings, config);
+        await exporter.StartAsync(new TestHost(), CancellationToken.None);
+
+        var mixed = Logs("tenant-a", 2);
+        mixed.ResourceLogs.Add(Logs("bad\0name", 3).ResourceLogs);
+        mixed.ResourceLogs.Add(Logs(new string('x', 300), 4).ResourceLogs);
+        mixed.ResourceLogs.Add(Logs("tenant-b", 5).ResourceLogs);
+        await exporter.ConsumeAsync(mixed, CancellationToken.None);
+        await exporter.ShutdownAsync(CancellationToken.None);
+
+        Assert.Equal(2, Read(Path.Combine(_dir.Path, "tenants", "tenant-a.jsonl")).Single().ResourceLogs[0].ScopeLogs[0].LogRecords.Count);
+        Assert.Equal(5, Read(Path.Combine(_dir.Path, "tenants", "tenant-b.jsonl")).Single().ResourceLogs[0].ScopeLogs[0].LogRecords.Count);
+        Assert.Equal(["tenant-a.jsonl", "tenant-b.jsonl"], Directory.GetFiles(Path.Combine(_dir.Path, "tenants")).Select(Path.GetFileName).Order());
+        Assert.Equal(7, settings.Metrics.Read("otelcol_exporter_send_failed_log_records", ("exporter", "file/tenants")));
+        Assert.Equal(7, settings.Metrics.Read("otelcol_exporter_sent_log_records", ("exporter", "file/tenants")));
+    }
 }

@@ -246,6 +246,18 @@ public sealed class OtlpHttpExporterTests
     }
 
     [Fact]
+    public async Task A_password_in_the_endpoint_never_reaches_the_logs()
+    {
+        var port = TestPorts.GetFree();
+        var config = Config($"http://collector:s3cr3t-pw@127.0.0.1:{port}") with { RetryOnFailure = FastRetry with { MaxElapsedTime = TimeSpan.FromMilliseconds(300) } };
+        var (exporter, _, log) = await StartAsync<ExportTraceServiceRequest>(config);
+        await Assert.ThrowsAnyAsync<Exception>(async () => await exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None));
+        Assert.True(log.Contains(LogLevel.Information, "collector:xxxxx@127.0.0.1"), string.Join("\n", log.Entries.Select(e => e.Message)));
+        Assert.DoesNotContain(log.Entries, e => e.Message.Contains("s3cr3t-pw", StringComparison.Ordinal));
+        await exporter.ShutdownAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Backend_down_then_up_loses_nothing()
     {
         var port = TestPorts.GetFree();
