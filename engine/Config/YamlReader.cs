@@ -26,7 +26,7 @@ internal static class YamlReader
                 issues.Error("", "a config holds one YAML document; found a second one (\"---\")", At(sourceName, stream.Documents[1].RootNode.Start));
                 return null;
             }
-            root = stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode, sourceName);
+            root = stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode, sourceName, new NodeBudget());
         }
         catch (YamlException e)
         {
@@ -60,8 +60,21 @@ internal static class YamlReader
         }
     }
 
-    private static ConfigNode Convert(YamlNode node, string sourceName)
+    /// <summary>
+    /// Most nodes a document may expand to. Aliases repeat the node they name, so a few lines of nested aliases
+    /// ("billion laughs") would expand without end; real configs have a few thousand nodes.
+    /// </summary>
+    internal const int MaxNodes = 200_000;
+
+    private sealed class NodeBudget
     {
+        public int Used;
+    }
+
+    private static ConfigNode Convert(YamlNode node, string sourceName, NodeBudget budget)
+    {
+        if (++budget.Used > MaxNodes)
+            throw new YamlException(node.Start, node.End, $"the document expands to more than {MaxNodes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} nodes; are aliases (*name) nested into each other?");
         var location = At(sourceName, node.Start);
         switch (node)
         {
@@ -70,9 +83,9 @@ internal static class YamlReader
                 var isNull = HasTag(scalar, NullTag) || (!quoted && IsPlainNull(scalar.Value));
                 return new ScalarNode(isNull ? null : scalar.Value ?? "", quoted, location);
             case YamlSequenceNode sequence:
-                return new SequenceNode(sequence.Children.Select(c => Convert(c, sourceName)).ToList(), location);
+                return new SequenceNode(sequence.Children.Select(c => Convert(c, sourceName, budget)).ToList(), location);
             case YamlMappingNode mapping:
-                return ConvertMapping(mapping, sourceName, location);
+                return ConvertMapping(mapping, sourceName, location, budget);
             default:
                 throw new InvalidOperationException($"unexpected YAML node {node.GetType().Name}");
         }
@@ -82,7 +95,7 @@ internal static class YamlReader
     /// A mapping, with YAML merge keys (<c>&lt;&lt;: *defaults</c>, which Go's yaml and so otelcol honour) resolved:
     /// the merged mappings' entries fill in keys the mapping does not set itself, earlier merged mappings first.
     /// </summary>
-    private static MappingNode ConvertMapping(YamlMappingNode mapping, string sourceName, SourceLocation location)
+    private static MappingNode ConvertMapping(YamlMappingNode mapping, string sourceName, SourceLocation location, NodeBudget budget)
     {
         var taken = mapping.Children.Keys.Where(k => !IsMergeKey(k)).Select(KeyText).ToHashSet();
         var entries = new List<MappingEntry>(mapping.Children.Count);
@@ -90,13 +103,13 @@ internal static class YamlReader
         {
             if (!IsMergeKey(key))
             {
-                entries.Add(new MappingEntry(KeyText(key), At(sourceName, key.Start), Convert(value, sourceName)));
+                entries.Add(new MappingEntry(KeyText(key), At(sourceName, key.Start), Convert(value, sourceName, budget)));
                 continue;
             }
             var sources = value is YamlSequenceNode list ? list.Children : [value];
             foreach (var source in sources)
             {
-                if (Convert(source, sourceName) is not MappingNode merged)
+                if (Convert(source, sourceName, budget) is not MappingNode merged)
                     throw new YamlException(key.Start, key.End, "the value of a merge key (<<) must be a mapping or a list of mappings");
                 entries.AddRange(merged.Entries.Where(e => taken.Add(e.Key)));
             }

@@ -12,8 +12,8 @@ public sealed record HttpServerSettings : IConfigSection
     [ConfigDescription("host:port to listen on; localhost binds loopback only, 0.0.0.0 or an empty host every interface.")]
     public string Endpoint { get; init; } = "";
 
-    [ConfigDescription("Largest request body accepted, in bytes, before and after decompression; larger requests get 413.")]
-    [ConfigRange(0)]
+    [ConfigDescription("Largest request body accepted, in bytes, before and after decompression; larger requests get 413. At most 2147483646 (a body is held in one buffer); 0: the default.")]
+    [ConfigRange(0, int.MaxValue - 1)]
     public long MaxRequestBodySize { get; init; } = 20L << 20;
 
     public CorsSettings? Cors { get; init; }

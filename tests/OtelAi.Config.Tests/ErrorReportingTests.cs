@@ -42,6 +42,17 @@ public class ErrorReportingTests
     }
 
     [Fact]
+    public void NestedAliasesThatExpandWithoutEndAreRefused()
+    {
+        // "Billion laughs": ten levels of ten aliases each would be 10^10 nodes.
+        var lines = new List<string> { "a0: &a0 [x, x, x, x, x, x, x, x, x, x]" };
+        for (var i = 1; i <= 9; i++) lines.Add($"a{i}: &a{i} [{string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 10))}]");
+        lines.Add("receivers: {otlp: {protocols: {grpc: *a9}}}");
+        var error = TestLoad.SingleError(string.Join("\n", lines));
+        Assert.Contains("expands to more than 200,000 nodes", error.Message);
+    }
+
+    [Fact]
     public void ValidateThatThrowsOnABadValueIsReportedAsAnError()
     {
         var exception = Assert.Throws<ConfigException>(() => ConfigLoader.Bind<PatternTestConfig>("pattern: \"([a-z\""));
