@@ -25,15 +25,38 @@ public static class CliCommands
         }
         if (args[0] is "--version" or "-v" or "version")
         {
-            console.Out.WriteLine($"{Engine.Components.BuildInfo.Current.Command} version {Engine.Components.BuildInfo.Current.Version}");
+            var build = Engine.Components.BuildInfo.Current;
+            console.Out.WriteLine($"{build.Command} version {build.Version}{(build.Commit.Length > 0 ? $" (commit {build.Commit})" : "")}");
             return 0;
         }
         var command = All.FirstOrDefault(c => c.Name == args[0]);
+        if (command is not null && args.Skip(1).Any(a => a is "--help" or "-h"))
+        {
+            console.Out.Write(CommandUsage(command));
+            return 0;
+        }
         if (command is not null) return await command.RunAsync(args.Skip(1).ToList(), console, cancellationToken);
         if (args[0].StartsWith('-')) return await All[0].RunAsync(args, console, cancellationToken);
         console.Error.WriteLine($"unknown command \"{args[0]}\"; run otelai --help");
         return 2;
     }
+
+    /// <summary>One command's help: what it does, then the config sources and flags every command that reads a config takes.</summary>
+    public static string CommandUsage(ICliCommand command) =>
+        string.Join('\n', [$"otelai {command.Name}: {command.Summary}", "", .. ConfigUsage]);
+
+    private static readonly string[] ConfigUsage =
+    [
+        "Config sources (--config, repeatable, merged in order; maps deep-merge, lists are replaced):",
+        "  FILE or file:FILE                  a YAML file",
+        "  env:VARIABLE                       YAML held by an environment variable (as the OpenTelemetry Operator passes it)",
+        "  http://URL, https://URL            YAML fetched at start (10 s deadline)",
+        "  yaml:INLINE                        inline YAML, e.g. 'yaml:processors::batch::timeout: 2s'",
+        "Flags:",
+        "  --set key.path=value               override one value after merging",
+        "  --version, --help",
+        "",
+    ];
 
     public static string Usage()
     {
@@ -48,17 +71,8 @@ public static class CliCommands
             "Commands:",
         };
         lines.AddRange(All.Select(c => $"  {c.Name,-12} {c.Summary}"));
-        lines.AddRange(
-        [
-            "",
-            "Config sources (--config, repeatable, merged in order; maps deep-merge, lists are replaced):",
-            "  FILE or file:FILE                  a YAML file",
-            "  yaml:INLINE                        inline YAML, e.g. 'yaml:processors::batch::timeout: 2s'",
-            "Flags:",
-            "  --set key.path=value               override one value after merging",
-            "  --version, --help",
-            "",
-        ]);
+        lines.Add("");
+        lines.AddRange(ConfigUsage);
         return string.Join('\n', lines);
     }
 }

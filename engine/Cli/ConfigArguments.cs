@@ -42,6 +42,15 @@ public sealed record ConfigArguments(IReadOnlyList<string> Configs, IReadOnlyLis
     {
         if (config.StartsWith("yaml:", StringComparison.Ordinal))
             return new ConfigSource("yaml", InlineYaml(config["yaml:".Length..]));
+        if (config.StartsWith("env:", StringComparison.Ordinal))
+        {
+            var variable = config["env:".Length..];
+            return Environment.GetEnvironmentVariable(variable) is { Length: > 0 } yaml
+                ? new ConfigSource(config, yaml)
+                : throw new ConfigException([new ConfigIssue(ConfigIssueSeverity.Error, "", $"config source \"{config}\": the environment variable {variable} is not set or empty", null)]);
+        }
+        if (config.StartsWith("http://", StringComparison.Ordinal) || config.StartsWith("https://", StringComparison.Ordinal))
+            return new ConfigSource(config, Fetch(config));
         var path = config.StartsWith("file:", StringComparison.Ordinal) ? config["file:".Length..] : config;
         string text;
         try { text = File.ReadAllText(path); }
@@ -50,6 +59,23 @@ public sealed record ConfigArguments(IReadOnlyList<string> Configs, IReadOnlyLis
             throw new ConfigException([new ConfigIssue(ConfigIssueSeverity.Error, "", $"cannot read config file \"{path}\": {ex.Message}", null)]);
         }
         return new ConfigSource(path, text);
+    }
+
+    /// <summary>otelcol's http/https config providers: the body of a GET, which must answer 200.</summary>
+    private static string Fetch(string url)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        try
+        {
+            using var response = http.GetAsync(url).GetAwaiter().GetResult();
+            if (!response.IsSuccessStatusCode)
+                throw new HttpRequestException($"HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+            return response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+        {
+            throw new ConfigException([new ConfigIssue(ConfigIssueSeverity.Error, "", $"cannot fetch config \"{url}\": {(ex is TaskCanceledException ? "no answer within 10 s" : ex.Message)}", null)]);
+        }
     }
 
     /// <summary>otelcol's <c>yaml:</c> source: a YAML document where <c>::</c> separates nested keys (<c>a::b: 1</c> is <c>a: {b: 1}</c>).</summary>

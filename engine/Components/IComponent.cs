@@ -47,5 +47,19 @@ public sealed record BuildInfo(string Command, string Description, string Versio
     public static BuildInfo Current { get; } = new(
         "otelai",
         "otelai: OpenTelemetry-Collector-compatible telemetry pipeline for AI inference services",
-        typeof(BuildInfo).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+        typeof(BuildInfo).Assembly.GetName().Version?.ToString(3) ?? "0.0.0")
+    {
+        Commit = CommitOf(typeof(BuildInfo).Assembly),
+    };
+
+    /// <summary>The source commit the build came from ("" when the build did not record one).</summary>
+    public string Commit { get; init; } = "";
+
+    /// <summary>The SDK records the commit in the informational version as "1.0.0+&lt;sha&gt;".</summary>
+    private static string CommitOf(System.Reflection.Assembly assembly)
+    {
+        var informational = System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(assembly)?.InformationalVersion ?? "";
+        var plus = informational.IndexOf('+');
+        return plus < 0 ? "" : informational[(plus + 1)..];
+    }
 }

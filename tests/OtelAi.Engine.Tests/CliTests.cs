@@ -282,3 +282,83 @@ public sealed class CliRunFailureTests : IDisposable
         Assert.StartsWith($"error: failed to start extension \"health_check\": cannot listen on 127.0.0.1:{port}", errors.ToString());
     }
 }
+
+/// <summary>Config sources beyond files, per-command help and the version line.</summary>
+public sealed class CliSourceTests
+{
+    private const string Config = """
+        receivers:
+          otlp:
+            protocols:
+              http:
+                endpoint: 127.0.0.1:4318
+        exporters:
+          debug:
+        service:
+          pipelines:
+            traces:
+              receivers: [otlp]
+              exporters: [debug]
+        """;
+
+    private static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
+    {
+        var (output, errors) = (new StringWriter(), new StringWriter());
+        var code = await CliCommands.RunAsync(args, new CliConsole(output, errors), CancellationToken.None);
+        return (code, output.ToString(), errors.ToString());
+    }
+
+    [Fact]
+    public async Task Every_command_has_help_naming_the_config_sources()
+    {
+        foreach (var command in CliCommands.All)
+        {
+            var (code, output, _) = await RunAsync(command.Name, "--help");
+            Assert.Equal(0, code);
+            Assert.StartsWith($"otelai {command.Name}: {command.Summary}", output);
+            Assert.Contains("env:VARIABLE", output);
+        }
+    }
+
+    [Fact]
+    public async Task Version_names_the_commit_of_the_build()
+    {
+        var (code, output, _) = await RunAsync("--version");
+        Assert.Equal(0, code);
+        Assert.Matches(@"^otelai version \d+\.\d+\.\d+ \(commit [0-9a-f]{7,40}\)\s*$", output);
+    }
+
+    [Fact]
+    public async Task A_config_held_by_an_environment_variable_is_read_from_it()
+    {
+        var variable = $"OTELAI_TEST_CONFIG_{Guid.NewGuid():N}";
+        Environment.SetEnvironmentVariable(variable, Config);
+        try
+        {
+            Assert.Equal(0, (await RunAsync("validate", "--config", $"env:{variable}")).Code);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+        var (code, _, error) = await RunAsync("validate", "--config", $"env:{variable}");
+        Assert.Equal(1, code);
+        Assert.Contains($"the environment variable {variable} is not set or empty", error);
+    }
+
+    [Fact]
+    public async Task A_config_is_fetched_from_an_http_url()
+    {
+        await using var server = await OtelAi.Otlp.Hosting.ServerHost.StartAsync("127.0.0.1:0", context =>
+        {
+            if (context.Request.Path == "/otelai.yaml") return Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(context.Response, Config);
+            context.Response.StatusCode = 404;
+            return Task.CompletedTask;
+        }, OtelAi.Otlp.Hosting.ServerHostSetup.Http1, CancellationToken.None);
+
+        Assert.Equal(0, (await RunAsync("validate", "--config", $"http://127.0.0.1:{server.Port}/otelai.yaml")).Code);
+        var (code, _, error) = await RunAsync("validate", "--config", $"http://127.0.0.1:{server.Port}/missing.yaml");
+        Assert.Equal(1, code);
+        Assert.Contains($"cannot fetch config \"http://127.0.0.1:{server.Port}/missing.yaml\": HTTP 404", error);
+    }
+}
