@@ -63,7 +63,7 @@ public sealed class LineLoggerProvider(TextWriter output, LogLevel minimumLevel,
         sb.Append(utc.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)).Append('\t')
             .Append(LevelName(level)).Append('\t')
             .Append(category).Append('\t')
-            .Append(OneLine(message));
+            .Append(Indented(message));
         if (exception is not null) sb.Append('\t').Append(OneLine(exception.ToString()));
         return sb.Append('\n').ToString();
     }
@@ -101,7 +101,11 @@ public sealed class LineLoggerProvider(TextWriter output, LogLevel minimumLevel,
         _ => "error",
     };
 
-    // Multi-line messages and stack traces stay on one line so every event is exactly one line.
+    // A multi-line message (the debug exporter's dump) keeps its lines, each continuation indented by a tab, so an
+    // event still starts at the left margin with its timestamp and nothing in it can look like another event.
+    private static string Indented(string text) => text.Contains('\n') ? text.Replace("\r", "").Replace("\n", "\n\t") : text;
+
+    // Stack traces stay on one line.
     private static string OneLine(string text) => text.Contains('\n') ? text.Replace("\r", "").Replace("\n", "\\n") : text;
 
     private sealed class LineLogger(LineLoggerProvider provider, string category) : ILogger

@@ -41,7 +41,7 @@ internal static class DebugText
                 break;
             case ExportLogsServiceRequest logs:
                 foreach (var record in logs.ResourceLogs.SelectMany(r => r.ScopeLogs).SelectMany(s => s.LogRecords))
-                    text.Append(record.Body.AsString()).Append(InlineAttributes(record.Attributes, " ")).Append('\n');
+                    text.Append(OneLine(record.Body.AsString())).Append(InlineAttributes(record.Attributes, " ")).Append('\n');
                 break;
         }
         return text.ToString();
@@ -50,7 +50,7 @@ internal static class DebugText
     private static void NormalMetric(StringBuilder text, Metric metric)
     {
         void Line(RepeatedField<KeyValue> attributes, string value) =>
-            text.Append(metric.Name).Append('{').Append(string.Join(',', attributes.Select(a => $"{a.Key}={a.Value.AsString()}"))).Append("} ").Append(value).Append('\n');
+            text.Append(metric.Name).Append('{').Append(string.Join(',', attributes.Select(a => $"{a.Key}={OneLine(a.Value.AsString())}"))).Append("} ").Append(value).Append('\n');
 
         switch (metric.DataCase)
         {
@@ -62,11 +62,11 @@ internal static class DebugText
                 break;
             case Metric.DataOneofCase.Histogram:
                 foreach (var p in metric.Histogram.DataPoints)
-                    Line(p.Attributes, $"count={p.Count} sum={Number(p.Sum)} min={Number(p.Min)} max={Number(p.Max)} buckets=[{string.Join(',', p.BucketCounts)}] bounds=[{string.Join(',', p.ExplicitBounds.Select(Number))}]");
+                    Line(p.Attributes, $"count={p.Count} sum={Number(p.Sum)}{MinMax(p.HasMin, p.Min, p.HasMax, p.Max)} buckets=[{string.Join(',', p.BucketCounts)}] bounds=[{string.Join(',', p.ExplicitBounds.Select(Number))}]");
                 break;
             case Metric.DataOneofCase.ExponentialHistogram:
                 foreach (var p in metric.ExponentialHistogram.DataPoints)
-                    Line(p.Attributes, $"count={p.Count} sum={Number(p.Sum)} min={Number(p.Min)} max={Number(p.Max)} scale={p.Scale} zero_count={p.ZeroCount}");
+                    Line(p.Attributes, $"count={p.Count} sum={Number(p.Sum)}{MinMax(p.HasMin, p.Min, p.HasMax, p.Max)} scale={p.Scale} zero_count={p.ZeroCount}");
                 break;
             case Metric.DataOneofCase.Summary:
                 foreach (var p in metric.Summary.DataPoints)
@@ -296,7 +296,7 @@ internal static class DebugText
     }
 
     private static string InlineAttributes(RepeatedField<KeyValue> attributes, string separator) =>
-        attributes.Count == 0 ? "" : separator + string.Join(' ', attributes.Select(a => $"{a.Key}={a.Value.AsString()}"));
+        attributes.Count == 0 ? "" : separator + string.Join(' ', attributes.Select(a => $"{a.Key}={OneLine(a.Value.AsString())}"));
 
     /// <summary>pcommon's typed rendering: Str(x), Int(1), Double(1.5), Bool(true), Bytes(...), Slice([...]), Map({...}), Empty().</summary>
     private static string TypedValue(AnyValue? value) => value?.ValueCase switch
@@ -317,6 +317,13 @@ internal static class DebugText
         NumberDataPoint.ValueOneofCase.AsDouble => Number(point.AsDouble),
         _ => "",
     };
+
+    /// <summary>" min=… max=…" for the bounds a point has (an absent one is not 0).</summary>
+    private static string MinMax(bool hasMin, double min, bool hasMax, double max) =>
+        (hasMin ? $" min={Number(min)}" : "") + (hasMax ? $" max={Number(max)}" : "");
+
+    /// <summary>normal verbosity is one line per item: line breaks inside a value are shown as \n.</summary>
+    private static string OneLine(string text) => text.Contains('\n') || text.Contains('\r') ? text.Replace("\r", "\\r").Replace("\n", "\\n") : text;
 
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 

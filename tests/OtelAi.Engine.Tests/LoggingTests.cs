@@ -28,6 +28,18 @@ public sealed class LoggingTests
     }
 
     [Fact]
+    public void A_multi_line_message_keeps_its_lines_indented_under_its_event()
+    {
+        var output = new StringWriter();
+        using (var provider = new LineLoggerProvider(output, LogLevel.Information, LogEncoding.Console))
+            provider.CreateLogger("exporter/debug").LogInformation("{Body}", "span a\r\nspan b\nspan c");
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.EndsWith("\texporter/debug\tspan a", lines[0]);
+        Assert.Equal(["\tspan b", "\tspan c"], lines[1..]);
+    }
+
+    [Fact]
     public void Json_encoding_splits_kind_and_name()
     {
         var output = new StringWriter();

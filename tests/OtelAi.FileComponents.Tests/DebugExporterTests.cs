@@ -117,6 +117,43 @@ public sealed class DebugExporterTests
     }
 
     [Fact]
+    public async Task Normal_through_the_collectors_logger_reads_as_lines_and_a_body_with_a_line_break_stays_on_its_own_line()
+    {
+        var output = new StringWriter();
+        using (var loggers = LoggerFactory.Create(b => b.AddProvider(new OtelAi.Engine.Logging.LineLoggerProvider(output, LogLevel.Information, OtelAi.Engine.Logging.LogEncoding.Console))))
+        {
+            var settings = Settings with { Logger = loggers.CreateLogger("exporter/debug") };
+            var exporter = new DebugExporterFactory().CreateExporter<ExportLogsServiceRequest>(settings, new DebugExporterConfig { Verbosity = DebugVerbosity.Normal });
+            await exporter.StartAsync(new TestHost(), CancellationToken.None);
+            var logs = SampleData.Logs(2);
+            logs.ResourceLogs[0].ScopeLogs[0].LogRecords[0].Body = new OtelAi.Otlp.Proto.Common.V1.AnyValue { StringValue = "first line\nsecond line" };
+            await exporter.ConsumeAsync(logs, CancellationToken.None);
+            await exporter.ShutdownAsync(CancellationToken.None);
+        }
+        var lines = output.ToString().TrimEnd('\n').Split('\n');
+        // The summary event, then the body event: its first line after the header, each further item on its own
+        // indented line; the record's own line break is shown as \n, so it cannot pass for another record.
+        Assert.Equal(3, lines.Length);
+        Assert.EndsWith("Logs {\"resource logs\": 1, \"log records\": 2}", lines[0]);
+        Assert.Contains("\texporter/debug\tfirst line\\nsecond line", lines[1]);
+        Assert.StartsWith("\t", lines[2]);
+        Assert.DoesNotContain("\\n", lines[2]);
+    }
+
+    [Fact]
+    public async Task Normal_shows_histogram_min_and_max_only_when_the_point_has_them()
+    {
+        var metrics = new ExportMetricsServiceRequest { ResourceMetrics = { new OtelAi.Otlp.Proto.Metrics.V1.ResourceMetrics { ScopeMetrics = { new OtelAi.Otlp.Proto.Metrics.V1.ScopeMetrics { Metrics =
+        {
+            new OtelAi.Otlp.Proto.Metrics.V1.Metric { Name = "without", Histogram = new() { DataPoints = { new OtelAi.Otlp.Proto.Metrics.V1.HistogramDataPoint { Count = 2, Sum = 3 } } } },
+            new OtelAi.Otlp.Proto.Metrics.V1.Metric { Name = "with", Histogram = new() { DataPoints = { new OtelAi.Otlp.Proto.Metrics.V1.HistogramDataPoint { Count = 2, Sum = 3, Min = 1, Max = 2 } } } },
+        } } } } } };
+        var body = (await Export(DebugVerbosity.Normal, metrics))[1].Split('\n');
+        Assert.Equal("without{} count=2 sum=3 buckets=[] bounds=[]", body[0]);
+        Assert.Equal("with{} count=2 sum=3 min=1 max=2 buckets=[] bounds=[]", body[1]);
+    }
+
+    [Fact]
     public void Config_defaults_match_otelcol()
     {
         var config = new DebugExporterConfig();
