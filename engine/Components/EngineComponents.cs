@@ -11,6 +11,9 @@ public static class EngineComponents
         registry.Add(new HealthCheckExtensionFactory());
         registry.Add(new ForwardConnectorFactory());
         registry.Add(new Extensions.FileStorage.FileStorageFactory());
+        registry.Add(new Extensions.Auth.BearerTokenAuthFactory());
+        registry.Add(new Extensions.Auth.BasicAuthFactory());
+        registry.Add(new Extensions.Auth.HeadersSetterFactory());
         return registry;
     }
 }

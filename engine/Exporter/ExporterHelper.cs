@@ -47,8 +47,11 @@ public sealed class ExporterHelper<T> : IExporter<T> where T : class, IMessage<T
 
     internal long QueueSize => _queue?.Size ?? 0;
 
-    public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) =>
-        _queue?.StartAsync(host, cancellationToken) ?? Task.CompletedTask;
+    public async Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
+    {
+        await _sender.StartAsync(host, cancellationToken);
+        if (_queue is not null) await _queue.StartAsync(host, cancellationToken);
+    }
 
     public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken) =>
         _queue is not null ? _queue.OfferAsync(data, cancellationToken) : SendNowAsync(data, cancellationToken);

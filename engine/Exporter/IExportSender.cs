@@ -15,6 +15,9 @@ public interface IExportSender<T> where T : class, Google.Protobuf.IMessage<T>, 
     bool ReadsContent => true;
 
     ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken);
+
+    /// <summary>Called once before the first send, with the running extensions (e.g. to find an auth extension).</summary>
+    Task StartAsync(Components.IComponentHost host, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>

@@ -17,6 +17,9 @@ public sealed record GrpcClientSettings : IConfigSection
     [ConfigDescription("Headers sent with every request (e.g. authorization, X-Scope-OrgID).")]
     public Dictionary<string, string> Headers { get; init; } = new();
 
+    [ConfigDescription("An authenticator extension that adds credentials to every request (bearertokenauth, basicauth, headers_setter).")]
+    public Extensions.Auth.AuthSettings? Auth { get; init; }
+
     [ConfigDescription("Message compression: gzip or none.")]
     public Compression Compression { get; init; } = Compression.Gzip;
 

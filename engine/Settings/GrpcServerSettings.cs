@@ -38,8 +38,8 @@ public sealed record GrpcServerSettings : IConfigSection
     [ConfigDescription("Make request headers available to processors (client metadata).")]
     public bool IncludeMetadata { get; init; }
 
-    /// <summary>Auth extensions are not served yet: the key is accepted only when absent.</summary>
-    public ConfigValue? Auth { get; init; }
+    [ConfigDescription("An authenticator extension every request must satisfy (401 / UNAUTHENTICATED otherwise).")]
+    public Extensions.Auth.AuthSettings? Auth { get; init; }
 
     public long MaxRecvMsgSizeBytes => MaxRecvMsgSizeMib == 0 ? 4L << 20 : (long)MaxRecvMsgSizeMib << 20;
 
@@ -51,7 +51,5 @@ public sealed record GrpcServerSettings : IConfigSection
             yield return new ConfigError("transport", $"transport \"{Transport}\" is not supported; use tcp");
         if (MaxRecvMsgSizeBytes > int.MaxValue - 5)
             yield return new ConfigError("max_recv_msg_size_mib", "must be below 2048");
-        if (Auth is not null)
-            yield return new ConfigError("auth", "authenticator extensions are not supported by this build");
     }
 }

@@ -26,8 +26,8 @@ public sealed record HttpServerSettings : IConfigSection
     [ConfigDescription("Headers added to every response.")]
     public Dictionary<string, string> ResponseHeaders { get; init; } = new();
 
-    /// <summary>Auth extensions are not served yet: the key is accepted only when absent.</summary>
-    public ConfigValue? Auth { get; init; }
+    [ConfigDescription("An authenticator extension every request must satisfy (401 / UNAUTHENTICATED otherwise).")]
+    public Extensions.Auth.AuthSettings? Auth { get; init; }
 
     public long EffectiveMaxRequestBodySize => MaxRequestBodySize <= 0 ? 20L << 20 : MaxRequestBodySize;
 
@@ -35,7 +35,6 @@ public sealed record HttpServerSettings : IConfigSection
     {
         if (!ServerHost.TryParseEndpoint(Endpoint, out _, out _, out var endpointError))
             yield return new ConfigError("endpoint", endpointError!);
-        if (Auth is not null)
-            yield return new ConfigError("auth", "authenticator extensions are not supported by this build");
+
     }
 }

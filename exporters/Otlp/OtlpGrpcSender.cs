@@ -30,8 +30,11 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
     private readonly KeyValuePair<string, string>[] _headers;
     private readonly OtlpSignal<T> _signal = OtlpSignal<T>.Instance;
 
+    private readonly ClientCredentials _credentials;
+
     public OtlpGrpcSender(OtlpExporterConfig config)
     {
+        _credentials = new ClientCredentials(config.Client.Auth);
         var client = config.Client;
         if (!GrpcEndpoint.TryParse(client.Endpoint, client.Tls.Insecure, out var endpoint, out var error))
             throw new ArgumentException($"endpoint: {error}");
@@ -62,6 +65,8 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
     /// <summary>Encoded payloads are framed as they are.</summary>
     public bool ReadsContent => false;
 
+    public Task StartAsync(OtelAi.Engine.Components.IComponentHost host, CancellationToken cancellationToken) => _credentials.StartAsync(host);
+
     public async ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken)
     {
         using var body = Frame(request);
@@ -77,6 +82,7 @@ internal sealed class OtlpGrpcSender<T> : IExportSender<T>, IDisposable where T 
         message.Headers.UserAgent.Add(OtlpHttpClient.UserAgent);
         message.Headers.TryAddWithoutValidation("grpc-accept-encoding", "gzip");
         if (_gzip) message.Headers.TryAddWithoutValidation("grpc-encoding", "gzip");
+        _credentials.Apply(message.Headers);
         if (_timeout > TimeSpan.Zero) message.Headers.TryAddWithoutValidation("grpc-timeout", GrpcTimeout.Format(_timeout));
         foreach (var (name, value) in _headers) message.Headers.TryAddWithoutValidation(name, value);
 

@@ -33,8 +33,11 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
     private readonly KeyValuePair<string, string>[] _headers;
     private readonly OtlpSignal<T> _signal = OtlpSignal<T>.Instance;
 
+    private readonly ClientCredentials _credentials;
+
     public OtlpHttpSender(OtlpHttpExporterConfig config)
     {
+        _credentials = new ClientCredentials(config.Client.Auth);
         var signal = OtlpSignal<T>.Instance.Signal;
         var url = config.SignalUrl(signal);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
@@ -77,6 +80,8 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
         }
     }
 
+    public Task StartAsync(OtelAi.Engine.Components.IComponentHost host, CancellationToken cancellationToken) => _credentials.StartAsync(host);
+
     public async ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken)
     {
         using var requestBody = Body(request);
@@ -92,6 +97,7 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
         if (_compression != ContentCoding.Identity) message.Content.Headers.ContentEncoding.Add(_compression == ContentCoding.Gzip ? "gzip" : "deflate");
         message.Headers.UserAgent.Add(OtlpHttpClient.UserAgent);
         foreach (var (name, value) in _headers) message.Headers.TryAddWithoutValidation(name, value);
+        _credentials.Apply(message.Headers);
 
         var (response, body) = await OtlpHttpClient.SendAsync(_client, message, OtlpHttpClient.Redacted(_uri), cancellationToken);
 

@@ -43,8 +43,11 @@ internal sealed class RemoteWriteSender : IExportSender<ExportMetricsServiceRequ
     private readonly Counter _sentBatches;
     private long _nextExpiry;
 
+    private readonly ClientCredentials _credentials;
+
     public RemoteWriteSender(PrometheusRemoteWriteExporterConfig config, ComponentCreateSettings settings)
     {
+        _credentials = new ClientCredentials(config.Client.Auth);
         if (!Uri.TryCreate(config.Client.Endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new ArgumentException($"endpoint \"{config.Client.Endpoint}\" is not an http:// or https:// URL");
         _uri = uri;
@@ -77,6 +80,8 @@ internal sealed class RemoteWriteSender : IExportSender<ExportMetricsServiceRequ
 
         public string? PermanentError;
     }
+
+    public Task StartAsync(IComponentHost host, CancellationToken cancellationToken) => _credentials.StartAsync(host);
 
     public async ValueTask<SendResult> SendAsync(Payload<ExportMetricsServiceRequest> request, CancellationToken cancellationToken)
     {
@@ -139,6 +144,7 @@ internal sealed class RemoteWriteSender : IExportSender<ExportMetricsServiceRequ
         message.Headers.Add("X-Prometheus-Remote-Write-Version", "0.1.0");
         message.Headers.UserAgent.Add(OtlpHttpClient.UserAgent);
         foreach (var (name, value) in _headers) message.Headers.TryAddWithoutValidation(name, value);
+        _credentials.Apply(message.Headers);
 
         var (response, responseBody) = await OtlpHttpClient.SendAsync(_client, message, OtlpHttpClient.Redacted(_uri), cancellationToken);
         using (response)

@@ -27,14 +27,17 @@ internal sealed class OtlpGrpcServer
     private readonly ExportHandler<ExportLogsServiceRequest>? _logs;
     private readonly ILogger _logger;
     private readonly int _maxMessageSize;
+    private readonly AuthGate? _auth;
 
     public OtlpGrpcServer(
         GrpcServerSettings config,
         ExportHandler<ExportTraceServiceRequest>? traces,
         ExportHandler<ExportMetricsServiceRequest>? metrics,
         ExportHandler<ExportLogsServiceRequest>? logs,
-        ILogger logger)
+        ILogger logger,
+        AuthGate? auth = null)
     {
+        _auth = auth;
         _logger = logger;
         _config = config;
         _traces = traces;
@@ -79,6 +82,9 @@ internal sealed class OtlpGrpcServer
             return WriteTrailersOnly(context, new GrpcStatus(GrpcStatusCode.Internal, $"invalid gRPC request method \"{request.Method}\""), StatusCodes.Status405MethodNotAllowed);
         if (!IsGrpcContentType(request.ContentType))
             return WriteTrailersOnly(context, new GrpcStatus(GrpcStatusCode.Internal, $"invalid gRPC request content-type \"{request.ContentType}\""), StatusCodes.Status415UnsupportedMediaType);
+
+        if (_auth is not null && !_auth.Admits(context))
+            return WriteTrailersOnly(context, new GrpcStatus(GrpcStatusCode.Unauthenticated, AuthGate.Refusal));
 
         var path = request.Path.Value ?? "";
         if (path == OtlpSignal<ExportTraceServiceRequest>.Instance.GrpcMethodPath && _traces is not null) return ExportAsync(context, _traces);

@@ -37,14 +37,17 @@ internal sealed class OtlpHttpServer
     private readonly ILogger _logger;
     private readonly CorsPolicy? _cors;
     private readonly long _maxBodySize;
+    private readonly AuthGate? _auth;
 
     public OtlpHttpServer(
         OtlpHttpConfig config,
         ExportHandler<ExportTraceServiceRequest>? traces,
         ExportHandler<ExportMetricsServiceRequest>? metrics,
         ExportHandler<ExportLogsServiceRequest>? logs,
-        ILogger logger)
+        ILogger logger,
+        AuthGate? auth = null)
     {
+        _auth = auth;
         _logger = logger;
         _config = config;
         _server = config.Server;
@@ -106,6 +109,12 @@ internal sealed class OtlpHttpServer
         {
             await WriteText(context, StatusCodes.Status415UnsupportedMediaType,
                 $"415 unsupported media type \"{request.ContentType}\", supported: [{SupportedTypes}]");
+            return;
+        }
+        // Checked before the body is read: an unauthenticated client gets no buffer.
+        if (_auth is not null && !_auth.Admits(context))
+        {
+            await WriteError(context, bodyFormat, StatusCodes.Status401Unauthorized, new GrpcStatus(GrpcStatusCode.Unauthenticated, AuthGate.Refusal));
             return;
         }
         var encodingName = request.Headers.ContentEncoding.ToString();

@@ -28,16 +28,22 @@ internal sealed class OtlpReceiver : IComponent
         if (_config.Protocols.Grpc is { } grpc)
         {
             var metrics = new ReceiverHelper(_settings, "grpc");
-            var server = new OtlpGrpcServer(grpc.Server, Handler(_consumers.Traces, metrics), Handler(_consumers.Metrics, metrics), Handler(_consumers.Logs, metrics), _settings.Logger);
+            var server = new OtlpGrpcServer(grpc.Server, Handler(_consumers.Traces, metrics), Handler(_consumers.Metrics, metrics), Handler(_consumers.Logs, metrics), _settings.Logger,
+                Gate(grpc.Server.Auth, host, "grpc"));
             await StartServer(server.StartAsync, "gRPC", grpc.Server.Endpoint, cancellationToken);
         }
         if (_config.Protocols.Http is { } http)
         {
             var metrics = new ReceiverHelper(_settings, "http");
-            var server = new OtlpHttpServer(http, Handler(_consumers.Traces, metrics), Handler(_consumers.Metrics, metrics), Handler(_consumers.Logs, metrics), _settings.Logger);
+            var server = new OtlpHttpServer(http, Handler(_consumers.Traces, metrics), Handler(_consumers.Metrics, metrics), Handler(_consumers.Logs, metrics), _settings.Logger,
+                Gate(http.Server.Auth, host, "http"));
             await StartServer(server.StartAsync, "HTTP", http.Server.Endpoint, cancellationToken);
         }
     }
+
+    private AuthGate? Gate(Engine.Extensions.Auth.AuthSettings? auth, IComponentHost host, string transport) =>
+        auth is null ? null : new AuthGate(auth.ServerAuthenticator(host),
+            _settings.Metrics.Counter(OtlpReceiverFactory.UnauthenticatedRequests, ("receiver", _settings.Id.ToString()), ("transport", transport)));
 
     private ExportHandler<T>? Handler<T>(Engine.Consumers.ITelemetryConsumer<T>? consumer, ReceiverHelper helper)
         where T : class, Google.Protobuf.IMessage<T>, new() =>

@@ -1,5 +1,6 @@
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
+using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Otlp;
 
 namespace OtelAi.Receivers.Otlp;
@@ -10,6 +11,11 @@ public sealed class OtlpReceiverFactory : ReceiverFactory<OtlpReceiverConfig>
     public override string Type => "otlp";
 
     public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = AllSignals(StabilityLevel.Stable);
+
+    internal static readonly SelfMetric UnauthenticatedRequests = SelfMetric.Counter("otelai_receiver_unauthenticated_requests",
+        "Requests refused (401 / UNAUTHENTICATED) because the auth extension did not accept their credentials.", "receiver", "transport");
+
+    protected override IEnumerable<SelfMetric> OwnSelfMetrics => [UnauthenticatedRequests];
 
     // No protocol until the config names one (`grpc:` alone enables gRPC with every default), as in otelcol.
     protected override IComponent Create(ComponentCreateSettings settings, OtlpReceiverConfig config, ReceiverConsumers consumers) =>

@@ -63,6 +63,9 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
             + "series: [{name: latency, group_by: [model_id]}, {name: gpu, source: metric, metric: gpu.memory.used, group_by: [gpu]}]\n"
             + "rules: [{name: spans, series: latency, statistic: count, detector: threshold, above: 0}, {name: memory, series: gpu, statistic: count, detector: threshold, above: 0}]",
         (ComponentKind.Exporter, "file") => $"path: '{_directory}/out-{Guid.NewGuid():N}.jsonl'",
+        (ComponentKind.Extension, "bearertokenauth") => "token: conformance",
+        (ComponentKind.Extension, "basicauth") => "client_auth: {username: conformance, password: secret}",
+        (ComponentKind.Extension, "headers_setter") => "headers: [{key: X-Scope-OrgID, value: conformance}]",
         (ComponentKind.Extension, "health_check") => "endpoint: '127.0.0.1:0'",
         (ComponentKind.Extension, "file_storage") => $"directory: '{_directory}'",
         _ => "",

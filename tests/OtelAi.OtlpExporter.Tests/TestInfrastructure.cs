@@ -54,4 +54,15 @@ internal static class Poll
             await Task.Delay(20);
         }
     }
+
+    /// <inheritdoc cref="UntilAsync(Func{bool}, string, TimeSpan?)"/>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
+            await Task.Delay(100);
+        }
+    }
 }
