@@ -54,6 +54,7 @@ public static class CliCommands
         "  yaml:INLINE                        inline YAML, e.g. 'yaml:processors::batch::timeout: 2s'",
         "Flags:",
         "  --set key.path=value               override one value after merging",
+        "  --shutdown-timeout DURATION        drain budget on SIGTERM/SIGINT (default: service.shutdown_timeout, else 30s)",
         "  --version, --help",
         "",
     ];

@@ -8,11 +8,15 @@ namespace OtelAi.Cli;
 /// <summary><c>--config</c> sources and <c>--set</c> overrides, as otelcol accepts them.</summary>
 public sealed record ConfigArguments(IReadOnlyList<string> Configs, IReadOnlyList<string> Sets)
 {
+    /// <summary><c>--shutdown-timeout</c>: the drain budget on SIGTERM (overrides <c>service.shutdown_timeout</c>).</summary>
+    public TimeSpan? ShutdownTimeout { get; init; }
+
     /// <summary>Parses <c>--config X</c>, <c>--config=X</c>, <c>--set k=v</c>, <c>--set=k=v</c>; the error names what is wrong.</summary>
     public static ConfigArguments Parse(IReadOnlyList<string> args)
     {
         var configs = new List<string>();
         var sets = new List<string>();
+        var shutdownTimeouts = new List<string>();
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -21,6 +25,7 @@ public sealed record ConfigArguments(IReadOnlyList<string> Configs, IReadOnlyLis
             {
                 "--config" or "-c" => configs,
                 "--set" => sets,
+                "--shutdown-timeout" => shutdownTimeouts,
                 _ => throw new ArgumentException($"unknown argument \"{arg}\"; run otelai --help"),
             };
             if (value is null)
@@ -31,7 +36,12 @@ public sealed record ConfigArguments(IReadOnlyList<string> Configs, IReadOnlyLis
             target.Add(value);
         }
         if (configs.Count == 0) throw new ArgumentException("at least one --config is required");
-        return new ConfigArguments(configs, sets);
+        TimeSpan? shutdownTimeout = null;
+        if (shutdownTimeouts.Count > 0)
+            shutdownTimeout = Durations.TryParse(shutdownTimeouts[^1], out var budget) && budget >= TimeSpan.Zero
+                ? budget
+                : throw new ArgumentException($"--shutdown-timeout \"{shutdownTimeouts[^1]}\" is not a duration (e.g. 30s, 2m)");
+        return new ConfigArguments(configs, sets) { ShutdownTimeout = shutdownTimeout };
     }
 
     /// <summary>Loads and binds every source in order; throws <see cref="ConfigException"/> listing every problem.</summary>

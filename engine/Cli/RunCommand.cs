@@ -4,9 +4,16 @@ using OtelAi.Engine.Config;
 
 namespace OtelAi.Cli;
 
-/// <summary><c>otelai --config ...</c>: runs the collector until SIGINT/SIGTERM, then drains and exits 0.</summary>
+/// <summary>
+/// <c>otelai --config ...</c>: runs the collector until SIGINT/SIGTERM, then drains. Exit codes: 0 stopped with
+/// nothing dropped, 1 a config, start or shutdown error (or a fatal error while running), 2 a usage error, 3 stopped
+/// but data was dropped while draining (the budget ran out with data that no persistent queue kept).
+/// </summary>
 internal sealed class RunCommand : ICliCommand
 {
+    /// <summary>The exit code of a stop that dropped data while draining.</summary>
+    public const int DataDropped = 3;
+
     public string Name => "run";
 
     public string Summary => "run the collector (the default: otelai --config FILE ...)";
@@ -17,7 +24,8 @@ internal sealed class RunCommand : ICliCommand
         Collector collector;
         try
         {
-            collector = Collector.FromLoaded(ConfigArguments.Parse(args).Load(registry), registry);
+            var arguments = ConfigArguments.Parse(args);
+            collector = Collector.FromLoaded(arguments.Load(registry), registry, new CollectorOptions { ShutdownTimeout = arguments.ShutdownTimeout });
         }
         catch (ArgumentException ex)
         {
@@ -38,19 +46,20 @@ internal sealed class RunCommand : ICliCommand
         var stopRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // A signal during start-up aborts the start (a component may be waiting on something that never comes).
         using var abortStart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        void RequestStop()
+        void RequestStop(string reason)
         {
-            stopRequested.TrySetResult();
+            if (!stopRequested.TrySetResult()) return;
+            collector.LogStopRequest(reason);
             abortStart.Cancel();
         }
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true; // we exit ourselves once the pipelines have drained
-            RequestStop();
+            RequestStop(context.Signal.ToString());
         }
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var cancelled = cancellationToken.Register(RequestStop);
+        using var cancelled = cancellationToken.Register(() => RequestStop("a stop request"));
 
         try
         {
@@ -77,6 +86,6 @@ internal sealed class RunCommand : ICliCommand
             console.Error.WriteLine($"error: collector stopped after a fatal error: {fatal.Message}");
             return 1;
         }
-        return 0;
+        return collector.LastShutdown is { Dropped: > 0 } ? DataDropped : 0;
     }
 }

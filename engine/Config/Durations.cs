@@ -8,7 +8,7 @@ namespace OtelAi.Engine.Config;
 /// (<c>ns</c>, <c>us</c>/<c>µs</c>, <c>ms</c>, <c>s</c>, <c>m</c>, <c>h</c>), e.g. <c>200ms</c>, <c>1m30s</c>, <c>1.5h</c>,
 /// an optional sign, and <c>0</c> alone. TimeSpan counts 100 ns ticks, so sub-tick nanoseconds are truncated.
 /// </summary>
-internal static class Durations
+public static class Durations
 {
     /// <summary>Regex for the JSON schema: the same syntax as <see cref="TryParse"/>.</summary>
     public const string Pattern = @"^([-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+))$";

@@ -22,6 +22,9 @@ public sealed record ServiceConfig
 
     public TelemetryConfig Telemetry { get; init; } = new();
 
+    /// <summary>otelai's <c>service.shutdown_timeout</c>: the drain budget on stop (null: the collector's default, 30 s).</summary>
+    public TimeSpan? ShutdownTimeout { get; init; }
+
     /// <summary>Where each key path came from, for error messages; empty for configs built in code.</summary>
     public ConfigSourceMap Source { get; init; } = ConfigSourceMap.Empty;
 }

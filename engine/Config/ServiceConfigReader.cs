@@ -16,7 +16,7 @@ internal sealed class ServiceConfigReader(ComponentRegistry registry, ConfigIssu
     ];
 
     private const string ServiceKey = "service";
-    private static readonly string[] ServiceKeys = ["extensions", "pipelines", "telemetry"];
+    private static readonly string[] ServiceKeys = ["extensions", "pipelines", "telemetry", "shutdown_timeout"];
 
     private readonly Binder _binder = new(issues);
 
@@ -118,10 +118,19 @@ internal sealed class ServiceConfigReader(ComponentRegistry registry, ConfigIssu
                 },
                 "pipelines" => config with { Pipelines = ReadPipelines(entry.Value, path) },
                 "telemetry" => config with { Telemetry = new TelemetryReader(_binder, issues).Read(entry.Value, path) },
+                "shutdown_timeout" => config with { ShutdownTimeout = ReadShutdownTimeout(entry, path) },
                 _ => Unknown(entry, path, ServiceKeys, config),
             };
         }
         return config;
+    }
+
+    private TimeSpan? ReadShutdownTimeout(MappingEntry entry, string path)
+    {
+        var budget = (TimeSpan?)_binder.Bind(entry.Value, typeof(TimeSpan), null, path);
+        if (budget >= TimeSpan.Zero) return budget;
+        if (budget is not null) issues.Error(path, "must not be negative", entry.Value.Location);
+        return null;
     }
 
     private ServiceConfig Unknown(MappingEntry entry, string path, IEnumerable<string> validKeys, ServiceConfig config)

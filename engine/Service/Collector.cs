@@ -16,8 +16,8 @@ public sealed record CollectorOptions
     /// <summary>The registry self-metrics are recorded in; null: a new one (see <see cref="Collector.Metrics"/>).</summary>
     public MetricRegistry? Metrics { get; init; }
 
-    /// <summary>Longest time <see cref="Collector.StopAsync"/> waits for components to drain, in total.</summary>
-    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Longest time <see cref="Collector.StopAsync"/> waits for components to drain, in total; null: <c>service.shutdown_timeout</c>, else 30 s.</summary>
+    public TimeSpan? ShutdownTimeout { get; init; }
 }
 
 /// <summary>A factory could not build a component (the config passed validation but the factory refused it).</summary>
@@ -63,6 +63,7 @@ public sealed partial class Collector : IAsyncDisposable
     {
         _config = config;
         _options = options ?? new CollectorOptions();
+        ShutdownTimeout = _options.ShutdownTimeout ?? config.ShutdownTimeout ?? TimeSpan.FromSeconds(30);
         ComponentRegistry = registry;
         Metrics = _options.Metrics ?? new MetricRegistry();
 
@@ -106,6 +107,17 @@ public sealed partial class Collector : IAsyncDisposable
     public IReadOnlyList<ConfigIssue> Warnings { get; }
 
     public CollectorState State => _state;
+
+    /// <summary>The drain budget of <see cref="StopAsync"/>: the option, else <c>service.shutdown_timeout</c>, else 30 s.</summary>
+    public TimeSpan ShutdownTimeout { get; }
+
+    /// <summary>What the last shutdown drained, kept for the next start and dropped; null before one.</summary>
+    public ShutdownSummary? LastShutdown { get; private set; }
+
+    /// <summary>Logs why the collector is about to stop (e.g. "SIGTERM") and the drain budget.</summary>
+    public void LogStopRequest(string reason) =>
+        _logger.LogInformation("Received {Reason}: stopping, draining in-flight data for at most {Budget}s", reason,
+            ShutdownTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>The error a component reported through <see cref="IComponentHost.ReportFatalError"/>, which stopped the collector.</summary>
     public Exception? FatalError => Volatile.Read(ref _fatalError);
@@ -211,7 +223,12 @@ public sealed partial class Collector : IAsyncDisposable
         SetState(CollectorState.Stopping);
         _logger.LogInformation("Shutdown: stopping {Count} components", _startedCount);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(_options.ShutdownTimeout);
+        deadline.CancelAfter(ShutdownTimeout);
+        // Components learn of the budget's end through the token; they get a moment past it to count and log what
+        // they drop and to close their files, before a component still busy is abandoned.
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        abandon.CancelAfter(ShutdownTimeout + CleanupGrace);
+        var (sentBefore, droppedBefore) = (ItemsSent(), ItemsDropped());
         var failures = new List<Exception>();
         for (var i = _startedCount - 1; i >= 0; i--)
         {
@@ -220,11 +237,11 @@ public sealed partial class Collector : IAsyncDisposable
             {
                 _logger.LogDebug("Stopping {Component}", component.Description);
                 // WaitAsync bounds components that ignore the token; they are abandoned at the deadline.
-                await component.Instance.ShutdownAsync(deadline.Token).WaitAsync(deadline.Token);
+                await component.Instance.ShutdownAsync(deadline.Token).WaitAsync(abandon.Token);
             }
-            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            catch (OperationCanceledException) when (abandon.IsCancellationRequested)
             {
-                _logger.LogError("{Component} did not finish shutting down within the shutdown timeout ({Timeout})", component.Description, _options.ShutdownTimeout);
+                _logger.LogError("{Component} did not finish shutting down within the shutdown timeout ({Timeout})", component.Description, ShutdownTimeout);
                 failures.Add(new TimeoutException($"{component.Description} did not shut down in time"));
             }
             catch (Exception ex)
@@ -234,6 +251,11 @@ public sealed partial class Collector : IAsyncDisposable
             }
         }
         _startedCount = 0;
+        // Queue gauges still read their queues: what a memory queue held was sent or dropped, so what remains is on disk.
+        LastShutdown = new ShutdownSummary((long)(ItemsSent() - sentBefore), (long)Metrics.Sum("otelcol_exporter_queue_size"), (long)(ItemsDropped() - droppedBefore));
+        _logger.Log(LastShutdown.Dropped > 0 ? LogLevel.Warning : LogLevel.Information,
+            "Shutdown drained {Delivered} items; {Kept} queued requests kept in persistent queues for the next start; {Dropped} items dropped",
+            LastShutdown.Delivered, LastShutdown.KeptQueued, LastShutdown.Dropped);
         await _shared.DisposeAsync();
         if (_metricsEndpoint is not null)
         {
@@ -247,6 +269,15 @@ public sealed partial class Collector : IAsyncDisposable
         _stopped.TrySetResult();
         return failures;
     }
+
+    /// <summary>How long past the shutdown budget components may take to account for what they drop.</summary>
+    private static readonly TimeSpan CleanupGrace = TimeSpan.FromSeconds(2);
+
+    private static readonly string[] ItemKinds = ["spans", "metric_points", "log_records"];
+
+    private double ItemsSent() => ItemKinds.Sum(kind => Metrics.Sum($"otelcol_exporter_sent_{kind}"));
+
+    private double ItemsDropped() => ItemKinds.Sum(kind => Metrics.Sum($"otelcol_exporter_send_failed_{kind}") + Metrics.Sum($"otelcol_exporter_enqueue_failed_{kind}"));
 
     private void DisposeLogging()
     {

@@ -12,20 +12,9 @@ public static class EbpfRecordCommand
 {
     public sealed record Result(long Samples, long Lost, string Source);
 
-    /// <summary>Options of the command, bound like component config (durations as in otelcol: "10s", "1m30s").</summary>
-    public sealed record Options : ComponentConfig
-    {
-        public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
-
-        public override IEnumerable<ConfigError> Validate()
-        {
-            if (Duration <= TimeSpan.Zero) yield return new ConfigError("duration", "must be positive");
-        }
-    }
-
-    /// <summary>Parses a --duration value with the config binder's duration rules.</summary>
+    /// <summary>Parses a --duration value with the config's duration rules ("10s", "1m30s").</summary>
     public static TimeSpan ParseDuration(string text) =>
-        ConfigLoader.Bind<Options>("duration: '" + text.Replace("'", "''") + "'").Duration; // a YAML single-quoted scalar
+        Durations.TryParse(text, out var duration) && duration > TimeSpan.Zero ? duration : throw new ArgumentException($"--duration \"{text}\" is not a positive duration (e.g. 10s, 1m)");
 
     public static async Task<Result> RecordAsync(EbpfReceiverConfig config, string outputPath, TimeSpan duration, ILogger logger, CancellationToken cancellationToken)
     {

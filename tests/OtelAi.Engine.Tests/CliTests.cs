@@ -362,3 +362,71 @@ public sealed class CliSourceTests
         Assert.Contains($"cannot fetch config \"http://127.0.0.1:{server.Port}/missing.yaml\": HTTP 404", error);
     }
 }
+
+/// <summary>Stopping with a backend down: the budget comes from the CLI or the config, the log says what happened, the exit code whether data was lost.</summary>
+[Trait(OtelaiProcess.Trait, OtelaiProcess.Executable)]
+public sealed class CliShutdownTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("otelai-cli-stop-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private async Task<(int ExitCode, string Stderr, TimeSpan Took)> StopWithBackendDownAsync(string serviceExtra, params string[] flags)
+    {
+        var (port, deadPort) = (TestPorts.GetFree(), TestPorts.GetFree());
+        var config = Path.Combine(_dir, $"c-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(config, $"""
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    endpoint: 127.0.0.1:{port}
+            exporters:
+              otlp:
+                endpoint: 127.0.0.1:{deadPort}
+                tls:
+                  insecure: true
+                retry_on_failure:
+                  initial_interval: 100ms
+            service:
+              {serviceExtra}
+              telemetry:
+                metrics:
+                  level: none
+              pipelines:
+                traces:
+                  receivers: [otlp]
+                  exporters: [otlp]
+            """);
+        using var otelai = OtelaiProcess.Start(["--config", config, .. flags]);
+        otelai.WaitUntilListening(port);
+        using (var http = new HttpClient())
+        using (var body = new ByteArrayContent(Google.Protobuf.MessageExtensions.ToByteArray(SampleData.Traces(5))))
+        {
+            body.Headers.ContentType = new("application/x-protobuf");
+            Assert.Equal(HttpStatusCode.OK, (await http.PostAsync($"http://127.0.0.1:{port}/v1/traces", body)).StatusCode);
+        }
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        otelai.Signal("TERM");
+        var (exitCode, stderr) = await otelai.WaitForExitAsync();
+        return (exitCode, stderr, stopping.Elapsed);
+    }
+
+    [Fact]
+    public async Task The_config_sets_the_budget_and_dropped_data_gives_exit_code_3_with_a_summary()
+    {
+        var (exitCode, stderr, took) = await StopWithBackendDownAsync("shutdown_timeout: 1s");
+        Assert.True(exitCode == 3, $"exit code {exitCode}; stderr:\n{stderr}");
+        Assert.Contains("Received SIGTERM: stopping, draining in-flight data for at most 1s", stderr);
+        Assert.Contains("Shutdown drained 0 items; 0 queued requests kept in persistent queues for the next start; 5 items dropped", stderr);
+        Assert.True(took < TimeSpan.FromSeconds(20), $"stopping took {took}");
+    }
+
+    [Fact]
+    public async Task The_command_line_budget_wins_over_the_config()
+    {
+        var (exitCode, stderr, _) = await StopWithBackendDownAsync("shutdown_timeout: 1m", "--shutdown-timeout", "500ms");
+        Assert.Equal(3, exitCode);
+        Assert.Contains("draining in-flight data for at most 0.5s", stderr);
+    }
+}
