@@ -90,12 +90,49 @@ internal sealed class GraphPlan
             var routes = ResolveConnectorRoutes(pipelines);
             FindCycles(pipelines, routes);
             WarnUnused(pipelines);
+            CheckListeners(extensions, pipelines);
 
             var receivers = pipelines.Values.SelectMany(p => p.Receivers)
                 .Where(r => r.Kind == ComponentKind.Receiver).DistinctBy(r => r.Id).ToList();
             var hasErrors = _issues.Any(i => i.Severity == ConfigIssueSeverity.Error);
             var warnings = _issues.Where(i => i.Severity == ConfigIssueSeverity.Warning).ToList();
             return (hasErrors ? null : new GraphPlan(extensions, receivers, pipelines, routes, warnings), _issues);
+        }
+
+        /// <summary>Two listeners of running components on one port (and overlapping addresses) are refused before anything starts.</summary>
+        private void CheckListeners(List<ComponentSpec> extensions, Dictionary<PipelineId, PipelinePlan> pipelines)
+        {
+            // In start order: self-telemetry, extensions, then the pipelines' components.
+            var listeners = new List<(string Path, string Endpoint)>();
+            if (!string.Equals(config.Telemetry.Metrics.Level, "none", StringComparison.OrdinalIgnoreCase))
+                listeners.Add(("service.telemetry.metrics.address", config.Telemetry.Metrics.Address));
+            var running = extensions.Concat(pipelines.Values.SelectMany(p => p.Receivers.Concat(p.Processors).Concat(p.Targets.Select(t => t.Component)))).DistinctBy(s => (s.Kind, s.Id));
+            foreach (var spec in running)
+                if (spec.Config is IListenEndpoints component)
+                    listeners.AddRange(component.ListenEndpoints().Select(l => ($"{Section(spec.Kind)}.{spec.Id}.{l.KeyPath}", l.Endpoint)));
+
+            var bound = new List<(string Path, string Host, int Port)>();
+            foreach (var (path, endpoint) in listeners)
+            {
+                if (!OtelAi.Otlp.Hosting.ServerHost.TryParseEndpoint(endpoint, out var host, out var port, out _) || port == 0) continue;
+                var clash = bound.FirstOrDefault(b => b.Port == port && AddressesOverlap(b.Host, host));
+                if (clash.Path is not null)
+                    Error(path, $"port {port} is already used by {clash.Path} ({clash.Host}:{clash.Port}); give each listener its own port");
+                else bound.Add((path, host, port));
+            }
+        }
+
+        /// <summary>Wildcards overlap every address; localhost is the loopback addresses.</summary>
+        private static bool AddressesOverlap(string a, string b)
+        {
+            static string Normal(string host) => host switch
+            {
+                "" or "0.0.0.0" or "::" or "*" => "*",
+                "localhost" or "127.0.0.1" or "::1" => "loopback",
+                _ => host.ToLowerInvariant(),
+            };
+            var (x, y) = (Normal(a), Normal(b));
+            return x == "*" || y == "*" || x == y;
         }
 
         private void CheckSharedIds()

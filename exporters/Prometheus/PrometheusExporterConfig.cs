@@ -6,8 +6,10 @@ using OtelAi.Exporters.PrometheusCommon;
 namespace OtelAi.Exporters.Prometheus;
 
 [ConfigDescription("Serves the metrics it receives for Prometheus to scrape at http://<endpoint>/metrics (text format 0.0.4, or OpenMetrics when enabled and asked for).")]
-public sealed record PrometheusExporterConfig : ComponentConfig
+public sealed record PrometheusExporterConfig : ComponentConfig, IListenEndpoints
 {
+    public IEnumerable<(string KeyPath, string Endpoint)> ListenEndpoints() => [("endpoint", Server.Endpoint)];
+
     [ConfigSquash]
     public HttpServerSettings Server { get; init; } = new();
 

@@ -241,4 +241,48 @@ public class RealComponentsTests
             Assert.All(e.Issues, i => Assert.DoesNotContain("unknown", i.Message));
         }
     }
+
+    [Fact]
+    public void Two_listeners_on_one_port_are_refused_at_validation_naming_both()
+    {
+        var error = Assert.Throws<ConfigException>(() => OtelAi.Engine.Collector.Load([new ConfigSource("c.yaml", """
+            extensions:
+              health_check:
+                endpoint: 127.0.0.1:4317
+            receivers:
+              otlp:
+                protocols:
+                  grpc:
+                  http:
+                    endpoint: localhost:4318
+              otlp/b:
+                protocols:
+                  http:
+                    endpoint: 0.0.0.0:4318
+            exporters:
+              prometheus:
+                endpoint: 10.1.2.3:4317
+              prometheus/elsewhere:
+                endpoint: localhost:9464
+            service:
+              extensions: [health_check]
+              telemetry:
+                metrics:
+                  address: localhost:9464
+              pipelines:
+                traces:
+                  receivers: [otlp, otlp/b]
+                  exporters: [prometheus]
+                metrics:
+                  receivers: [otlp]
+                  exporters: [prometheus/elsewhere]
+            """)], Registry()));
+        var messages = error.Issues.Where(i => i.Severity == ConfigIssueSeverity.Error).Select(i => $"{i.KeyPath}: {i.Message}").Order().ToList();
+        Assert.Equal(
+        [
+            "exporters.prometheus/elsewhere.endpoint: port 9464 is already used by service.telemetry.metrics.address (localhost:9464); give each listener its own port",
+            "receivers.otlp.protocols.grpc.endpoint: port 4317 is already used by extensions.health_check.endpoint (127.0.0.1:4317); give each listener its own port",
+            "receivers.otlp/b.protocols.http.endpoint: port 4318 is already used by receivers.otlp.protocols.http.endpoint (localhost:4318); give each listener its own port",
+        ], messages);
+    }
 }

@@ -11,8 +11,10 @@ using OtelAi.Otlp;
 namespace OtelAi.Engine.Extensions.HealthCheck;
 
 /// <summary>Config of otelcol-contrib's <c>health_check</c> extension (the keys it shares with otelcol).</summary>
-public sealed record HealthCheckConfig : ComponentConfig
+public sealed record HealthCheckConfig : ComponentConfig, IListenEndpoints
 {
+    public IEnumerable<(string KeyPath, string Endpoint)> ListenEndpoints() => [("endpoint", Endpoint)];
+
     [ConfigDescription("host:port the health endpoint listens on.")]
     public string Endpoint { get; init; } = "localhost:13133";
 
