@@ -10,6 +10,7 @@ public static class CliCommands
     [
         new RunCommand(),
         new ValidateCommand(),
+        new PrintConfigCommand(),
         new ComponentsCommand(),
         new SchemaCommand(),
         new DocsCommand(),

@@ -6,7 +6,13 @@ namespace OtelAi.Engine.Config;
 public sealed record ConfigSource(string Name, string Yaml);
 
 /// <summary>A config that loaded without errors, with the warnings found on the way (e.g. an unset env var).</summary>
-public sealed record LoadedConfig(ServiceConfig Config, IReadOnlyList<ConfigIssue> Warnings);
+public sealed record LoadedConfig(ServiceConfig Config, IReadOnlyList<ConfigIssue> Warnings)
+{
+    internal MappingNode? Effective { get; init; }
+
+    /// <summary>The merged config after ${env:...} expansion, as YAML; <paramref name="redacted"/> hides secrets (see print-config).</summary>
+    public string ToYaml(bool redacted = true) => Effective is null ? "" : EffectiveConfig.ToYaml(Effective, redacted);
+}
 
 /// <summary>
 /// Turns otelcol-style YAML into a <see cref="ServiceConfig"/>: parse every source, merge them in order (then the
@@ -39,7 +45,7 @@ public static class ConfigLoader
         var config = new ServiceConfigReader(registry, issues).Read(expanded, SourceMapBuilder.Build(expanded));
         if (issues.HasErrors && checkGraph is not null) issues.AddGraphErrors(checkGraph(config));
         issues.ThrowIfErrors();
-        return new LoadedConfig(config, issues.Warnings);
+        return new LoadedConfig(config, issues.Warnings) { Effective = expanded };
     }
 
     public static LoadedConfig LoadFiles(IReadOnlyList<string> paths, ComponentRegistry registry, IReadOnlyList<string>? setOverrides = null,

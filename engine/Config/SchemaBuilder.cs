@@ -69,6 +69,8 @@ internal sealed class SchemaBuilder(ComponentRegistry registry)
         telemetry.Properties["metrics"].Properties["readers"] = Describe(new JsonSchemaProperty { Type = JsonObjectType.Array | JsonObjectType.Null },
             "otelcol's reader list; the first pull reader with a prometheus exporter sets the address.");
         service.Properties["telemetry"] = telemetry;
+        service.Properties["shutdown_timeout"] = Describe(new JsonSchemaProperty { Type = JsonObjectType.String, Pattern = Durations.Pattern },
+            "otelai: how long a stop may take to drain in-flight data (default 30s; --shutdown-timeout overrides it).");
         return service;
     }
 

@@ -272,7 +272,7 @@ public class ErrorReportingTests
             """);
         Assert.Equal("service.pipeline", error.KeyPath);
         Assert.Equal(TestLoad.At(2, 3), error.Location);
-        Assert.Equal("unknown key \"pipeline\"; valid keys: extensions, pipelines, telemetry (did you mean \"pipelines\"?)", error.Message);
+        Assert.Equal("unknown key \"pipeline\"; valid keys: extensions, pipelines, telemetry, shutdown_timeout (did you mean \"pipelines\"?)", error.Message);
     }
 
     [Fact]

@@ -347,6 +347,58 @@ public sealed class CliSourceTests
     }
 
     [Fact]
+    public async Task Print_config_shows_the_effective_config_with_secrets_redacted_and_it_still_loads()
+    {
+        var variable = $"OTELAI_TEST_TENANT_{Guid.NewGuid():N}";
+        Environment.SetEnvironmentVariable(variable, "team-a");
+        var source = $$"""
+            extensions:
+              bearertokenauth:
+                token: s3cret-token
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    endpoint: 127.0.0.1:4318
+            exporters:
+              otlphttp:
+                endpoint: http://collector:pa55word@gateway:4318
+                headers:
+                  Authorization: Bearer header-secret
+                  X-Scope-OrgID: ${env:{{variable}}}
+            service:
+              extensions: [bearertokenauth]
+              pipelines:
+                traces:
+                  receivers: [otlp]
+                  exporters: [otlphttp]
+            """;
+        try
+        {
+            var file = Path.Combine(Path.GetTempPath(), $"otelai-print-{Guid.NewGuid():N}.yaml");
+            await File.WriteAllTextAsync(file, source);
+            var (code, output, _) = await RunAsync("print-config", "--config", file, "--set", "exporters.otlphttp.timeout=7s");
+            Assert.Equal(0, code);
+            foreach (var secret in new[] { "s3cret-token", "header-secret", "pa55word" }) Assert.DoesNotContain(secret, output);
+            Assert.Contains("token: \"[REDACTED]\"", output);
+            Assert.Contains("Authorization: \"[REDACTED]\"", output);
+            Assert.Contains("http://collector:xxxxx@gateway:4318", output);
+            Assert.Contains("X-Scope-OrgID: team-a", output); // expanded, and not a secret
+            Assert.Contains("timeout: 7s", output); // --set applied
+
+            await File.WriteAllTextAsync(file, output);
+            Assert.Equal(0, (await RunAsync("validate", "--config", file)).Code);
+            var (_, unredacted, _) = await RunAsync("print-config", "--mode", "unredacted", "--config", file);
+            Assert.Contains("[REDACTED]", unredacted); // what was printed redacted stays so
+            File.Delete(file);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    [Fact]
     public async Task A_config_is_fetched_from_an_http_url()
     {
         await using var server = await OtelAi.Otlp.Hosting.ServerHost.StartAsync("127.0.0.1:0", context =>
