@@ -67,6 +67,21 @@ public sealed record TelemetryLogsConfig
 
     /// <summary>console (one human-readable line per event) or json.</summary>
     public string Encoding { get; init; } = "console";
+
+    /// <summary>otelcol's log sampling: repeated messages are thinned so a failing backend cannot flood the log.</summary>
+    public LogSamplingConfig Sampling { get; init; } = new();
+}
+
+/// <summary>Per message (level and template) and per tick: the first <see cref="Initial"/> are written, then every <see cref="Thereafter"/>-th.</summary>
+public sealed record LogSamplingConfig
+{
+    public bool Enabled { get; init; } = true;
+
+    public TimeSpan Tick { get; init; } = TimeSpan.FromSeconds(10);
+
+    public int Initial { get; init; } = 10;
+
+    public int Thereafter { get; init; } = 100;
 }
 
 public sealed record TelemetryMetricsConfig

@@ -15,7 +15,7 @@ internal sealed class TelemetryReader(Binder binder, ConfigIssues issues)
     internal static readonly Dictionary<string, string[]> IgnoredKeys = new()
     {
         [""] = ["traces", "resource"],
-        ["logs"] = ["development", "disable_caller", "disable_stacktrace", "sampling", "output_paths", "error_output_paths", "initial_fields", "processors"],
+        ["logs"] = ["development", "disable_caller", "disable_stacktrace", "output_paths", "error_output_paths", "initial_fields", "processors"],
         ["metrics"] = ["views"],
     };
 

@@ -20,11 +20,13 @@ public enum LogEncoding
 /// the component (logger category <c>kind/id</c>, e.g. <c>exporter/otlp/backup</c>), message and exception.
 /// Events below <see cref="MinimumLevel"/> are discarded before formatting.
 /// </summary>
-public sealed class LineLoggerProvider(TextWriter output, LogLevel minimumLevel, LogEncoding encoding) : ILoggerProvider
+public sealed class LineLoggerProvider(TextWriter output, LogLevel minimumLevel, LogEncoding encoding, LogSamplingConfig? sampling = null, TimeProvider? time = null) : ILoggerProvider
 {
-    /// <summary>stderr (already synchronised by the runtime), at the level and encoding of <c>service.telemetry.logs</c>.</summary>
+    /// <summary>stderr (already synchronised by the runtime), at the level, encoding and sampling of <c>service.telemetry.logs</c>.</summary>
     public static LineLoggerProvider FromConfig(TelemetryLogsConfig config) =>
-        new(Console.Error, ParseLevel(config.Level), ParseEncoding(config.Encoding));
+        new(Console.Error, ParseLevel(config.Level), ParseEncoding(config.Encoding), config.Sampling);
+
+    private readonly MessageSampler? _sampler = sampling is { Enabled: true } ? new MessageSampler(sampling, time ?? TimeProvider.System) : null;
 
     public LogLevel MinimumLevel => minimumLevel;
 
@@ -48,8 +50,11 @@ public sealed class LineLoggerProvider(TextWriter output, LogLevel minimumLevel,
 
     public void Dispose() => output.Flush();
 
-    private void Write(string category, LogLevel level, string message, Exception? exception)
+    private void Write(string category, LogLevel level, string template, string message, Exception? exception)
     {
+        if (_sampler is not null && !_sampler.Admit(category, level, template)) return;
+        // Stack traces are for debugging: at other levels an exception is its type and message (and its causes').
+        if (exception is not null && minimumLevel > LogLevel.Debug) exception = new SummarizedException(exception);
         var line = encoding == LogEncoding.Json
             ? FormatJson(DateTime.UtcNow, category, level, message, exception)
             : FormatConsole(DateTime.UtcNow, category, level, message, exception);
@@ -117,7 +122,55 @@ public sealed class LineLoggerProvider(TextWriter output, LogLevel minimumLevel,
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             if (!IsEnabled(logLevel)) return;
-            provider.Write(category, logLevel, formatter(state, exception), exception);
+            var message = formatter(state, exception);
+            // Sampling keys on the message template ("attempt {N} failed"), not on the values that differ per event.
+            var template = state is IReadOnlyList<KeyValuePair<string, object?>> values && values.Count > 0 && values[^1].Key == "{OriginalFormat}"
+                ? values[^1].Value as string ?? message
+                : message;
+            provider.Write(category, logLevel, template, message, exception);
         }
+    }
+}
+
+/// <summary>otelcol's (zap's) sampler: per (category, level, template) and tick, the first N events, then every Mth.</summary>
+internal sealed class MessageSampler(LogSamplingConfig config, TimeProvider time)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, LogLevel, string), Window> _windows = new();
+
+    private sealed class Window
+    {
+        public long Start;
+        public long Count;
+    }
+
+    public bool Admit(string category, LogLevel level, string template)
+    {
+        var now = time.GetTimestamp();
+        var tick = (long)(config.Tick.TotalSeconds * time.TimestampFrequency);
+        // Untemplated messages each make a key: past a bound the windows start over rather than grow.
+        if (_windows.Count > 10_000) _windows.Clear();
+        var window = _windows.GetOrAdd((category, level, template), _ => new Window { Start = now });
+        long n;
+        lock (window)
+        {
+            if (now - window.Start >= tick)
+            {
+                window.Start = now;
+                window.Count = 0;
+            }
+            n = ++window.Count;
+        }
+        return n <= config.Initial || config.Thereafter > 0 && (n - config.Initial) % config.Thereafter == 0;
+    }
+}
+
+/// <summary>An exception shown without its stack trace: "Type: message" for it and each inner exception.</summary>
+internal sealed class SummarizedException(Exception original) : Exception(original.Message)
+{
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        for (var e = original; e is not null; e = e.InnerException) parts.Add($"{e.GetType().FullName}: {e.Message}");
+        return string.Join(" ---> ", parts);
     }
 }

@@ -40,6 +40,45 @@ public sealed class LoggingTests
     }
 
     [Fact]
+    public void Repeated_messages_are_sampled_per_template_and_tick_as_otelcol_does()
+    {
+        var output = new StringWriter();
+        var time = new OtelAi.TestSupport.ManualTime();
+        using (var provider = new LineLoggerProvider(output, LogLevel.Information, LogEncoding.Console, new OtelAi.Engine.Config.LogSamplingConfig(), time))
+        {
+            var logger = provider.CreateLogger("exporter/otlp");
+            for (var i = 1; i <= 250; i++) logger.LogInformation("attempt {Attempt} failed", i);
+            logger.LogWarning("a different message"); // its own count
+            time.Advance(TimeSpan.FromSeconds(10));
+            logger.LogInformation("attempt {Attempt} failed", 251); // a new tick starts over
+        }
+        var attempts = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("attempt")).Select(l => int.Parse(l.Split(' ')[^2])).ToList();
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 110, 210, 251], attempts);
+        Assert.Contains("a different message", output.ToString());
+    }
+
+    [Fact]
+    public void Stack_traces_are_written_only_at_debug_level()
+    {
+        Exception Thrown()
+        {
+            try { throw new InvalidOperationException("cannot listen", new IOException("address in use")); }
+            catch (Exception ex) { return ex; }
+        }
+        string Logged(LogLevel level)
+        {
+            var output = new StringWriter();
+            using (var provider = new LineLoggerProvider(output, level, LogEncoding.Console))
+                provider.CreateLogger("service").LogError(Thrown(), "start failed");
+            return output.ToString();
+        }
+        var info = Logged(LogLevel.Information);
+        Assert.Contains("start failed\tSystem.InvalidOperationException: cannot listen ---> System.IO.IOException: address in use\n", info);
+        Assert.DoesNotContain(" at ", info);
+        Assert.Contains(" at ", Logged(LogLevel.Debug));
+    }
+
+    [Fact]
     public void Json_encoding_splits_kind_and_name()
     {
         var output = new StringWriter();
