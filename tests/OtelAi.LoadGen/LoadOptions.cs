@@ -23,6 +23,33 @@ public sealed record LoadOptions
     public bool Gzip { get; init; }
     /// <summary>Process whose CPU and RSS are sampled during the run (the engine under test).</summary>
     public int? WatchPid { get; init; }
+    /// <summary>Inference-shaped spans (routes, statuses, gen_ai.*, token counts, a request body naming the model) instead of generic ones.</summary>
+    public bool Ai { get; init; }
+
+    public const string Usage = """
+        otelai-loadgen: a telemetrygen-like OTLP load generator, and a counting sink to send to.
+
+          otelai-loadgen traces|metrics|logs [options]     send load, then print throughput, latency and the watched process' CPU/RSS
+            --endpoint HOST:PORT        where to send (default localhost:4317; the HTTP default path is added for --protocol http)
+            --protocol grpc|http        OTLP/gRPC or OTLP/HTTP protobuf (default grpc)
+            --rate ITEMS_PER_S          spans, points or records per second over all workers (default 0: as fast as accepted)
+            --duration 10s              how long to send (ms, s, m)
+            --workers N                 concurrent senders (default 1)
+            --batch N                   items per request (default 100)
+            --attributes N              attributes per item (default 2), --attribute-type int|string (default int)
+            --ai                        traces only: inference-shaped spans (see below)
+            --gzip                      compress requests
+            --watch-pid PID             sample this process' CPU and RSS during the run (the engine under test)
+          otelai-loadgen sink --grpc-endpoint HOST:PORT [--http-endpoint HOST:PORT]   count what arrives, print rates
+          otelai-loadgen ebpf [--pin PATH] [--rate EVENTS_PER_S] [--duration 10s] [--metrics-url URL] [--engine-config FILE]
+                                      (as root) feed a pinned perf buffer and read the engine's eBPF receiver metrics
+
+        With --ai, spans look like an inference server's: routes /v1/chat/completions, /v1/embeddings and
+        /v2/models/{model}/infer; models llama-3-8b, mistral-7b and resnet50; about 2 % answered 500/503 with error
+        status; gen_ai.operation.name, gen_ai.request.model, token counts, and the request body as http.request.body.
+        Run against config-samples/quickstart.yaml and the debug exporter shows aiattributes' model_id, model_version,
+        inference_time and the token counts on every span.
+        """;
 
     public static LoadOptions Parse(string signal, IReadOnlyList<string> args)
     {
@@ -43,6 +70,7 @@ public sealed record LoadOptions
                 "--attributes" => options with { Attributes = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--attribute-type" => options with { AttributeType = Value() switch { "int" => AttributeType.Int, "string" => AttributeType.String, var v => throw new ArgumentException($"--attribute-type {v}: use int or string") } },
                 "--gzip" => options with { Gzip = true },
+                "--ai" => options with { Ai = true },
                 "--watch-pid" => options with { WatchPid = Positive(name, Value()) },
                 _ => throw new ArgumentException($"unknown option {name}"),
             };

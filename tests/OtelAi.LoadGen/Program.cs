@@ -1,16 +1,11 @@
 using System.Runtime.InteropServices;
 using OtelAi.LoadGen;
 
-// otelai-loadgen: a telemetrygen-like load generator for OTLP endpoints, and a counting sink to send to.
-//   otelai-loadgen traces|metrics|logs [--endpoint host:port] [--protocol grpc|http] [--rate ITEMS_PER_S]
-//       [--duration 30s] [--workers N] [--batch ITEMS_PER_REQUEST] [--attributes N] [--attribute-type int|string]
-//       [--gzip] [--watch-pid PID]
-//   otelai-loadgen sink --grpc-endpoint host:port [--http-endpoint host:port]
-//   otelai-loadgen ebpf [--pin /sys/fs/bpf/otelai_load] [--rate EVENTS_PER_S] [--duration 10s]
-//       [--metrics-url http://127.0.0.1:8888/metrics] [--engine-config tests/OtelAi.LoadGen/ebpf-load.yaml]   (as root)
+// otelai-loadgen: a telemetrygen-like load generator for OTLP endpoints, and a counting sink to send to
+// (usage: LoadOptions.Usage, printed by --help).
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.Error.WriteLine("usage: otelai-loadgen traces|metrics|logs [options] | sink [options] | ebpf [options]  (see Program.cs header)");
+    (args.Length == 0 ? Console.Error : Console.Out).Write(LoadOptions.Usage);
     return args.Length == 0 ? 2 : 0;
 }
 
