@@ -37,8 +37,8 @@ public static class ConfigLoader
             if (YamlReader.Read(source.Yaml, source.Name, issues) is { } document) documents.Add(document);
         foreach (var set in setOverrides ?? [])
             if (SetOverride.Parse(set, issues) is { } document) documents.Add(document);
-        // Unreadable YAML leaves nothing trustworthy to check further.
-        issues.ThrowIfErrors();
+        // Unreadable YAML leaves nothing trustworthy to check further (a duplicate key does not make it unreadable).
+        if (documents.Count < sources.Count + (setOverrides?.Count ?? 0)) issues.ThrowIfErrors();
 
         var merged = documents.Aggregate((ConfigNode)new MappingNode([], new SourceLocation(InlineSourceName, 1, 1)), Merger.Merge);
         var expanded = (MappingNode)new Expander(environment ?? Environment.GetEnvironmentVariable, issues).Expand(merged, "");

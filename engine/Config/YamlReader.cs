@@ -20,17 +20,19 @@ internal static class YamlReader
         ConfigNode? root;
         try
         {
-            stream.Load(parser);
+            stream.Load(new DuplicateKeyParser(parser));
             if (stream.Documents.Count > 1)
             {
                 issues.Error("", "a config holds one YAML document; found a second one (\"---\")", At(sourceName, stream.Documents[1].RootNode.Start));
                 return null;
             }
-            root = stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode, sourceName, new NodeBudget());
+            root = stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode, new Reading(sourceName, issues), "");
         }
         catch (YamlException e)
         {
-            if (IndentingTab(text, (int)Math.Max(e.Start.Line, e.End.Line)) is { } tab)
+            // YamlDotNet may place a tab error where the enclosing mapping starts: then the first indenting tab anywhere is it.
+            var lastLine = e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase) ? int.MaxValue - 1 : (int)Math.Max(e.Start.Line, e.End.Line);
+            if (IndentingTab(text, lastLine) is { } tab)
                 issues.Error("", "invalid YAML: a tab character indents this line; YAML is indented with spaces", tab with { File = sourceName });
             else
                 issues.Error("", Readable(e), At(sourceName, e.Start));
@@ -66,14 +68,18 @@ internal static class YamlReader
     /// </summary>
     internal const int MaxNodes = 200_000;
 
-    private sealed class NodeBudget
+    /// <summary>One document's conversion: its source name, where duplicate keys are reported, and the node budget.</summary>
+    private sealed class Reading(string sourceName, ConfigIssues issues)
     {
+        public string SourceName { get; } = sourceName;
+        public ConfigIssues Issues { get; } = issues;
         public int Used;
     }
 
-    private static ConfigNode Convert(YamlNode node, string sourceName, NodeBudget budget)
+    private static ConfigNode Convert(YamlNode node, Reading reading, string path)
     {
-        if (++budget.Used > MaxNodes)
+        var sourceName = reading.SourceName;
+        if (++reading.Used > MaxNodes)
             throw new YamlException(node.Start, node.End, $"the document expands to more than {MaxNodes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} nodes; are aliases (*name) nested into each other?");
         var location = At(sourceName, node.Start);
         switch (node)
@@ -83,9 +89,9 @@ internal static class YamlReader
                 var isNull = HasTag(scalar, NullTag) || (!quoted && IsPlainNull(scalar.Value));
                 return new ScalarNode(isNull ? null : scalar.Value ?? "", quoted, location);
             case YamlSequenceNode sequence:
-                return new SequenceNode(sequence.Children.Select(c => Convert(c, sourceName, budget)).ToList(), location);
+                return new SequenceNode(sequence.Children.Select((c, i) => Convert(c, reading, KeyPath.Item(path, i))).ToList(), location);
             case YamlMappingNode mapping:
-                return ConvertMapping(mapping, sourceName, location, budget);
+                return ConvertMapping(mapping, reading, location, path);
             default:
                 throw new InvalidOperationException($"unexpected YAML node {node.GetType().Name}");
         }
@@ -95,21 +101,29 @@ internal static class YamlReader
     /// A mapping, with YAML merge keys (<c>&lt;&lt;: *defaults</c>, which Go's yaml and so otelcol honour) resolved:
     /// the merged mappings' entries fill in keys the mapping does not set itself, earlier merged mappings first.
     /// </summary>
-    private static MappingNode ConvertMapping(YamlMappingNode mapping, string sourceName, SourceLocation location, NodeBudget budget)
+    private static MappingNode ConvertMapping(YamlMappingNode mapping, Reading reading, SourceLocation location, string path)
     {
+        var sourceName = reading.SourceName;
         var taken = mapping.Children.Keys.Where(k => !IsMergeKey(k)).Select(KeyText).ToHashSet();
         var entries = new List<MappingEntry>(mapping.Children.Count);
         foreach (var (key, value) in mapping.Children)
         {
+            if (KeyText(key) is var text && text.StartsWith(DuplicateKeyParser.Marker, StringComparison.Ordinal))
+            {
+                var name = text[(text.IndexOf('\0', DuplicateKeyParser.Marker.Length) + 1)..];
+                var first = mapping.Children.Keys.First(k => KeyText(k) == name);
+                reading.Issues.Error(KeyPath.Child(path, name), $"duplicate key \"{name}\" (first set at line {first.Start.Line}); each key may appear once per mapping", At(sourceName, key.Start));
+                continue;
+            }
             if (!IsMergeKey(key))
             {
-                entries.Add(new MappingEntry(KeyText(key), At(sourceName, key.Start), Convert(value, sourceName, budget)));
+                entries.Add(new MappingEntry(text, At(sourceName, key.Start), Convert(value, reading, KeyPath.Child(path, text))));
                 continue;
             }
             var sources = value is YamlSequenceNode list ? list.Children : [value];
             foreach (var source in sources)
             {
-                if (Convert(source, sourceName, budget) is not MappingNode merged)
+                if (Convert(source, reading, path) is not MappingNode merged)
                     throw new YamlException(key.Start, key.End, "the value of a merge key (<<) must be a mapping or a list of mappings");
                 entries.AddRange(merged.Entries.Where(e => taken.Add(e.Key)));
             }

@@ -125,6 +125,10 @@ internal sealed class AnomalyEngine : IAsyncDisposable
             _storage = await storage.GetClientAsync(ComponentKind.Connector, _settings.Id, "state", cancellationToken);
             if (await _storage.GetAsync(StateKey, cancellationToken) is { } stored) Restore(stored);
         }
+        // Steps are judged from the start on: a first timer tick that comes late (a loaded machine) must not skip the
+        // step the first values arrived in.
+        lock (_lock)
+            if (_lastEvaluatedStep == long.MinValue) _lastEvaluatedStep = CurrentStep(out _) - 1;
         _stopping = new CancellationTokenSource();
         _loop = LoopAsync(_stopping.Token);
     }

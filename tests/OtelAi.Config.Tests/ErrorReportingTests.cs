@@ -34,6 +34,15 @@ public class ErrorReportingTests
     }
 
     [Fact]
+    public void ATabDeepInTheFileIsReportedOnItsOwnLine()
+    {
+        // YamlDotNet places this error where the enclosing mapping starts (1:1).
+        var error = TestLoad.SingleError("receivers:\n  otlp:\n    protocols:\n\t  grpc:\n");
+        Assert.Equal("invalid YAML: a tab character indents this line; YAML is indented with spaces", error.Message);
+        Assert.Equal(TestLoad.At(4, 1), error.Location);
+    }
+
+    [Fact]
     public void TabIndentationIsExplained()
     {
         var error = TestLoad.SingleError("processors:\n\tbatch:\n");

@@ -245,7 +245,7 @@ public class RealComponentsTests
     [Fact]
     public void Two_listeners_on_one_port_are_refused_at_validation_naming_both()
     {
-        var error = Assert.Throws<ConfigException>(() => OtelAi.Engine.Collector.Load([new ConfigSource("c.yaml", """
+        var issues = OtelAi.Engine.Collector.Validate(OtelAi.Engine.Collector.Load([new ConfigSource("c.yaml", """
             extensions:
               health_check:
                 endpoint: 127.0.0.1:4317
@@ -270,19 +270,48 @@ public class RealComponentsTests
                 metrics:
                   address: localhost:9464
               pipelines:
-                traces:
-                  receivers: [otlp, otlp/b]
-                  exporters: [prometheus]
                 metrics:
-                  receivers: [otlp]
-                  exporters: [prometheus/elsewhere]
-            """)], Registry()));
-        var messages = error.Issues.Where(i => i.Severity == ConfigIssueSeverity.Error).Select(i => $"{i.KeyPath}: {i.Message}").Order().ToList();
+                  receivers: [otlp, otlp/b]
+                  exporters: [prometheus, prometheus/elsewhere]
+            """)], Registry()), Registry());
+        var messages = issues.Where(i => i.Severity == ConfigIssueSeverity.Error).Select(i => $"{i.KeyPath}: {i.Message}").Order().ToList();
         Assert.Equal(
         [
             "exporters.prometheus/elsewhere.endpoint: port 9464 is already used by service.telemetry.metrics.address (localhost:9464); give each listener its own port",
             "receivers.otlp.protocols.grpc.endpoint: port 4317 is already used by extensions.health_check.endpoint (127.0.0.1:4317); give each listener its own port",
             "receivers.otlp/b.protocols.http.endpoint: port 4318 is already used by receivers.otlp.protocols.http.endpoint (localhost:4318); give each listener its own port",
         ], messages);
+    }
+
+    [Fact]
+    public void Every_error_is_listed_at_once_duplicate_keys_included()
+    {
+        var error = Assert.Throws<ConfigException>(() => OtelAi.Engine.Collector.Load([new ConfigSource("c.yaml", """
+            receivers:
+              otlp:
+                protocols:
+                  grpc:
+            processors:
+              tail_sampling:
+                policies: [{name: all, type: always_sample}]
+            exporters:
+              debug:
+              debug:
+            service:
+              pipelines:
+                traces:
+                  receivers: [otlp, missing]
+                  exporters: [debug]
+                metrics:
+                  receivers: [otlp]
+                  processors: [tail_sampling]
+                  exporters: [debug]
+            """)], Registry()));
+        Assert.Equal(
+        [
+            "exporters.debug: duplicate key \"debug\" (first set at line 9); each key may appear once per mapping",
+            "service.pipelines.metrics.processors[0]: processor \"tail_sampling\" does not support metrics (it supports: traces)",
+            "service.pipelines.traces.receivers[1]: references receiver \"missing\" which is not configured",
+        ], error.Issues.Where(i => i.Severity == ConfigIssueSeverity.Error).Select(i => $"{i.KeyPath}: {i.Message}").Order());
     }
 }

@@ -129,8 +129,8 @@ public class ServiceSectionTests
                   output_paths: [stderr]
             """);
         Assert.Equal("warn", loaded.Config.Telemetry.Logs.Level);
-        Assert.Equal(["service.telemetry.resource", "service.telemetry.logs.sampling", "service.telemetry.logs.output_paths"],
-            loaded.Warnings.Select(w => w.KeyPath));
+        Assert.False(loaded.Config.Telemetry.Logs.Sampling.Enabled); // sampling is used (otelcol's keys and defaults)
+        Assert.Equal(["service.telemetry.resource", "service.telemetry.logs.output_paths"], loaded.Warnings.Select(w => w.KeyPath));
         Assert.All(loaded.Warnings, w => Assert.Equal("accepted for otelcol compatibility but not used by otelai", w.Message));
     }
 
