@@ -17,7 +17,9 @@ public sealed record QueueConfig : IConfigSection
     [ConfigDescription("Queue requests and send them in the background; when false each request is sent while the caller waits.")]
     public bool Enabled { get; init; } = true;
 
-    [ConfigDescription("Number of consumers sending queued requests concurrently.")]
+    public const int MaxConsumers = 1000;
+
+    [ConfigDescription("Number of consumers sending queued requests concurrently (at most 1000).")]
     public int NumConsumers { get; init; } = 10;
 
     [ConfigDescription("Capacity of the queue, in units of `sizer`.")]
@@ -36,6 +38,8 @@ public sealed record QueueConfig : IConfigSection
     {
         if (!Enabled) yield break;
         if (NumConsumers <= 0) yield return new("num_consumers", "must be positive");
+        // Each consumer is a task with its own buffers: a million of them (accepted before) took 620 MB at start.
+        else if (NumConsumers > MaxConsumers) yield return new("num_consumers", $"{NumConsumers} is more than {MaxConsumers} (each consumer holds memory; more than the backend's concurrency gains nothing)");
         if (QueueSize <= 0) yield return new("queue_size", "must be positive");
         if (Storage is not null && Sizer != QueueSizer.Requests)
             yield return new("sizer", "a persistent queue (storage set) counts requests only: use sizer: requests");

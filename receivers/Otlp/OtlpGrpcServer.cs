@@ -101,10 +101,15 @@ internal sealed class OtlpGrpcServer
             : $"malformed method name \"{path}\"";
     }
 
-    private static bool IsGrpcContentType(string? contentType) =>
-        contentType is not null
-        && contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase)
-        && (contentType.Length == 16 || contentType[16] is '+' or ';');
+    /// <summary>application/grpc or application/grpc+proto (parameters allowed): other subtypes (+json) are not protobuf.</summary>
+    private static bool IsGrpcContentType(string? contentType)
+    {
+        if (contentType is null || !contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase)) return false;
+        var rest = contentType.AsSpan(16);
+        var semicolon = rest.IndexOf(';');
+        var subtype = (semicolon < 0 ? rest : rest[..semicolon]).Trim();
+        return subtype.IsEmpty || subtype.Equals("+proto", StringComparison.OrdinalIgnoreCase);
+    }
 
     private async Task ExportAsync<TRequest>(HttpContext context, ExportHandler<TRequest> handler)
         where TRequest : class, IMessage<TRequest>, new()
@@ -120,8 +125,14 @@ internal sealed class OtlpGrpcServer
         CancellationTokenSource? deadline = null, linked = null;
         var cancellation = context.RequestAborted;
         var timeoutHeader = context.Request.Headers["grpc-timeout"];
+        TimeSpan timeout = default;
+        if (timeoutHeader.Count > 0 && !GrpcTimeout.TryParse(timeoutHeader.ToString(), out timeout))
+        {
+            await WriteTrailersOnly(context, new GrpcStatus(GrpcStatusCode.Internal, $"malformed grpc-timeout \"{timeoutHeader}\""));
+            return;
+        }
         // A deadline beyond what a timer holds (about 49.7 days: 99999999H is valid) can never pass during a request: none.
-        if (timeoutHeader.Count > 0 && GrpcTimeout.TryParse(timeoutHeader.ToString(), out var timeout) && timeout <= GrpcTimeout.LongestTimer)
+        if (timeoutHeader.Count > 0 && timeout <= GrpcTimeout.LongestTimer)
         {
             deadline = new CancellationTokenSource(timeout);
             linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, deadline.Token);
@@ -182,6 +193,13 @@ internal sealed class OtlpGrpcServer
         }
 
         var frame = read.Frame;
+        // A unary call carries one message: bytes already here past it mean a second one (or garbage), refused.
+        // (Only what has arrived is looked at: waiting for the end of the stream would hold a slow client's answer.)
+        if (read.Buffered > frame.Payload.Length + GrpcFraming.PrefixLength)
+        {
+            body.AdvanceTo(frame.Payload.End);
+            return (null, new GrpcStatus(GrpcStatusCode.Internal, "a unary call carries one request message; this one had more"));
+        }
         try
         {
             if (!frame.Compressed) return (handler.FromProtobuf(frame.Payload), default);

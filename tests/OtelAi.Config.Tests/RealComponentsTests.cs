@@ -314,4 +314,28 @@ public class RealComponentsTests
             "service.pipelines.traces.receivers[1]: references receiver \"missing\" which is not configured",
         ], error.Issues.Where(i => i.Severity == ConfigIssueSeverity.Error).Select(i => $"{i.KeyPath}: {i.Message}").Order());
     }
+
+    [Fact]
+    public void Sizes_that_would_take_the_memory_they_name_are_refused()
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Load([new ConfigSource("c.yaml", """
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    max_request_body_size: 1e12
+            exporters:
+              otlp:
+                endpoint: backend:4317
+                sending_queue:
+                  num_consumers: 1000000
+            service:
+              pipelines:
+                traces:
+                  receivers: [otlp]
+                  exporters: [otlp]
+            """)], Registry()));
+        Assert.Equal(["exporters.otlp.sending_queue.num_consumers", "receivers.otlp.protocols.http.max_request_body_size"],
+            error.Issues.Where(i => i.Severity == ConfigIssueSeverity.Error).Select(i => i.KeyPath).Order());
+    }
 }

@@ -291,6 +291,28 @@ public sealed class GrpcReceiverTests
         Assert.Equal(5, harness.Counter("otelcol_receiver_refused_spans", "grpc"));
     }
 
+    [Fact]
+    public async Task Only_a_single_protobuf_message_with_a_wellformed_timeout_is_accepted()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = CreateH2c();
+        var twoMessages = Frame(SampleData.Traces(2)).Concat(Frame(SampleData.Traces(3))).ToArray();
+        var reply = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, twoMessages);
+        Assert.Equal(GrpcStatusCode.Internal, reply.Status.Code);
+        Assert.Contains("one request message", reply.Status.Message);
+
+        var json = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(SampleData.Traces(1)), contentType: "application/grpc+json");
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.HttpStatus);
+
+        var malformed = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(SampleData.Traces(1)), headers: new Dictionary<string, string> { ["grpc-timeout"] = "5 seconds" });
+        Assert.Equal(GrpcStatusCode.Internal, malformed.Status.Code);
+        Assert.Contains("malformed grpc-timeout", malformed.Status.Message);
+        Assert.Empty(harness.Traces.Payloads);
+
+        Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(SampleData.Traces(1)), contentType: "application/grpc+proto")).Status.Code);
+        Assert.Equal(1, harness.Traces.Items);
+    }
+
     [Theory]
     [InlineData("99999999H")] // 11,400 years: the longest the header can say
     [InlineData("9000000S")] // 104 days (grpcio's one-year timeout is sent in hours or seconds like this)

@@ -68,7 +68,7 @@ internal static class GrpcFraming
             switch (outcome)
             {
                 case GrpcFrameResult.Complete:
-                    return new GrpcReadResult(GrpcReadStatus.Message, frame, declared);
+                    return new GrpcReadResult(GrpcReadStatus.Message, frame, declared) { Buffered = read.Buffer.Length };
                 case GrpcFrameResult.TooLarge:
                     reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
                     return new GrpcReadResult(GrpcReadStatus.TooLarge, default, declared);
@@ -176,4 +176,8 @@ internal enum GrpcReadStatus
     TooLarge,
 }
 
-internal readonly record struct GrpcReadResult(GrpcReadStatus Status, GrpcFrame Frame, long DeclaredLength);
+internal readonly record struct GrpcReadResult(GrpcReadStatus Status, GrpcFrame Frame, long DeclaredLength)
+{
+    /// <summary>Bytes the pipe held when the frame was read (the frame and whatever followed it).</summary>
+    public long Buffered { get; init; }
+}
