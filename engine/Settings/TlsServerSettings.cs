@@ -23,7 +23,7 @@ public sealed record TlsServerSettings : IConfigSection
     [ConfigDescription("Maximum TLS version: 1.2 or 1.3 (default: newest).")]
     public string MaxVersion { get; init; } = "";
 
-    [ConfigDescription("Accepted; certificates are read at start.")]
+    [ConfigDescription("How often the certificate and key files are checked for changes (a rotated certificate is served without a restart); 0 reads them once at start.")]
     public TimeSpan ReloadInterval { get; init; }
 
     public IEnumerable<ConfigError> Validate()
@@ -36,8 +36,8 @@ public sealed record TlsServerSettings : IConfigSection
             yield return new ConfigError("max_version", $"unsupported TLS version \"{MaxVersion}\" (use 1.2 or 1.3)");
     }
 
-    /// <summary>Reads the certificate, key and client CA files (at start, as otelcol does without reload_interval).</summary>
-    public ServerTls Load() => ServerTls.Load(CertFile, KeyFile, ClientCaFile, Protocols());
+    /// <summary>Reads the certificate, key and client CA files (again every reload_interval when they changed).</summary>
+    public ServerTls Load() => ServerTls.Load(CertFile, KeyFile, ClientCaFile, Protocols(), ReloadInterval);
 
     /// <summary>Protocols from min_version..max_version (TLS 1.0/1.1 are not offered by this runtime's policy).</summary>
     private SslProtocols Protocols()

@@ -90,6 +90,81 @@ public sealed class TlsTests : IDisposable
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => CallGrpcAsync(plain, $"http://127.0.0.1:{harness.GrpcPort}", TracesMethod, Frame(SampleData.Traces(1))));
     }
 
+    /// <summary>The serial number of the certificate a new connection to <paramref name="url"/> is shown.</summary>
+    private async Task<string> ServedSerialAsync(string url)
+    {
+        string? serial = null;
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            serial = certificate is null ? null : new X509Certificate2(certificate).SerialNumber;
+            return true;
+        };
+        using var http = new HttpClient(handler);
+        using var _ = await http.GetAsync(url);
+        return serial ?? throw new InvalidOperationException("no certificate was presented");
+    }
+
+    private string IssueServerCertificate()
+    {
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        var (server, serverKey) = Issue("CN=localhost", san.Build(), "1.3.6.1.5.5.7.3.1");
+        File.WriteAllText(Path.Combine(_dir, "server.key"), serverKey.ExportPkcs8PrivateKeyPem());
+        File.WriteAllText(Path.Combine(_dir, "server.pem"), server.ExportCertificatePem());
+        var later = DateTime.UtcNow.AddSeconds(5);
+        File.SetLastWriteTimeUtc(Path.Combine(_dir, "server.key"), later);
+        File.SetLastWriteTimeUtc(Path.Combine(_dir, "server.pem"), later);
+        return server.SerialNumber;
+    }
+
+    [Fact]
+    public async Task A_rotated_certificate_is_served_after_reload_interval_on_receivers_and_health_check()
+    {
+        var first = IssueServerCertificate();
+        var tls = ServerTls(false) with { ReloadInterval = TimeSpan.FromMilliseconds(100) };
+        await using var harness = await ReceiverHarness.StartAsync(http: c => c with { Server = c.Server with { Tls = tls } });
+        var healthPort = TestPorts.GetFree();
+        await using var collector = OtelAi.Engine.Collector.FromYaml($$"""
+            extensions:
+              health_check:
+                endpoint: 127.0.0.1:{{healthPort}}
+                tls:
+                  cert_file: {{tls.CertFile}}
+                  key_file: {{tls.KeyFile}}
+                  reload_interval: 100ms
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    endpoint: 127.0.0.1:0
+            exporters:
+              debug:
+            service:
+              extensions: [health_check]
+              telemetry:
+                metrics:
+                  level: none
+              pipelines:
+                traces:
+                  receivers: [otlp]
+                  exporters: [debug]
+            """, new CaptureExporterFactory().WithBuiltins(), new OtelAi.Engine.CollectorOptions { LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance });
+        await collector.StartAsync();
+        var (receiverUrl, healthUrl) = ($"https://127.0.0.1:{harness.HttpPort}/v1/traces", $"https://127.0.0.1:{healthPort}/");
+        Assert.Equal(first, await ServedSerialAsync(receiverUrl));
+        Assert.Equal(first, await ServedSerialAsync(healthUrl));
+
+        var second = IssueServerCertificate();
+        await Task.Delay(300);
+        // The first handshake after the interval triggers the check; allow it one more.
+        for (var attempt = 0; attempt < 10 && await ServedSerialAsync(receiverUrl) != second; attempt++) await Task.Delay(200);
+        Assert.Equal(second, await ServedSerialAsync(receiverUrl));
+        for (var attempt = 0; attempt < 10 && await ServedSerialAsync(healthUrl) != second; attempt++) await Task.Delay(200);
+        Assert.Equal(second, await ServedSerialAsync(healthUrl));
+        await collector.StopAsync();
+    }
+
     [Fact]
     public async Task MutualTls_RequiresAClientCertificateFromTheConfiguredCa()
     {

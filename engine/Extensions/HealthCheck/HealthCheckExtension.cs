@@ -24,6 +24,9 @@ public sealed record HealthCheckConfig : ComponentConfig, IListenEndpoints
     [ConfigDescription("Replaces the default JSON bodies.")]
     public HealthCheckResponseBody? ResponseBody { get; init; }
 
+    [ConfigDescription("Serve over TLS (probes then use HTTPS), with reload_interval for rotated certificates.")]
+    public OtelAi.Engine.Settings.TlsServerSettings? Tls { get; init; }
+
     public override IEnumerable<ConfigError> Validate()
     {
         if (string.IsNullOrEmpty(Endpoint)) yield return new ConfigError("endpoint", "must be specified");
@@ -75,7 +78,8 @@ internal sealed class HealthCheckExtension(ComponentCreateSettings settings, Hea
     {
         _status = host as ICollectorStatus
             ?? throw new InvalidOperationException("health_check needs a host that reports the collector state (ICollectorStatus)");
-        _server = await ServerHost.StartAsync(config.Endpoint, HandleAsync, ServerHostSetup.Http1, cancellationToken);
+        _server = await ServerHost.StartAsync(config.Endpoint, HandleAsync,
+            config.Tls is { } tls ? new ServerHostSetup { Tls = tls.Load(), Logger = settings.Logger } : ServerHostSetup.Http1, cancellationToken);
         settings.Logger.LogInformation("health check serving on {Endpoint} (port {Port}), path {Path}", config.Endpoint, _server.Port, config.Path);
     }
 

@@ -120,7 +120,7 @@ internal sealed class ServerHost : IAsyncDisposable
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(new HttpsConnectionAdapterOptions
                 {
-                    ServerCertificate = tls.Certificate,
+                    ServerCertificateSelector = (_, _) => tls.Certificate,
                     SslProtocols = tls.Protocols,
                     ClientCertificateMode = tls.ClientCa is null ? ClientCertificateMode.NoCertificate : ClientCertificateMode.RequireCertificate,
                     ClientCertificateValidation = tls.ClientCa is null ? null : (certificate, _, _) => tls.IsTrustedClient(certificate),
