@@ -29,9 +29,12 @@ internal sealed class ExportHandler<TRequest> where TRequest : class, IMessage<T
     private readonly ReceiverHelper _helper;
     private readonly ILogger _logger;
     private readonly bool _keepEncoded;
+    private readonly long _maxDecodedObjects;
 
-    public ExportHandler(ITelemetryConsumer<TRequest> consumer, ReceiverHelper helper, ILogger logger)
+    /// <param name="maxMessageBytes">The transport's size limit; a request may decode to at most one object per <see cref="BytesPerObject"/> bytes of it.</param>
+    public ExportHandler(ITelemetryConsumer<TRequest> consumer, ReceiverHelper helper, ILogger logger, long maxMessageBytes)
     {
+        _maxDecodedObjects = Math.Max(1, maxMessageBytes / BytesPerObject);
         _consumer = consumer;
         _keepEncoded = !consumer.Capabilities.ReadsContent;
         _helper = helper;
@@ -48,6 +51,7 @@ internal sealed class ExportHandler<TRequest> where TRequest : class, IMessage<T
     /// </summary>
     public Payload<TRequest> FromProtobuf(ReadOnlySpan<byte> message)
     {
+        RefuseExpansion(message);
         if (!_keepEncoded) return Ops.Parser.ParseFrom(message);
         var owned = GC.AllocateUninitializedArray<byte>(message.Length);
         message.CopyTo(owned);
@@ -57,10 +61,25 @@ internal sealed class ExportHandler<TRequest> where TRequest : class, IMessage<T
     /// <inheritdoc cref="FromProtobuf(ReadOnlySpan{byte})"/>
     public Payload<TRequest> FromProtobuf(in ReadOnlySequence<byte> message)
     {
-        if (!_keepEncoded) return Ops.Parser.ParseFrom(message);
+        if (message.IsSingleSegment) return FromProtobuf(message.FirstSpan);
         var owned = GC.AllocateUninitializedArray<byte>(checked((int)message.Length));
         message.CopyTo(owned);
-        return Payload<TRequest>.Parse(owned);
+        RefuseExpansion(owned);
+        return _keepEncoded ? Payload<TRequest>.Parse(owned) : Ops.Parser.ParseFrom(owned);
+    }
+
+    /// <summary>
+    /// Bytes of the size limit per object a request may decode to. Real telemetry has well over 4 bytes per object;
+    /// a request of empty spans (2 bytes each) would decode to a hundred times its size, past any memory_limiter.
+    /// </summary>
+    public const int BytesPerObject = 4;
+
+    /// <summary>Counts on the wire, before anything is allocated, what decoding would create; too many is <see cref="RequestExpansionException"/>.</summary>
+    private void RefuseExpansion(ReadOnlySpan<byte> message)
+    {
+        if (message.Length / 2 <= _maxDecodedObjects) return; // every object takes at least 2 bytes: it cannot be too many
+        var objects = global::OtelAi.Otlp.Wire.WireWalker.CountObjects(message, global::OtelAi.Otlp.Wire.WireSchema.For(Ops.Signal), _maxDecodedObjects);
+        if (objects > _maxDecodedObjects) throw new RequestExpansionException(_maxDecodedObjects);
     }
 
     /// <param name="deadline">Fires when the client's deadline passes (a subset of <paramref name="cancellationToken"/>'s causes).</param>
@@ -85,3 +104,7 @@ internal sealed class ExportHandler<TRequest> where TRequest : class, IMessage<T
     public static IMessage? PartialSuccessResponse(in ExportOutcome outcome) =>
         outcome.IsPartialSuccess ? Signal.CreateResponse(outcome.Rejected, outcome.RejectMessage) : null;
 }
+
+/// <summary>A request that would decode to more objects than its transport's size limit allows (one per <see cref="ExportHandler{TRequest}.BytesPerObject"/> bytes).</summary>
+internal sealed class RequestExpansionException(long limit)
+    : Exception($"the request decodes to more than {limit} objects (messages and strings); send fewer, larger items per request");

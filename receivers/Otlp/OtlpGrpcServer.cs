@@ -221,6 +221,10 @@ internal sealed class OtlpGrpcServer
         {
             return (null, new GrpcStatus(GrpcStatusCode.ResourceExhausted, $"decompressed message larger than max ({_maxMessageSize})"));
         }
+        catch (RequestExpansionException ex)
+        {
+            return (null, new GrpcStatus(GrpcStatusCode.ResourceExhausted, ex.Message));
+        }
         finally
         {
             body.AdvanceTo(frame.Payload.End);

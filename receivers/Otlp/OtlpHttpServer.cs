@@ -167,6 +167,11 @@ internal sealed class OtlpHttpServer
             await WriteTooLarge(context, bodyFormat);
             return;
         }
+        catch (RequestExpansionException ex)
+        {
+            await WriteError(context, bodyFormat, StatusCodes.Status413PayloadTooLarge, new GrpcStatus(GrpcStatusCode.InvalidArgument, ex.Message));
+            return;
+        }
         catch (Exception ex) when (ex is InvalidDataException or OtlpJsonException || MalformedRequest.Is(ex))
         {
             var what = ex is InvalidDataException

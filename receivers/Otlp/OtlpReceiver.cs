@@ -28,14 +28,16 @@ internal sealed class OtlpReceiver : IComponent
         if (_config.Protocols.Grpc is { } grpc)
         {
             var metrics = new ReceiverHelper(_settings, "grpc");
-            var server = new OtlpGrpcServer(grpc.Server, Handler(_consumers.Traces, metrics), Handler(_consumers.Metrics, metrics), Handler(_consumers.Logs, metrics), _settings.Logger,
+            var limit = grpc.Server.MaxRecvMsgSizeBytes;
+            var server = new OtlpGrpcServer(grpc.Server, Handler(_consumers.Traces, metrics, limit), Handler(_consumers.Metrics, metrics, limit), Handler(_consumers.Logs, metrics, limit), _settings.Logger,
                 Gate(grpc.Server.Auth, host, "grpc"));
             await StartServer(server.StartAsync, "gRPC", grpc.Server.Endpoint, cancellationToken);
         }
         if (_config.Protocols.Http is { } http)
         {
             var metrics = new ReceiverHelper(_settings, "http");
-            var server = new OtlpHttpServer(http, Handler(_consumers.Traces, metrics), Handler(_consumers.Metrics, metrics), Handler(_consumers.Logs, metrics), _settings.Logger,
+            var limit = http.Server.EffectiveMaxRequestBodySize;
+            var server = new OtlpHttpServer(http, Handler(_consumers.Traces, metrics, limit), Handler(_consumers.Metrics, metrics, limit), Handler(_consumers.Logs, metrics, limit), _settings.Logger,
                 Gate(http.Server.Auth, host, "http"));
             await StartServer(server.StartAsync, "HTTP", http.Server.Endpoint, cancellationToken);
         }
@@ -45,9 +47,9 @@ internal sealed class OtlpReceiver : IComponent
         auth is null ? null : new AuthGate(auth.ServerAuthenticator(host),
             _settings.Metrics.Counter(OtlpReceiverFactory.UnauthenticatedRequests, ("receiver", _settings.Id.ToString()), ("transport", transport)));
 
-    private ExportHandler<T>? Handler<T>(Engine.Consumers.ITelemetryConsumer<T>? consumer, ReceiverHelper helper)
+    private ExportHandler<T>? Handler<T>(Engine.Consumers.ITelemetryConsumer<T>? consumer, ReceiverHelper helper, long maxMessageBytes)
         where T : class, Google.Protobuf.IMessage<T>, new() =>
-        consumer is null ? null : new ExportHandler<T>(consumer, helper, _settings.Logger);
+        consumer is null ? null : new ExportHandler<T>(consumer, helper, _settings.Logger, maxMessageBytes);
 
     private async Task StartServer(Func<CancellationToken, Task<ServerHost>> start, string protocol, string endpoint, CancellationToken cancellationToken)
     {

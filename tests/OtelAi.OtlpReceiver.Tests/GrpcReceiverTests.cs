@@ -292,6 +292,18 @@ public sealed class GrpcReceiverTests
     }
 
     [Fact]
+    public async Task A_message_that_decodes_to_too_many_objects_is_resource_exhausted()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = CreateH2c();
+        var bomb = Compress(HttpReceiverTests.EmptySpans(1_900_000), ContentCoding.Gzip); // 3.8 MB decompressed, within the 4 MiB limit
+        var reply = await CallGrpcAsync(client, harness.GrpcUrl, TracesMethod, Frame(bomb, compressed: true), headers: new Dictionary<string, string> { ["grpc-encoding"] = "gzip" });
+        Assert.Equal(GrpcStatusCode.ResourceExhausted, reply.Status.Code);
+        Assert.Contains("decodes to more than", reply.Status.Message);
+        Assert.Empty(harness.Traces.Payloads);
+    }
+
+    [Fact]
     public async Task Only_a_single_protobuf_message_with_a_wellformed_timeout_is_accepted()
     {
         await using var harness = await ReceiverHarness.StartAsync();

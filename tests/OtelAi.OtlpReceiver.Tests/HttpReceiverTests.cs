@@ -181,6 +181,41 @@ public sealed class HttpReceiverTests
         Assert.Empty(harness.Logs.Payloads);
     }
 
+    /// <summary>A request of <paramref name="count"/> empty spans: 2 bytes each on the wire, a few hundred decoded.</summary>
+    internal static byte[] EmptySpans(int count)
+    {
+        static byte[] Delimited(byte tag, byte[] content)
+        {
+            var length = new List<byte>();
+            for (var v = (uint)content.Length; ; v >>= 7)
+            {
+                if (v < 0x80) { length.Add((byte)v); break; }
+                length.Add((byte)(v | 0x80));
+            }
+            return [tag, .. length, .. content];
+        }
+        var spans = new byte[count * 2];
+        for (var i = 0; i < spans.Length; i += 2) spans[i] = 0x12;
+        return Delimited(0x0A, Delimited(0x12, spans));
+    }
+
+    [Fact]
+    public async Task A_small_gzip_body_that_decodes_to_millions_of_objects_gets_413_before_decoding()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var client = new HttpClient();
+        var bomb = Compress(EmptySpans(9_000_000), ContentCoding.Gzip); // 18 MB of empty spans, within the 20 MB limit
+        Assert.True(bomb.Length < 100_000, $"{bomb.Length} bytes");
+        var response = await PostAsync(client, harness.HttpUrl + "/v1/traces", bomb, Proto, "gzip");
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("decodes to more than", RpcStatus.Parser.ParseFrom(await response.Content.ReadAsByteArrayAsync()).Message);
+        Assert.Empty(harness.Traces.Payloads);
+
+        // Real spans of the same order of size pass.
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, harness.HttpUrl + "/v1/traces", Compress(SampleData.Traces(20_000).ToByteArray(), ContentCoding.Gzip), Proto, "gzip")).StatusCode);
+        Assert.Equal(20_000, harness.Traces.Items);
+    }
+
     [Fact]
     public async Task OversizeBodies_Are413_BeforeAndAfterDecompression()
     {
