@@ -16,6 +16,10 @@ public sealed class MetricRegistry
     public Counter Counter(SelfMetric metric, params (string Key, string Value)[] labels) =>
         (Counter)GetFamily(metric, SelfMetricKind.Counter, labels).Series.GetOrAdd(LabelText(labels), _ => new Counter());
 
+    /// <summary>The histogram series of a declared histogram with these label values.</summary>
+    public Histogram Histogram(SelfMetric metric, params (string Key, string Value)[] labels) =>
+        (Histogram)GetFamily(metric, SelfMetricKind.Histogram, labels).Series.GetOrAdd(LabelText(labels), _ => new Histogram(metric.Buckets));
+
     /// <summary>Registers a gauge series read at scrape time; registering the same series again replaces the reader.</summary>
     public void Gauge(SelfMetric metric, Func<double> read, params (string Key, string Value)[] labels) =>
         GetFamily(metric, SelfMetricKind.Gauge, labels).Series[LabelText(labels)] = new GaugeReader(read);
@@ -44,9 +48,14 @@ public sealed class MetricRegistry
         {
             var exposed = family.Metric.Kind == SelfMetricKind.Counter ? name + "_total" : name;
             writer.Write($"# HELP {exposed} {family.Metric.Description}\n");
-            writer.Write($"# TYPE {exposed} {(family.Metric.Kind == SelfMetricKind.Counter ? "counter" : "gauge")}\n");
+            writer.Write($"# TYPE {exposed} {family.Metric.Kind.ToString().ToLowerInvariant()}\n");
             foreach (var (labels, series) in family.Series.OrderBy(s => s.Key, StringComparer.Ordinal))
             {
+                if (series is Histogram histogram)
+                {
+                    histogram.Write(writer, name, labels);
+                    continue;
+                }
                 writer.Write(exposed);
                 if (labels.Length > 0) writer.Write($"{{{labels}}}");
                 writer.Write(' ');
@@ -100,6 +109,56 @@ public sealed class Counter : ISeries
     public long Count => Interlocked.Read(ref _value);
 
     double ISeries.Value => Count;
+}
+
+/// <summary>A histogram series: counts per bucket, sum and count, each updated with one interlocked operation.</summary>
+public sealed class Histogram : ISeries
+{
+    private readonly double[] _bounds;
+    private readonly long[] _counts;
+    private long _sumBits;
+    private long _count;
+
+    internal Histogram(double[] bounds)
+    {
+        _bounds = bounds;
+        _counts = new long[bounds.Length + 1];
+    }
+
+    public void Record(double value)
+    {
+        var bucket = Array.BinarySearch(_bounds, value);
+        Interlocked.Increment(ref _counts[bucket < 0 ? ~bucket : bucket]);
+        Interlocked.Increment(ref _count);
+        long seen, updated;
+        do
+        {
+            seen = Interlocked.Read(ref _sumBits);
+            updated = BitConverter.DoubleToInt64Bits(BitConverter.Int64BitsToDouble(seen) + value);
+        }
+        while (Interlocked.CompareExchange(ref _sumBits, updated, seen) != seen);
+    }
+
+    /// <summary>The number of values recorded.</summary>
+    public double Value => Interlocked.Read(ref _count);
+
+    public double Sum => BitConverter.Int64BitsToDouble(Interlocked.Read(ref _sumBits));
+
+    /// <summary>Cumulative <c>_bucket</c> lines (with <c>le</c>), then <c>_sum</c> and <c>_count</c>.</summary>
+    internal void Write(TextWriter writer, string name, string labels)
+    {
+        var prefix = labels.Length > 0 ? labels + "," : "";
+        long cumulative = 0;
+        for (var i = 0; i <= _bounds.Length; i++)
+        {
+            cumulative += Interlocked.Read(ref _counts[i]);
+            var le = i < _bounds.Length ? _bounds[i].ToString(CultureInfo.InvariantCulture) : "+Inf";
+            writer.Write($"{name}_bucket{{{prefix}le=\"{le}\"}} {cumulative}\n");
+        }
+        var suffix = labels.Length > 0 ? $"{{{labels}}}" : "";
+        writer.Write($"{name}_sum{suffix} {Sum.ToString(CultureInfo.InvariantCulture)}\n");
+        writer.Write($"{name}_count{suffix} {Value.ToString(CultureInfo.InvariantCulture)}\n");
+    }
 }
 
 internal sealed class GaugeReader(Func<double> read) : ISeries

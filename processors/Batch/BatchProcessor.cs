@@ -23,6 +23,7 @@ public sealed class BatchProcessor<T> : IProcessor<T> where T : class, IMessage<
     private readonly ProcessorMetrics _processorMetrics;
     private readonly Counter _sizeTriggers;
     private readonly Counter _timeoutTriggers;
+    private readonly Histogram _sendSizes;
     private readonly string[] _metadataKeys;
     private readonly Batcher? _single;
     private readonly ConcurrentDictionary<string, Batcher> _byMetadata = new(StringComparer.Ordinal);
@@ -38,6 +39,7 @@ public sealed class BatchProcessor<T> : IProcessor<T> where T : class, IMessage<
         var label = ("processor", settings.Id.ToString());
         _sizeTriggers = settings.Metrics.Counter(BatchProcessorFactory.SizeTriggerSend, label);
         _timeoutTriggers = settings.Metrics.Counter(BatchProcessorFactory.TimeoutTriggerSend, label);
+        _sendSizes = settings.Metrics.Histogram(BatchProcessorFactory.BatchSendSize, label);
         _metadataKeys = config.MetadataKeys.Select(k => k.ToLowerInvariant()).ToArray();
         if (_metadataKeys.Length == 0) _single = new Batcher(this, ClientInfo.Empty);
         else
@@ -230,6 +232,7 @@ public sealed class BatchProcessor<T> : IProcessor<T> where T : class, IMessage<
         private async Task SendAsync(Payload<T> batch, int items)
         {
             if (items == 0 && batch.ResourceCount == 0) return;
+            _owner._sendSizes.Record(items);
             try
             {
                 await _owner._next.ConsumeAsync(batch, CancellationToken.None);

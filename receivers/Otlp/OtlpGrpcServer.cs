@@ -28,6 +28,7 @@ internal sealed class OtlpGrpcServer
     private readonly ILogger _logger;
     private readonly int _maxMessageSize;
     private readonly AuthGate? _auth;
+    private readonly RequestDurations? _durations;
 
     public OtlpGrpcServer(
         GrpcServerSettings config,
@@ -35,9 +36,11 @@ internal sealed class OtlpGrpcServer
         ExportHandler<ExportMetricsServiceRequest>? metrics,
         ExportHandler<ExportLogsServiceRequest>? logs,
         ILogger logger,
-        AuthGate? auth = null)
+        AuthGate? auth = null,
+        RequestDurations? durations = null)
     {
         _auth = auth;
+        _durations = durations;
         _logger = logger;
         _config = config;
         _traces = traces;
@@ -87,10 +90,21 @@ internal sealed class OtlpGrpcServer
             return WriteTrailersOnly(context, new GrpcStatus(GrpcStatusCode.Unauthenticated, AuthGate.Refusal));
 
         var path = request.Path.Value ?? "";
-        if (path == OtlpSignal<ExportTraceServiceRequest>.Instance.GrpcMethodPath && _traces is not null) return ExportAsync(context, _traces);
-        if (path == OtlpSignal<ExportMetricsServiceRequest>.Instance.GrpcMethodPath && _metrics is not null) return ExportAsync(context, _metrics);
-        if (path == OtlpSignal<ExportLogsServiceRequest>.Instance.GrpcMethodPath && _logs is not null) return ExportAsync(context, _logs);
+        if (path == OtlpSignal<ExportTraceServiceRequest>.Instance.GrpcMethodPath && _traces is not null) return Timed(context, path, c => ExportAsync(c, _traces));
+        if (path == OtlpSignal<ExportMetricsServiceRequest>.Instance.GrpcMethodPath && _metrics is not null) return Timed(context, path, c => ExportAsync(c, _metrics));
+        if (path == OtlpSignal<ExportLogsServiceRequest>.Instance.GrpcMethodPath && _logs is not null) return Timed(context, path, c => ExportAsync(c, _logs));
         return WriteTrailersOnly(context, new GrpcStatus(GrpcStatusCode.Unimplemented, UnknownMethodMessage(path)));
+    }
+
+    private Task Timed(HttpContext context, string path, Func<HttpContext, Task> export) =>
+        _durations is null ? export(context) : _durations.TimeAsync(context, path.TrimStart('/'), export);
+
+    /// <summary>The gRPC status code answered (trailers-only or in the trailers), as text.</summary>
+    internal static string StatusOf(HttpContext context)
+    {
+        if (context.Response.Headers.TryGetValue("grpc-status", out var status)) return status.ToString();
+        var trailers = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers;
+        return trailers is not null && trailers.TryGetValue("grpc-status", out status) ? status.ToString() : "2";
     }
 
     private static string UnknownMethodMessage(string path)

@@ -38,6 +38,7 @@ internal sealed class OtlpHttpServer
     private readonly CorsPolicy? _cors;
     private readonly long _maxBodySize;
     private readonly AuthGate? _auth;
+    private readonly RequestDurations? _durations;
 
     public OtlpHttpServer(
         OtlpHttpConfig config,
@@ -45,9 +46,11 @@ internal sealed class OtlpHttpServer
         ExportHandler<ExportMetricsServiceRequest>? metrics,
         ExportHandler<ExportLogsServiceRequest>? logs,
         ILogger logger,
-        AuthGate? auth = null)
+        AuthGate? auth = null,
+        RequestDurations? durations = null)
     {
         _auth = auth;
+        _durations = durations;
         _logger = logger;
         _config = config;
         _server = config.Server;
@@ -87,11 +90,14 @@ internal sealed class OtlpHttpServer
             _cors.AddActualRequestHeaders(context);
         }
 
-        if (path == _config.TracesUrlPath && _traces is not null) return ExportAsync(context, _traces);
-        if (path == _config.MetricsUrlPath && _metrics is not null) return ExportAsync(context, _metrics);
-        if (path == _config.LogsUrlPath && _logs is not null) return ExportAsync(context, _logs);
+        if (path == _config.TracesUrlPath && _traces is not null) return Timed(context, path, c => ExportAsync(c, _traces));
+        if (path == _config.MetricsUrlPath && _metrics is not null) return Timed(context, path, c => ExportAsync(c, _metrics));
+        if (path == _config.LogsUrlPath && _logs is not null) return Timed(context, path, c => ExportAsync(c, _logs));
         return WriteText(context, StatusCodes.Status404NotFound, "404 page not found");
     }
+
+    private Task Timed(HttpContext context, string path, Func<HttpContext, Task> export) =>
+        _durations is null ? export(context) : _durations.TimeAsync(context, path, export);
 
     private async Task ExportAsync<TRequest>(HttpContext context, ExportHandler<TRequest> handler)
         where TRequest : class, IMessage<TRequest>, new()

@@ -30,7 +30,8 @@ internal sealed class OtlpReceiver : IComponent
             var metrics = new ReceiverHelper(_settings, "grpc");
             var limit = grpc.Server.MaxRecvMsgSizeBytes;
             var server = new OtlpGrpcServer(grpc.Server, Handler(_consumers.Traces, metrics, limit), Handler(_consumers.Metrics, metrics, limit), Handler(_consumers.Logs, metrics, limit), _settings.Logger,
-                Gate(grpc.Server.Auth, host, "grpc"));
+                Gate(grpc.Server.Auth, host, "grpc"),
+                new RequestDurations(_settings.Metrics, OtlpReceiverFactory.RpcServerDuration, _settings.Id.ToString(), "rpc_method", "rpc_grpc_status_code", OtlpGrpcServer.StatusOf));
             await StartServer(server.StartAsync, "gRPC", grpc.Server.Endpoint, cancellationToken);
         }
         if (_config.Protocols.Http is { } http)
@@ -38,7 +39,9 @@ internal sealed class OtlpReceiver : IComponent
             var metrics = new ReceiverHelper(_settings, "http");
             var limit = http.Server.EffectiveMaxRequestBodySize;
             var server = new OtlpHttpServer(http, Handler(_consumers.Traces, metrics, limit), Handler(_consumers.Metrics, metrics, limit), Handler(_consumers.Logs, metrics, limit), _settings.Logger,
-                Gate(http.Server.Auth, host, "http"));
+                Gate(http.Server.Auth, host, "http"),
+                new RequestDurations(_settings.Metrics, OtlpReceiverFactory.HttpServerDuration, _settings.Id.ToString(), "http_route", "http_status_code",
+                    context => context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             await StartServer(server.StartAsync, "HTTP", http.Server.Endpoint, cancellationToken);
         }
     }

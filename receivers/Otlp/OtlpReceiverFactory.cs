@@ -15,7 +15,13 @@ public sealed class OtlpReceiverFactory : ReceiverFactory<OtlpReceiverConfig>
     internal static readonly SelfMetric UnauthenticatedRequests = SelfMetric.Counter("otelai_receiver_unauthenticated_requests",
         "Requests refused (401 / UNAUTHENTICATED) because the auth extension did not accept their credentials.", "receiver", "transport");
 
-    protected override IEnumerable<SelfMetric> OwnSelfMetrics => [UnauthenticatedRequests];
+    internal static readonly SelfMetric RpcServerDuration = SelfMetric.Histogram("rpc_server_duration_milliseconds",
+        "Duration of the receiver's gRPC Export calls, by method and gRPC status code.", RequestDurations.Milliseconds, "receiver", "rpc_method", "rpc_grpc_status_code");
+
+    internal static readonly SelfMetric HttpServerDuration = SelfMetric.Histogram("http_server_duration_milliseconds",
+        "Duration of the receiver's OTLP/HTTP requests, by route and HTTP status code.", RequestDurations.Milliseconds, "receiver", "http_route", "http_status_code");
+
+    protected override IEnumerable<SelfMetric> OwnSelfMetrics => [UnauthenticatedRequests, RpcServerDuration, HttpServerDuration];
 
     // No protocol until the config names one (`grpc:` alone enables gRPC with every default), as in otelcol.
     protected override IComponent Create(ComponentCreateSettings settings, OtlpReceiverConfig config, ReceiverConsumers consumers) =>

@@ -292,6 +292,27 @@ public sealed class GrpcReceiverTests
     }
 
     [Fact]
+    public async Task Request_durations_are_histograms_by_method_route_and_status_as_otelcol_exposes_them()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var h2c = CreateH2c();
+        Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(h2c, harness.GrpcUrl, TracesMethod, Frame(SampleData.Traces(2)))).Status.Code);
+        Assert.Equal(GrpcStatusCode.InvalidArgument, (await CallGrpcAsync(h2c, harness.GrpcUrl, TracesMethod, Frame([0x0A, 100, 1], compressed: false))).Status.Code);
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, harness.HttpUrl + "/v1/logs", SampleData.Logs(1).ToByteArray(), "application/x-protobuf")).StatusCode);
+
+        var text = new StringWriter();
+        harness.Registry.WritePrometheusText(text);
+        var exposition = text.ToString();
+        Assert.Contains("# TYPE rpc_server_duration_milliseconds histogram", exposition);
+        const string Ok = "receiver=\"otlp\",rpc_grpc_status_code=\"0\",rpc_method=\"opentelemetry.proto.collector.trace.v1.TraceService/Export\"";
+        Assert.Contains($"rpc_server_duration_milliseconds_bucket{{{Ok},le=\"+Inf\"}} 1\n", exposition);
+        Assert.Contains($"rpc_server_duration_milliseconds_count{{{Ok}}} 1\n", exposition);
+        Assert.Contains("rpc_grpc_status_code=\"3\"", exposition);
+        Assert.Contains("http_server_duration_milliseconds_count{http_route=\"/v1/logs\",http_status_code=\"200\",receiver=\"otlp\"} 1\n", exposition);
+    }
+
+    [Fact]
     public async Task A_message_that_decodes_to_too_many_objects_is_resource_exhausted()
     {
         await using var harness = await ReceiverHarness.StartAsync();

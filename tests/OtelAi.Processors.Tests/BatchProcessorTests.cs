@@ -49,6 +49,12 @@ public sealed class BatchProcessorTests
         Assert.Equal(12, Spans(sink.Received[0].Data));
         Assert.Equal(3, sink.Received[0].Data.ResourceSpans.Count);
         Assert.Equal(1, settings.Metrics.Read("otelcol_processor_batch_batch_size_trigger_send", ("processor", "batch/test")));
+        Assert.Equal(1, settings.Metrics.Read("otelcol_processor_batch_batch_send_size", ("processor", "batch/test"))); // one batch recorded
+        var exposition = new StringWriter();
+        settings.Metrics.WritePrometheusText(exposition);
+        Assert.Contains("otelcol_processor_batch_batch_send_size_bucket{processor=\"batch/test\",le=\"10\"} 0\n", exposition.ToString());
+        Assert.Contains("otelcol_processor_batch_batch_send_size_bucket{processor=\"batch/test\",le=\"25\"} 1\n", exposition.ToString());
+        Assert.Contains("otelcol_processor_batch_batch_send_size_sum{processor=\"batch/test\"} 12\n", exposition.ToString());
         await processor.ShutdownAsync(CancellationToken.None);
     }
 
