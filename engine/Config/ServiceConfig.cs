@@ -58,6 +58,12 @@ public sealed record TelemetryConfig
 {
     public TelemetryLogsConfig Logs { get; init; } = new();
     public TelemetryMetricsConfig Metrics { get; init; } = new();
+
+    /// <summary>
+    /// otelcol's <c>service.telemetry.resource</c>: service.name, service.instance.id and service.version label the
+    /// engine's own metrics (defaults: otelai, a UUID per start, the build's version); a null value leaves one out.
+    /// </summary>
+    public Dictionary<string, string?> Resource { get; init; } = new();
 }
 
 public sealed record TelemetryLogsConfig

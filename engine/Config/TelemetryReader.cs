@@ -14,7 +14,7 @@ internal sealed class TelemetryReader(Binder binder, ConfigIssues issues)
     /// <summary>otelcol keys otelai accepts but does not act on, per section.</summary>
     internal static readonly Dictionary<string, string[]> IgnoredKeys = new()
     {
-        [""] = ["traces", "resource"],
+        [""] = ["traces"],
         ["logs"] = ["development", "disable_caller", "disable_stacktrace", "output_paths", "error_output_paths", "initial_fields", "processors"],
         ["metrics"] = ["views"],
     };

@@ -42,15 +42,18 @@ public sealed class MetricRegistry
     }
 
     /// <summary>Prometheus text exposition format 0.0.4; counters get the <c>_total</c> suffix.</summary>
-    public void WritePrometheusText(TextWriter writer)
+    /// <param name="constantLabels">Labels every series gets after its own (otelcol's service_name, service_instance_id, service_version).</param>
+    public void WritePrometheusText(TextWriter writer, IReadOnlyList<(string Key, string Value)>? constantLabels = null)
     {
+        var constant = constantLabels is { Count: > 0 } ? LabelText([.. constantLabels]) : "";
         foreach (var (name, family) in _families.OrderBy(f => f.Key, StringComparer.Ordinal))
         {
             var exposed = family.Metric.Kind == SelfMetricKind.Counter ? name + "_total" : name;
             writer.Write($"# HELP {exposed} {family.Metric.Description}\n");
             writer.Write($"# TYPE {exposed} {family.Metric.Kind.ToString().ToLowerInvariant()}\n");
-            foreach (var (labels, series) in family.Series.OrderBy(s => s.Key, StringComparer.Ordinal))
+            foreach (var (own, series) in family.Series.OrderBy(s => s.Key, StringComparer.Ordinal))
             {
+                var labels = constant.Length == 0 ? own : own.Length == 0 ? constant : $"{own},{constant}";
                 if (series is Histogram histogram)
                 {
                     histogram.Write(writer, name, labels);

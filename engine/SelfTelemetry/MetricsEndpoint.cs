@@ -18,17 +18,19 @@ public sealed class MetricsEndpoint : IAsyncDisposable
     /// <summary>The bound port (the OS's pick when the address asked for port 0).</summary>
     public int Port => _server.Port;
 
-    public static async Task<MetricsEndpoint> StartAsync(MetricRegistry registry, string address, CancellationToken cancellationToken)
+    /// <param name="constantLabels">Labels on every series (the service's identity, as otelcol labels its own metrics).</param>
+    public static async Task<MetricsEndpoint> StartAsync(MetricRegistry registry, string address, CancellationToken cancellationToken,
+        IReadOnlyList<(string Key, string Value)>? constantLabels = null)
     {
-        var server = await ServerHost.StartAsync(address, context => ServeAsync(registry, context), ServerHostSetup.Http1, cancellationToken);
+        var server = await ServerHost.StartAsync(address, context => ServeAsync(registry, constantLabels, context), ServerHostSetup.Http1, cancellationToken);
         return new MetricsEndpoint(server);
     }
 
-    private static Task ServeAsync(MetricRegistry registry, HttpContext context)
+    private static Task ServeAsync(MetricRegistry registry, IReadOnlyList<(string Key, string Value)>? constantLabels, HttpContext context)
     {
         if (!ServerHost.IsReadOf(context, "/metrics")) return Task.CompletedTask;
         var text = new StringWriter();
-        registry.WritePrometheusText(text);
+        registry.WritePrometheusText(text, constantLabels);
         context.Response.ContentType = ContentType;
         return context.Response.WriteAsync(text.ToString());
     }

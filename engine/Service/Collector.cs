@@ -155,7 +155,7 @@ public sealed partial class Collector : IAsyncDisposable
                 if (!string.Equals(_config.Telemetry.Metrics.Level, "none", StringComparison.OrdinalIgnoreCase))
                 {
                     ProcessMetrics.Register(Metrics);
-                    _metricsEndpoint = await MetricsEndpoint.StartAsync(Metrics, _config.Telemetry.Metrics.Address, cancellationToken);
+                    _metricsEndpoint = await MetricsEndpoint.StartAsync(Metrics, _config.Telemetry.Metrics.Address, cancellationToken, ServiceLabels());
                     _logger.LogInformation("Serving self-metrics on http://{Address}/metrics (port {Port})", _config.Telemetry.Metrics.Address, _metricsEndpoint.Port);
                 }
                 foreach (var component in _components)
@@ -272,6 +272,26 @@ public sealed partial class Collector : IAsyncDisposable
 
     /// <summary>How long past the shutdown budget components may take to account for what they drop.</summary>
     private static readonly TimeSpan CleanupGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>service_instance_id, service_name and service_version, as otelcol labels its own metrics (from service.telemetry.resource).</summary>
+    private List<(string Key, string Value)> ServiceLabels()
+    {
+        var resource = _config.Telemetry.Resource;
+        var labels = new List<(string Key, string Value)>();
+        foreach (var (attribute, label, fallback) in new[]
+        {
+            ("service.instance.id", "service_instance_id", _instanceId),
+            ("service.name", "service_name", BuildInfo.Current.Command),
+            ("service.version", "service_version", BuildInfo.Current.Version),
+        })
+        {
+            var value = resource.TryGetValue(attribute, out var configured) ? configured : fallback;
+            if (value is not null) labels.Add((label, value));
+        }
+        return labels;
+    }
+
+    private readonly string _instanceId = Guid.NewGuid().ToString();
 
     private static readonly string[] ItemKinds = ["spans", "metric_points", "log_records"];
 

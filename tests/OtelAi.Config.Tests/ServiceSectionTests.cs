@@ -130,7 +130,8 @@ public class ServiceSectionTests
             """);
         Assert.Equal("warn", loaded.Config.Telemetry.Logs.Level);
         Assert.False(loaded.Config.Telemetry.Logs.Sampling.Enabled); // sampling is used (otelcol's keys and defaults)
-        Assert.Equal(["service.telemetry.resource", "service.telemetry.logs.output_paths"], loaded.Warnings.Select(w => w.KeyPath));
+        Assert.Equal("gateway", loaded.Config.Telemetry.Resource["service.name"]); // resource names the service in the self-metrics
+        Assert.Equal(["service.telemetry.logs.output_paths"], loaded.Warnings.Select(w => w.KeyPath));
         Assert.All(loaded.Warnings, w => Assert.Equal("accepted for otelcol compatibility but not used by otelai", w.Message));
     }
 

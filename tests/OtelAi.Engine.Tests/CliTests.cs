@@ -47,6 +47,8 @@ public sealed class CliTests : IDisposable
                   processors: [batch]
                   exporters: [file/a, file/b]
               telemetry:
+                resource:
+                  service.name: gateway-7
                 metrics:
                   address: 127.0.0.1:{metricsPort}
             """);
@@ -54,7 +56,7 @@ public sealed class CliTests : IDisposable
         using var otelai = OtelaiProcess.Start("--config", config);
         await Harness.Eventually(() => Status($"http://127.0.0.1:{healthPort}/") == HttpStatusCode.OK, "health_check to report 200");
         await Harness.Eventually(
-            () => Scrape(metricsPort).Contains("otelcol_receiver_accepted_spans_total{receiver=\"otlpjsonfile\",transport=\"file\"} 15\n"),
+            () => System.Text.RegularExpressions.Regex.IsMatch(Scrape(metricsPort), "otelcol_receiver_accepted_spans_total\\{receiver=\"otlpjsonfile\",transport=\"file\",service_instance_id=\"[^\"]+\",service_name=\"gateway-7\",service_version=\"[^\"]+\"\\} 15\n"),
             "the receiver to accept 15 spans");
 
         otelai.Signal("TERM");

@@ -102,12 +102,15 @@ public sealed class HttpEndpointTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.ToString());
-        Assert.Contains("otelcol_receiver_accepted_spans_total{receiver=\"testrecv\",transport=\"test\"} 12\n", text);
+        // Every series carries the service's identity after its own labels, as otelcol's do.
+        var identity = System.Text.RegularExpressions.Regex.Match(text, "otelcol_receiver_accepted_spans_total\\{receiver=\"testrecv\",transport=\"test\",service_instance_id=\"([0-9a-f-]{36})\",service_name=\"otelai\",service_version=\"[0-9.]+\"\\} 12\n");
+        Assert.True(identity.Success, text);
         Assert.Contains("# TYPE otelcol_process_uptime gauge\n", text);
         foreach (var name in new[] { "otelcol_process_memory_rss", "otelcol_process_runtime_heap_alloc_bytes", "otelcol_process_cpu_seconds" })
         {
-            var line = text.Split('\n').Single(l => l.StartsWith(name + " "));
-            Assert.True(double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture) > 0, line);
+            var line = text.Split('\n').Single(l => l.StartsWith(name + "{"));
+            Assert.Contains($"service_instance_id=\"{identity.Groups[1].Value}\"", line);
+            Assert.True(double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) > 0, line);
         }
         await collector.StopAsync();
         Assert.Null(collector.MetricsPort);
