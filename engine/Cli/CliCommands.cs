@@ -15,6 +15,7 @@ public static class CliCommands
         new SchemaCommand(),
         new DocsCommand(),
         new EbpfCommand(),
+        new CompletionCommand(),
     ];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken)

@@ -323,6 +323,29 @@ public sealed class CliSourceTests
     }
 
     [Fact]
+    public async Task Completion_scripts_complete_commands_and_flags_in_bash()
+    {
+        var (code, script, _) = await RunAsync("completion", "bash");
+        Assert.Equal(0, code);
+        Assert.Equal(2, (await RunAsync("completion", "fish")).Code);
+        Assert.Contains("complete -o default -F _otelai otelai", script);
+        Assert.Equal(0, (await RunAsync("completion", "zsh")).Code);
+
+        // Run the script in bash and ask it what it completes after "otelai va" and "otelai validate --co".
+        var file = Path.Combine(Path.GetTempPath(), $"otelai-completion-{Guid.NewGuid():N}.bash");
+        await File.WriteAllTextAsync(file, script + """
+            COMP_WORDS=(otelai va); COMP_CWORD=1; _otelai; echo "${COMPREPLY[*]}"
+            COMP_WORDS=(otelai validate --co); COMP_CWORD=2; _otelai; echo "${COMPREPLY[*]}"
+            """);
+        using var bash = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", [file]) { RedirectStandardOutput = true })!;
+        var output = (await bash.StandardOutput.ReadToEndAsync()).Split('\n');
+        await bash.WaitForExitAsync();
+        File.Delete(file);
+        Assert.Equal("validate", output[0]);
+        Assert.Equal("--config", output[1]);
+    }
+
+    [Fact]
     public async Task Version_names_the_commit_of_the_build()
     {
         var (code, output, _) = await RunAsync("--version");
