@@ -236,7 +236,7 @@ public sealed partial class Collector : IAsyncDisposable
             try
             {
                 _logger.LogDebug("Stopping {Component}", component.Description);
-                // WaitAsync bounds components that ignore the token; they are abandoned at the deadline.
+                // WaitAsync bounds components that ignore the token; they are abandoned after the grace.
                 await component.Instance.ShutdownAsync(deadline.Token).WaitAsync(abandon.Token);
             }
             catch (OperationCanceledException) when (abandon.IsCancellationRequested)
