@@ -194,7 +194,7 @@ internal sealed class OtlpGrpcServer
         ExportHandler<TRequest> handler, System.IO.Pipelines.PipeReader body, ContentCoding coding, CancellationToken cancellationToken)
         where TRequest : class, IMessage<TRequest>, new()
     {
-        var read = await GrpcFraming.ReadFrameAsync(body, _maxMessageSize, cancellationToken);
+        var read = await GrpcFraming.ReadFrameAsync(body, _maxMessageSize, cancellationToken, endStalls: true);
         switch (read.Status)
         {
             case GrpcReadStatus.TooLarge:
@@ -204,6 +204,8 @@ internal sealed class OtlpGrpcServer
                 return (null, new GrpcStatus(GrpcStatusCode.Internal, "request has no message"));
             case GrpcReadStatus.Truncated:
                 return (null, new GrpcStatus(GrpcStatusCode.Internal, "request ended inside a message"));
+            case GrpcReadStatus.Stalled:
+                return (null, new GrpcStatus(GrpcStatusCode.DeadlineExceeded, new StalledBodyException().Message));
         }
 
         var frame = read.Frame;

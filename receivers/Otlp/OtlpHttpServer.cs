@@ -144,6 +144,11 @@ internal sealed class OtlpHttpServer
         {
             complete = await ReadBodyAsync(request.BodyReader, body, context.RequestAborted);
         }
+        catch (StalledBodyException ex)
+        {
+            await WriteError(context, bodyFormat, StatusCodes.Status408RequestTimeout, new GrpcStatus(GrpcStatusCode.DeadlineExceeded, ex.Message));
+            return;
+        }
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex)
         {
             // Kestrel's verdict on the body itself (truncated, sent too slowly): answer it, not a 500.
@@ -211,20 +216,40 @@ internal sealed class OtlpHttpServer
     }
 
     /// <summary>Copies the body into pooled memory (one copy; Kestrel's buffers are returned as we go). False when it exceeds the limit.</summary>
+    /// <summary>Reads the whole body; false when it exceeds the limit. A body that stops sending throws <see cref="StalledBodyException"/>.</summary>
     private async ValueTask<bool> ReadBodyAsync(System.IO.Pipelines.PipeReader reader, PooledBufferWriter body, CancellationToken cancellationToken)
     {
-        while (true)
+        StallGuard? guard = null;
+        try
         {
-            var read = await reader.ReadAsync(cancellationToken);
-            var buffer = read.Buffer;
-            if (body.WrittenCount + buffer.Length > _maxBodySize)
+            while (true)
             {
+                System.IO.Pipelines.ReadResult read;
+                try
+                {
+                    read = await reader.ReadAsync(guard?.Token ?? cancellationToken);
+                }
+                catch (OperationCanceledException) when (guard?.Stalled == true)
+                {
+                    throw new StalledBodyException();
+                }
+                var buffer = read.Buffer;
+                if (body.WrittenCount + buffer.Length > _maxBodySize)
+                {
+                    reader.AdvanceTo(buffer.End);
+                    return false;
+                }
+                foreach (var segment in buffer) body.Write(segment.Span);
                 reader.AdvanceTo(buffer.End);
-                return false;
+                if (read.IsCompleted) return true;
+                // More to come: from now on, bytes must keep coming.
+                if (guard is null) guard = new StallGuard(cancellationToken);
+                else guard.Progress();
             }
-            foreach (var segment in buffer) body.Write(segment.Span);
-            reader.AdvanceTo(buffer.End);
-            if (read.IsCompleted) return true;
+        }
+        finally
+        {
+            guard?.Dispose();
         }
     }
 

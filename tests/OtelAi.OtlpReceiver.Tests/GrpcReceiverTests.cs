@@ -143,7 +143,7 @@ public sealed class GrpcReceiverTests
     }
 
     /// <summary>Request content that sends the first half of its bytes and then waits until the call is cancelled.</summary>
-    private sealed class HalfThenWait(byte[] body, TaskCompletionSource halfSent, CancellationToken reset) : HttpContent
+    internal sealed class HalfThenWait(byte[] body, TaskCompletionSource halfSent, CancellationToken reset) : HttpContent
     {
         protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
         {
@@ -158,6 +158,47 @@ public sealed class GrpcReceiverTests
             length = body.Length;
             return true;
         }
+    }
+
+    [Fact]
+    public async Task A_body_that_stops_sending_is_ended_after_the_stall_timeout_on_both_transports()
+    {
+        await using var harness = await ReceiverHarness.StartAsync();
+        using var stop = new CancellationTokenSource();
+        var frame = Frame(SampleData.Traces(2_000));
+
+        // gRPC: half a message, then nothing.
+        using var h2c = CreateH2c();
+        using var grpcRequest = new HttpRequestMessage(HttpMethod.Post, harness.GrpcUrl + TracesMethod)
+        {
+            Content = new HalfThenWait(frame, new TaskCompletionSource(), stop.Token), Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        grpcRequest.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        grpcRequest.Headers.TryAddWithoutValidation("te", "trailers");
+        var grpcCall = h2c.SendAsync(grpcRequest, HttpCompletionOption.ResponseHeadersRead);
+
+        // HTTP/1.1 on a raw socket: headers announcing the body, half of it, then nothing.
+        var body = SampleData.Traces(2_000).ToByteArray();
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(IPAddress.Loopback, new Uri(harness.HttpUrl).Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"POST /v1/traces HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-protobuf\r\nContent-Length: {body.Length}\r\n\r\n"));
+        await stream.WriteAsync(body.AsMemory(0, body.Length / 2));
+        var httpAnswer = Task.Run(async () =>
+        {
+            var buffer = new byte[256];
+            var read = await stream.ReadAsync(buffer);
+            return System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+        });
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using var grpcResponse = await grpcCall.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal("4", grpcResponse.Headers.GetValues("grpc-status").Single()); // DEADLINE_EXCEEDED, trailers-only
+        Assert.StartsWith("HTTP/1.1 408", await httpAnswer.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(started.Elapsed >= TimeSpan.FromSeconds(20), $"ended after {started.Elapsed}: before the stall timeout");
+        await stop.CancelAsync();
+        Assert.Empty(harness.Traces.Payloads);
     }
 
     [Fact]

@@ -57,34 +57,64 @@ internal static class GrpcFraming
     /// in the pipe's buffer: the caller must call <c>reader.AdvanceTo(result.Frame.Payload.End)</c> once it is done with it.
     /// Other outcomes have already advanced the reader.
     /// </summary>
-    public static async ValueTask<GrpcReadResult> ReadFrameAsync(PipeReader reader, int maxMessageSize, CancellationToken cancellationToken)
+    /// <param name="endStalls">Request bodies: a frame that gets no new byte for <see cref="Hosting.StallGuard.Timeout"/> ends as <see cref="GrpcReadStatus.Stalled"/>.</param>
+    public static async ValueTask<GrpcReadResult> ReadFrameAsync(PipeReader reader, int maxMessageSize, CancellationToken cancellationToken, bool endStalls = false)
     {
         var minimum = PrefixLength;
-        while (true)
+        Hosting.StallGuard? guard = null;
+        try
         {
-            var read = await reader.ReadAtLeastAsync(minimum, cancellationToken);
-            var buffer = read.Buffer;
-            var outcome = TryReadFrame(ref buffer, maxMessageSize, out var frame, out var declared);
-            switch (outcome)
+            while (true)
             {
-                case GrpcFrameResult.Complete:
-                    return new GrpcReadResult(GrpcReadStatus.Message, frame, declared) { Buffered = read.Buffer.Length };
-                case GrpcFrameResult.TooLarge:
-                    reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-                    return new GrpcReadResult(GrpcReadStatus.TooLarge, default, declared);
+                ReadResult read;
+                try
+                {
+                    read = guard is null ? await reader.ReadAtLeastAsync(minimum, cancellationToken) : await reader.ReadAsync(guard.Token);
+                }
+                catch (OperationCanceledException) when (guard?.Stalled == true)
+                {
+                    return new GrpcReadResult(GrpcReadStatus.Stalled, default, -1);
+                }
+                if (Examine(reader, read, maxMessageSize, ref minimum) is { } done) return done;
+                if (endStalls)
+                {
+                    // Incomplete after a read: from now on, bytes must keep coming.
+                    if (guard is null) guard = new Hosting.StallGuard(cancellationToken);
+                    else guard.Progress();
+                }
             }
-
-            if (read.IsCompleted || read.IsCanceled)
-            {
-                var empty = read.Buffer.IsEmpty;
-                reader.AdvanceTo(read.Buffer.End);
-                return new GrpcReadResult(empty ? GrpcReadStatus.EndOfStream : GrpcReadStatus.Truncated, default, declared);
-            }
-
-            // Examined everything: the next read waits for the rest of the frame in one go.
-            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-            minimum = declared < 0 ? PrefixLength : checked(PrefixLength + (int)declared);
         }
+        finally
+        {
+            guard?.Dispose();
+        }
+    }
+
+    /// <summary>One read's verdict: a result to return, or null to read on (the reader examined everything; <paramref name="minimum"/> updated).</summary>
+    private static GrpcReadResult? Examine(PipeReader reader, ReadResult read, int maxMessageSize, ref int minimum)
+    {
+        var buffer = read.Buffer;
+        var outcome = TryReadFrame(ref buffer, maxMessageSize, out var frame, out var declared);
+        switch (outcome)
+        {
+            case GrpcFrameResult.Complete:
+                return new GrpcReadResult(GrpcReadStatus.Message, frame, declared) { Buffered = read.Buffer.Length };
+            case GrpcFrameResult.TooLarge:
+                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                return new GrpcReadResult(GrpcReadStatus.TooLarge, default, declared);
+        }
+
+        if (read.IsCompleted || read.IsCanceled)
+        {
+            var empty = read.Buffer.IsEmpty;
+            reader.AdvanceTo(read.Buffer.End);
+            return new GrpcReadResult(empty ? GrpcReadStatus.EndOfStream : GrpcReadStatus.Truncated, default, declared);
+        }
+
+        // Examined everything: the next read waits for the rest of the frame in one go.
+        reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        minimum = declared < 0 ? PrefixLength : checked(PrefixLength + (int)declared);
+        return null;
     }
 
     /// <summary>Writes prefix and payload.</summary>
@@ -174,6 +204,9 @@ internal enum GrpcReadStatus
 
     /// <summary>The declared length exceeds the limit (<see cref="GrpcReadResult.DeclaredLength"/> says how large).</summary>
     TooLarge,
+
+    /// <summary>A request body sent nothing for <see cref="Hosting.StallGuard.Timeout"/> inside a frame.</summary>
+    Stalled,
 }
 
 internal readonly record struct GrpcReadResult(GrpcReadStatus Status, GrpcFrame Frame, long DeclaredLength)
