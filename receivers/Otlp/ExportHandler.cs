@@ -62,6 +62,8 @@ internal sealed class ExportHandler<TRequest> where TRequest : class, IMessage<T
     public Payload<TRequest> FromProtobuf(in ReadOnlySequence<byte> message)
     {
         if (message.IsSingleSegment) return FromProtobuf(message.FirstSpan);
+        // Parsed in place when it needs neither keeping nor counting (the common case for large gRPC messages).
+        if (!_keepEncoded && !MayExpand(message.Length)) return Ops.Parser.ParseFrom(message);
         var owned = GC.AllocateUninitializedArray<byte>(checked((int)message.Length));
         message.CopyTo(owned);
         RefuseExpansion(owned);
@@ -74,10 +76,13 @@ internal sealed class ExportHandler<TRequest> where TRequest : class, IMessage<T
     /// </summary>
     public const int BytesPerObject = 4;
 
+    /// <summary>Every object takes at least 2 bytes: a shorter request cannot decode to too many.</summary>
+    private bool MayExpand(long length) => length / 2 > _maxDecodedObjects;
+
     /// <summary>Counts on the wire, before anything is allocated, what decoding would create; too many is <see cref="RequestExpansionException"/>.</summary>
     private void RefuseExpansion(ReadOnlySpan<byte> message)
     {
-        if (message.Length / 2 <= _maxDecodedObjects) return; // every object takes at least 2 bytes: it cannot be too many
+        if (!MayExpand(message.Length)) return;
         var objects = global::OtelAi.Otlp.Wire.WireWalker.CountObjects(message, global::OtelAi.Otlp.Wire.WireSchema.For(Ops.Signal), _maxDecodedObjects);
         if (objects > _maxDecodedObjects) throw new RequestExpansionException(_maxDecodedObjects);
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OtelAi.Otlp;
 using System.Buffers;
 using Google.Protobuf;
@@ -90,14 +91,15 @@ internal sealed class OtlpGrpcServer
             return WriteTrailersOnly(context, new GrpcStatus(GrpcStatusCode.Unauthenticated, AuthGate.Refusal));
 
         var path = request.Path.Value ?? "";
-        if (path == OtlpSignal<ExportTraceServiceRequest>.Instance.GrpcMethodPath && _traces is not null) return Timed(context, path, c => ExportAsync(c, _traces));
-        if (path == OtlpSignal<ExportMetricsServiceRequest>.Instance.GrpcMethodPath && _metrics is not null) return Timed(context, path, c => ExportAsync(c, _metrics));
-        if (path == OtlpSignal<ExportLogsServiceRequest>.Instance.GrpcMethodPath && _logs is not null) return Timed(context, path, c => ExportAsync(c, _logs));
+        // The start is read before the export begins (arguments are evaluated left to right).
+        if (path == OtlpSignal<ExportTraceServiceRequest>.Instance.GrpcMethodPath && _traces is not null) return Timed(context, path, Stopwatch.GetTimestamp(), ExportAsync(context, _traces));
+        if (path == OtlpSignal<ExportMetricsServiceRequest>.Instance.GrpcMethodPath && _metrics is not null) return Timed(context, path, Stopwatch.GetTimestamp(), ExportAsync(context, _metrics));
+        if (path == OtlpSignal<ExportLogsServiceRequest>.Instance.GrpcMethodPath && _logs is not null) return Timed(context, path, Stopwatch.GetTimestamp(), ExportAsync(context, _logs));
         return WriteTrailersOnly(context, new GrpcStatus(GrpcStatusCode.Unimplemented, UnknownMethodMessage(path)));
     }
 
-    private Task Timed(HttpContext context, string path, Func<HttpContext, Task> export) =>
-        _durations is null ? export(context) : _durations.TimeAsync(context, path.TrimStart('/'), export);
+    private Task Timed(HttpContext context, string path, long start, Task export) =>
+        _durations is null ? export : _durations.RecordWhenDone(context, path, start, export);
 
     /// <summary>The gRPC status code answered (trailers-only or in the trailers), as text.</summary>
     internal static string StatusOf(HttpContext context)

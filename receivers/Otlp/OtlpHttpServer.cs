@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
@@ -90,14 +91,15 @@ internal sealed class OtlpHttpServer
             _cors.AddActualRequestHeaders(context);
         }
 
-        if (path == _config.TracesUrlPath && _traces is not null) return Timed(context, path, c => ExportAsync(c, _traces));
-        if (path == _config.MetricsUrlPath && _metrics is not null) return Timed(context, path, c => ExportAsync(c, _metrics));
-        if (path == _config.LogsUrlPath && _logs is not null) return Timed(context, path, c => ExportAsync(c, _logs));
+        // The start is read before the export begins (arguments are evaluated left to right).
+        if (path == _config.TracesUrlPath && _traces is not null) return Timed(context, path, Stopwatch.GetTimestamp(), ExportAsync(context, _traces));
+        if (path == _config.MetricsUrlPath && _metrics is not null) return Timed(context, path, Stopwatch.GetTimestamp(), ExportAsync(context, _metrics));
+        if (path == _config.LogsUrlPath && _logs is not null) return Timed(context, path, Stopwatch.GetTimestamp(), ExportAsync(context, _logs));
         return WriteText(context, StatusCodes.Status404NotFound, "404 page not found");
     }
 
-    private Task Timed(HttpContext context, string path, Func<HttpContext, Task> export) =>
-        _durations is null ? export(context) : _durations.TimeAsync(context, path, export);
+    private Task Timed(HttpContext context, string path, long start, Task export) =>
+        _durations is null ? export : _durations.RecordWhenDone(context, path, start, export);
 
     private async Task ExportAsync<TRequest>(HttpContext context, ExportHandler<TRequest> handler)
         where TRequest : class, IMessage<TRequest>, new()

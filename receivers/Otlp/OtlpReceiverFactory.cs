@@ -16,7 +16,7 @@ public sealed class OtlpReceiverFactory : ReceiverFactory<OtlpReceiverConfig>
         "Requests refused (401 / UNAUTHENTICATED) because the auth extension did not accept their credentials.", "receiver", "transport");
 
     internal static readonly SelfMetric RpcServerDuration = SelfMetric.Histogram("rpc_server_duration_milliseconds",
-        "Duration of the receiver's gRPC Export calls, by method and gRPC status code.", RequestDurations.Milliseconds, "receiver", "rpc_method", "rpc_grpc_status_code");
+        "Duration of the receiver's gRPC Export calls, by method (its :path) and gRPC status code.", RequestDurations.Milliseconds, "receiver", "rpc_method", "rpc_grpc_status_code");
 
     internal static readonly SelfMetric HttpServerDuration = SelfMetric.Histogram("http_server_duration_milliseconds",
         "Duration of the receiver's OTLP/HTTP requests, by route and HTTP status code.", RequestDurations.Milliseconds, "receiver", "http_route", "http_status_code");

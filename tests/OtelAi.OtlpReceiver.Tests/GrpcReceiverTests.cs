@@ -346,7 +346,7 @@ public sealed class GrpcReceiverTests
         harness.Registry.WritePrometheusText(text);
         var exposition = text.ToString();
         Assert.Contains("# TYPE rpc_server_duration_milliseconds histogram", exposition);
-        const string Ok = "receiver=\"otlp\",rpc_grpc_status_code=\"0\",rpc_method=\"opentelemetry.proto.collector.trace.v1.TraceService/Export\"";
+        const string Ok = "receiver=\"otlp\",rpc_grpc_status_code=\"0\",rpc_method=\"/opentelemetry.proto.collector.trace.v1.TraceService/Export\"";
         Assert.Contains($"rpc_server_duration_milliseconds_bucket{{{Ok},le=\"+Inf\"}} 1\n", exposition);
         Assert.Contains($"rpc_server_duration_milliseconds_count{{{Ok}}} 1\n", exposition);
         Assert.Contains("rpc_grpc_status_code=\"3\"", exposition);
