@@ -38,6 +38,13 @@ internal sealed class AnomalyEngine : IAsyncDisposable
     private readonly HashSet<Signal> _claimedInputs = [];
     private readonly Ottl.OttlContext _ottl = new();
     private readonly int _stepsPerWindow;
+
+    /// <summary>
+    /// How many closed steps a late evaluation still judges: a window, ten steps or 30 seconds, whichever is longest.
+    /// A loaded machine delays a tick by seconds (short steps must not lose their values then); a suspended process
+    /// is not replayed step by step beyond that.
+    /// </summary>
+    private readonly long _catchUpSteps;
     private readonly double _stepSeconds;
     private readonly HttpClient? _alertmanager;
     private readonly HttpClient? _webhook;
@@ -58,6 +65,7 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         _config = config;
         _time = time ?? TimeProvider.System;
         _stepsPerWindow = (int)(config.Window.Ticks / config.Step.Ticks);
+        _catchUpSteps = Math.Max(Math.Max(_stepsPerWindow, 10), (long)Math.Ceiling(TimeSpan.FromSeconds(30) / config.Step));
         _stepSeconds = config.Step.TotalSeconds;
         _originSeconds = (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).TotalSeconds;
         var history = config.Rules.Select(r => r.Detector == AnomalyDetector.Sigma ? r.History : 1).DefaultIfEmpty(1).Max();
@@ -430,8 +438,8 @@ internal sealed class AnomalyEngine : IAsyncDisposable
         lock (_lock)
         {
             // Every step that closed since the last evaluation is judged (a late timer tick, under load or a GC pause,
-            // must not skip a window), up to max(a window, ten steps) back; the gauges show the last.
-            var first = _lastEvaluatedStep == long.MinValue ? current - 1 : Math.Max(_lastEvaluatedStep + 1, current - Math.Max(_stepsPerWindow, 10));
+            // must not skip a window), up to _catchUpSteps back; the gauges show the last.
+            var first = _lastEvaluatedStep == long.MinValue ? current - 1 : Math.Max(_lastEvaluatedStep + 1, current - _catchUpSteps);
             for (var step = first; step < current; step++)
             {
                 var stepEnd = DateTimeOffset.UnixEpoch.AddSeconds((step + 1) * _stepSeconds);
