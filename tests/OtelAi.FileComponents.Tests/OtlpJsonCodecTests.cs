@@ -305,6 +305,51 @@ public sealed class OtlpJsonCodecTests
         Assert.StartsWith($"invalid OTLP/JSON at {path} (", error.Message);
     }
 
+    [Theory]
+    [InlineData("startTimeUnixNano", "18446744073709551616")] // 2^64: one past fixed64's range
+    [InlineData("startTimeUnixNano", "1e20")]
+    [InlineData("droppedAttributesCount", "4294967296")] // 2^32: one past uint32's range
+    [InlineData("droppedAttributesCount", "-1")]
+    public void Out_of_range_integers_are_refused_as_numbers_as_they_are_as_strings(string field, string value)
+    {
+        foreach (var written in new[] { value, $"\"{value}\"" })
+        {
+            var json = $$"""{"resourceSpans":[{"scopeSpans":[{"spans":[{"{{field}}":{{written}}}]}]}]}""";
+            var error = Assert.Throws<OtlpJsonException>(() => OtlpJson.Parse<ExportTraceServiceRequest>(json));
+            Assert.Equal($"$.resourceSpans[0].scopeSpans[0].spans[0].{field}", error.JsonPath);
+        }
+    }
+
+    [Fact]
+    public void Int64_bounds_are_exact_for_numbers()
+    {
+        Assert.Throws<OtlpJsonException>(() => OtlpJson.Parse<ExportTraceServiceRequest>(
+            """{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"k","value":{"intValue":9223372036854775808}}]}]}]}]}"""));
+        var largest = OtlpJson.Parse<ExportTraceServiceRequest>(
+            """{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":18446744073709549568}]}]}]}"""); // the largest double below 2^64
+        Assert.Equal(18446744073709549568UL, largest.ResourceSpans[0].ScopeSpans[0].Spans[0].StartTimeUnixNano);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xC3, 0x28 })] // a two-byte lead followed by a non-continuation byte
+    [InlineData(new byte[] { 0xE9 })] // Latin-1 'é', not UTF-8
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })] // an encoded surrogate
+    public void Invalid_utf8_in_a_string_is_refused_not_reinterpreted(byte[] bad)
+    {
+        // A span name, an attribute's string value, and an attribute key.
+        foreach (var (before, after) in new[]
+        {
+            ("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"a", "\"}]}]}]}"),
+            ("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"attributes\":[{\"key\":\"k\",\"value\":{\"stringValue\":\"a", "\"}}]}]}]}]}"),
+            ("{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"a", "\",\"value\":{\"intValue\":1}}]}}]}"),
+        })
+        {
+            var json = Encoding.UTF8.GetBytes(before).Concat(bad).Concat(Encoding.UTF8.GetBytes(after)).ToArray();
+            var error = Assert.Throws<OtlpJsonException>(() => OtlpJson.Parse<ExportTraceServiceRequest>(json.AsSpan()));
+            Assert.Contains("UTF-8", error.Message);
+        }
+    }
+
     [Fact]
     public void Error_offset_points_at_the_offending_value()
     {

@@ -171,7 +171,7 @@ internal static class JsonNumbers
             if (!reader.TryGetInt64(out value))
             {
                 // 1.0 or 1e3 are integers too (proto3 JSON allows an integral number in exponent form).
-                if (!reader.TryGetDouble(out var d) || d != Math.Floor(d) || d < min || d > max)
+                if (!reader.TryGetDouble(out var d) || d != Math.Floor(d) || d < min || d >= UpperBound(max))
                     throw JsonTokens.Invalid(ref reader, $"expected an {type}");
                 value = (long)d;
             }
@@ -195,7 +195,7 @@ internal static class JsonNumbers
         {
             if (!reader.TryGetUInt64(out value))
             {
-                if (!reader.TryGetDouble(out var d) || d != Math.Floor(d) || d < 0 || d > max)
+                if (!reader.TryGetDouble(out var d) || d != Math.Floor(d) || d < 0 || d >= UpperBound(max))
                     throw JsonTokens.Invalid(ref reader, $"expected a {type}");
                 value = (ulong)d;
             }
@@ -211,6 +211,12 @@ internal static class JsonNumbers
         if (value > max) throw JsonTokens.Invalid(ref reader, $"{value} is out of range for a {type}");
         return value;
     }
+
+    /// <summary>
+    /// The least double above <paramref name="max"/>: <c>max + 1</c> rounded. A 64-bit maximum rounds up to 2^63 or
+    /// 2^64 as a double, so <c>d &gt; max</c> would let 2^64 through to a saturating conversion.
+    /// </summary>
+    private static double UpperBound(double max) => max + 1;
 
     public static double ReadDouble(ref Utf8JsonReader reader)
     {
