@@ -95,7 +95,7 @@ internal sealed partial class Expander(Func<string, string?> environment, Config
     private abstract record ResolvedReference
     {
         public sealed record Value(string Text, bool ExplicitEmptyDefault) : ResolvedReference;
-        public sealed record Unset : ResolvedReference;
+        public sealed record Unset(string Name) : ResolvedReference;
         public sealed record Failed : ResolvedReference;
     }
 
@@ -126,8 +126,7 @@ internal sealed partial class Expander(Func<string, string?> environment, Config
         var value = environment(name);
         if (value is not null) return new ResolvedReference.Value(value, false);
         if (fallback is not null) return new ResolvedReference.Value(fallback, fallback.Length == 0);
-        issues.Warning(path, $"environment variable \"{name}\" is not set; the value is empty", scalar.Location);
-        return new ResolvedReference.Unset();
+        return new ResolvedReference.Unset(name);
     }
 
     /// <summary>The node a whole-value reference stands for: the expanded text read as YAML, itself expanded.</summary>
@@ -140,6 +139,11 @@ internal sealed partial class Expander(Func<string, string?> environment, Config
             case ResolvedReference.Value value:
                 var node = ParseValue(value.Text, scalar).WithLocations(_ => scalar.Location);
                 return Expand(node, path, depth + 1);
+            case ResolvedReference.Unset unset:
+                // As otelcol: the key reads as empty (null), so a component's default applies; said, since a
+                // default endpoint or credential in place of a forgotten variable surprises.
+                issues.Warning(path, $"environment variable \"{unset.Name}\" is not set: the key is empty, so its default applies (set the variable, or write ${{env:{unset.Name}:-value}})", scalar.Location);
+                return scalar with { Value = null };
             default:
                 return scalar with { Value = null };
         }
@@ -154,6 +158,9 @@ internal sealed partial class Expander(Func<string, string?> environment, Config
                 if (node is ScalarNode expanded) return expanded.Value ?? "";
                 issues.Error(path, $"a reference inside a longer string must expand to a scalar, got {node.Describe()}", scalar.Location);
                 return null;
+            case ResolvedReference.Unset unset:
+                issues.Warning(path, $"environment variable \"{unset.Name}\" is not set: an empty string takes its place in \"{scalar.Value}\"", scalar.Location);
+                return "";
             default:
                 return "";
         }

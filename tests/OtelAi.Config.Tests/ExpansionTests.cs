@@ -81,7 +81,19 @@ public class ExpansionTests
         var warning = Assert.Single(loaded.Warnings);
         Assert.Equal("receivers.otlpjsonfile.count", warning.KeyPath);
         Assert.Equal(TestLoad.At(3, 12), warning.Location);
-        Assert.Equal("environment variable \"NOT_SET\" is not set; the value is empty", warning.Message);
+        Assert.Equal("environment variable \"NOT_SET\" is not set: the key is empty, so its default applies (set the variable, or write ${env:NOT_SET:-value})", warning.Message);
+    }
+
+    [Fact]
+    public void UnsetVariableInsideAStringWarnsWithTheString()
+    {
+        var loaded = TestLoad.Yaml("""
+            receivers:
+              otlpjsonfile:
+                include: ["/logs/${env:NOT_SET}/*.json"]
+            """);
+        var warning = Assert.Single(loaded.Warnings);
+        Assert.Equal("environment variable \"NOT_SET\" is not set: an empty string takes its place in \"/logs/${env:NOT_SET}/*.json\"", warning.Message);
     }
 
     [Fact]
