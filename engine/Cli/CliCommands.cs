@@ -12,6 +12,7 @@ public static class CliCommands
         new ValidateCommand(),
         new PrintConfigCommand(),
         new ComponentsCommand(),
+        new FeatureGateCommand(),
         new SchemaCommand(),
         new DocsCommand(),
         new EbpfCommand(),

@@ -11,7 +11,7 @@ internal sealed class CompletionCommand : ICliCommand
     public string Summary => "print a shell completion script: otelai completion bash|zsh";
 
     /// <summary>Flags every config-reading command takes.</summary>
-    private static readonly string[] Flags = ["--config", "--set", "--shutdown-timeout", "--mode", "--help", "--version"];
+    private static readonly string[] Flags = ["--config", "--set", "--shutdown-timeout", "--feature-gates", "--mode", "--help", "--version"];
 
     public Task<int> RunAsync(IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken)
     {

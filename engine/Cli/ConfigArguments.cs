@@ -11,12 +11,16 @@ public sealed record ConfigArguments(IReadOnlyList<string> Configs, IReadOnlyLis
     /// <summary><c>--shutdown-timeout</c>: the drain budget on SIGTERM (overrides <c>service.shutdown_timeout</c>).</summary>
     public TimeSpan? ShutdownTimeout { get; init; }
 
+    /// <summary>Every <c>--feature-gates</c> value, applied in order when the config is loaded.</summary>
+    public IReadOnlyList<string> FeatureGateFlags { get; init; } = [];
+
     /// <summary>Parses <c>--config X</c>, <c>--config=X</c>, <c>--set k=v</c>, <c>--set=k=v</c>; the error names what is wrong.</summary>
     public static ConfigArguments Parse(IReadOnlyList<string> args)
     {
         var configs = new List<string>();
         var sets = new List<string>();
         var shutdownTimeouts = new List<string>();
+        var featureGates = new List<string>();
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -26,6 +30,7 @@ public sealed record ConfigArguments(IReadOnlyList<string> Configs, IReadOnlyLis
                 "--config" or "-c" => configs,
                 "--set" => sets,
                 "--shutdown-timeout" => shutdownTimeouts,
+                "--feature-gates" => featureGates,
                 _ => throw new ArgumentException($"unknown argument \"{arg}\"; run otelai --help"),
             };
             if (value is null)
@@ -41,12 +46,22 @@ public sealed record ConfigArguments(IReadOnlyList<string> Configs, IReadOnlyLis
             shutdownTimeout = Durations.TryParse(shutdownTimeouts[^1], out var budget) && budget >= TimeSpan.Zero
                 ? budget
                 : throw new ArgumentException($"--shutdown-timeout \"{shutdownTimeouts[^1]}\" is not a duration (e.g. 30s, 2m)");
-        return new ConfigArguments(configs, sets) { ShutdownTimeout = shutdownTimeout };
+        return new ConfigArguments(configs, sets) { ShutdownTimeout = shutdownTimeout, FeatureGateFlags = featureGates };
     }
 
-    /// <summary>Loads and binds every source in order; throws <see cref="ConfigException"/> listing every problem.</summary>
-    public LoadedConfig Load(ComponentRegistry registry) =>
-        Collector.Load(Configs.Select(ToSource).ToList(), registry, Sets);
+    /// <summary>
+    /// Sets the feature gates on <paramref name="registry"/> (throws <see cref="ArgumentException"/> naming every bad
+    /// gate), then loads and binds every source in order; throws <see cref="ConfigException"/> listing every problem.
+    /// </summary>
+    public LoadedConfig Load(ComponentRegistry registry)
+    {
+        var notes = FeatureGateFlags.SelectMany(registry.FeatureGates.Apply).ToList();
+        var loaded = Collector.Load(Configs.Select(ToSource).ToList(), registry, Sets);
+        return notes.Count == 0 ? loaded : loaded with
+        {
+            Warnings = [.. notes.Select(note => new ConfigIssue(ConfigIssueSeverity.Warning, "", note, null)), .. loaded.Warnings],
+        };
+    }
 
     private static ConfigSource ToSource(string config)
     {

@@ -24,6 +24,8 @@ public abstract class ComponentFactory<TConfig> : IComponentFactory where TConfi
 
     public virtual IReadOnlyList<string> Aliases => [];
 
+    public virtual IReadOnlyList<FeatureGate> FeatureGates => [];
+
     public IReadOnlyList<SelfMetric> SelfMetrics => [.. KindSelfMetrics, .. OwnSelfMetrics];
 
     /// <summary>What every component of this kind emits through its helper (receiver and exporter metrics).</summary>

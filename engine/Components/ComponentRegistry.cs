@@ -6,12 +6,16 @@ public sealed class ComponentRegistry
     private readonly Dictionary<(ComponentKind, string), IComponentFactory> _factories = new();
     private readonly Dictionary<(ComponentKind, string), string> _aliases = new();
 
+    /// <summary>The engine's feature gates and the registered factories'; set them before building a collector.</summary>
+    public FeatureGates FeatureGates { get; } = new(FeatureGates.EngineGates);
+
     /// <summary>Registers <paramref name="factory"/> under its type and its <see cref="IComponentFactory.Aliases"/>.</summary>
     public ComponentRegistry Add(IComponentFactory factory)
     {
         if (!_factories.TryAdd((factory.Kind, factory.Type), factory))
             throw new InvalidOperationException($"a {factory.Kind.ToString().ToLowerInvariant()} of type \"{factory.Type}\" is already registered");
         foreach (var alias in factory.Aliases) _aliases[(factory.Kind, alias)] = factory.Type;
+        foreach (var gate in factory.FeatureGates) FeatureGates.Register(gate);
         return this;
     }
 

@@ -28,6 +28,9 @@ public interface IComponentFactory
 
     /// <summary>The self-metrics a component of this type may emit; registering an undeclared one fails the conformance test.</summary>
     IReadOnlyList<SelfTelemetry.SelfMetric> SelfMetrics => [];
+
+    /// <summary>The feature gates components of this type read (<see cref="ComponentCreateSettings.FeatureGates"/>).</summary>
+    IReadOnlyList<FeatureGate> FeatureGates => [];
 }
 
 /// <summary>

@@ -33,6 +33,14 @@ public sealed record ComponentCreateSettings(
     BuildInfo BuildInfo)
 {
     private SharedComponents? _shared;
+    private FeatureGates? _featureGates;
+
+    /// <summary>The collector's feature gates (every gate at its default when built alone).</summary>
+    public FeatureGates FeatureGates
+    {
+        get => _featureGates ??= new FeatureGates([]);
+        init => _featureGates = value;
+    }
 
     /// <summary>State shared with the other components of the same collector (a private store when built alone).</summary>
     public SharedComponents Shared

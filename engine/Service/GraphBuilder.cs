@@ -169,7 +169,7 @@ internal sealed class GraphBuilder
     }
 
     private ComponentCreateSettings Settings(ComponentSpec spec) =>
-        new(spec.Id, spec.Kind, _loggers.CreateLogger(LogCategory(spec.Kind, spec.Id)), _metrics, BuildInfo.Current) { Shared = _shared };
+        new(spec.Id, spec.Kind, _loggers.CreateLogger(LogCategory(spec.Kind, spec.Id)), _metrics, BuildInfo.Current) { Shared = _shared, FeatureGates = _plan.FeatureGates };
 
     /// <summary>Logger category of a component: <c>kind/id</c>, e.g. <c>exporter/otlp/backup</c>.</summary>
     public static string LogCategory(ComponentKind kind, ComponentId id) => $"{kind.ToString().ToLowerInvariant()}/{id}";

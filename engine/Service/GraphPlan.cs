@@ -33,8 +33,10 @@ internal sealed class GraphPlan
         IReadOnlyList<ComponentSpec> receivers,
         IReadOnlyDictionary<PipelineId, PipelinePlan> pipelines,
         IReadOnlyList<ConnectorRoute> connectorRoutes,
-        IReadOnlyList<ConfigIssue> warnings)
+        IReadOnlyList<ConfigIssue> warnings,
+        FeatureGates featureGates)
     {
+        FeatureGates = featureGates;
         Extensions = extensions;
         Receivers = receivers;
         Pipelines = pipelines;
@@ -53,6 +55,9 @@ internal sealed class GraphPlan
     public IReadOnlyList<ConnectorRoute> ConnectorRoutes { get; }
 
     public IReadOnlyList<ConfigIssue> Warnings { get; }
+
+    /// <summary>The gates the plan was checked under; the components are built with them.</summary>
+    public FeatureGates FeatureGates { get; }
 
     /// <summary>Pipelines of <paramref name="signal"/> that list <paramref name="receiver"/> (a receiver or connector id).</summary>
     public IEnumerable<PipelineId> PipelinesReceivingFrom(ComponentId receiver, Signal signal) =>
@@ -80,8 +85,8 @@ internal sealed class GraphPlan
         {
             CheckSharedIds();
             var extensions = ResolveServiceExtensions();
-            if (config.Pipelines.Count == 0)
-                Error("service.pipelines", "at least one pipeline must be configured");
+            if (config.Pipelines.Count == 0 && !registry.FeatureGates.IsEnabled(FeatureGates.AllowNoPipelines))
+                Error("service.pipelines", $"at least one pipeline must be configured (or start with --feature-gates={FeatureGates.AllowNoPipelines.Id} to run extensions only)");
 
             var pipelines = new Dictionary<PipelineId, PipelinePlan>();
             foreach (var (id, pipeline) in config.Pipelines)
@@ -96,7 +101,7 @@ internal sealed class GraphPlan
                 .Where(r => r.Kind == ComponentKind.Receiver).DistinctBy(r => r.Id).ToList();
             var hasErrors = _issues.Any(i => i.Severity == ConfigIssueSeverity.Error);
             var warnings = _issues.Where(i => i.Severity == ConfigIssueSeverity.Warning).ToList();
-            return (hasErrors ? null : new GraphPlan(extensions, receivers, pipelines, routes, warnings), _issues);
+            return (hasErrors ? null : new GraphPlan(extensions, receivers, pipelines, routes, warnings, registry.FeatureGates), _issues);
         }
 
         /// <summary>Two listeners of running components on one port (and overlapping addresses) are refused before anything starts.</summary>

@@ -4,6 +4,7 @@ using OtelAi.Engine.Consumers;
 using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Otlp;
 using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
 using OtelAi.Otlp.Proto.Trace.V1;
 using OtelAi.Processors.TailSampling.Policies;
 
@@ -38,10 +39,14 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
     private Task? _decider;
     private int _stopped;
 
+    // processor.tailsamplingprocessor.recordpolicy: kept traces leave with the deciding policy on their scope.
+    private readonly bool _recordPolicy;
+
     public TailSamplingProcessor(ComponentCreateSettings settings, TailSamplingConfig config, ITelemetryConsumer<ExportTraceServiceRequest> next, TimeProvider? time = null)
     {
         _config = config;
         _next = next;
+        _recordPolicy = settings.FeatureGates.IsEnabled(TailSamplingProcessorFactory.RecordPolicy);
         _logger = settings.Logger;
         _time = time ?? TimeProvider.System;
         _traces = new((int)Math.Min(config.NumTraces, Math.Max(1024, config.ExpectedNewTracesPerSec * (long)Math.Ceiling(config.DecisionWait.TotalSeconds))));
@@ -98,7 +103,7 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
         }
         if (evicted is not null)
             foreach (var (key, trace) in evicted) await DecideAndForwardAsync(key, trace, cancellationToken);
-        if (forward is not null) await ForwardAsync(forward, cancellationToken);
+        if (forward is not null) await ForwardAsync(forward, null, cancellationToken);
     }
 
     private static List<BufferedSpan> Flatten(ExportTraceServiceRequest data)
@@ -246,7 +251,7 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
 
     private async Task DecideAndForwardAsync(TraceKey key, BufferedTrace trace, CancellationToken cancellationToken)
     {
-        var (sampled, rule) = Decide(key, trace);
+        var (sampled, rule, subPolicy) = Decide(key, trace);
         if (sampled && _config.Explain) Explain(trace, rule);
         List<BufferedSpan>? late;
         lock (_buffer)
@@ -261,7 +266,7 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
             _lateSpans.Add(late.Count);
             trace.Spans.AddRange(late);
         }
-        if (sampled) await ForwardAsync(trace.Spans, cancellationToken);
+        if (sampled) await ForwardAsync(trace.Spans, _recordPolicy ? (rule, subPolicy) : null, cancellationToken);
         lock (_buffer)
         {
             _traces.Remove(key);
@@ -269,10 +274,13 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
         }
     }
 
-    /// <summary>The decision and the first policy that sampled (or, for an inverted match, inverted-sampled) the trace.</summary>
-    private (bool Sampled, string Rule) Decide(TraceKey key, BufferedTrace trace)
+    /// <summary>
+    /// The decision, the first policy that sampled (or, for an inverted match, inverted-sampled) the trace, and
+    /// when that policy is a composite, its sub-policy that sampled.
+    /// </summary>
+    private (bool Sampled, string Rule, string? SubPolicy) Decide(TraceKey key, BufferedTrace trace)
     {
-        string? rule = null, invertedRule = null;
+        string? rule = null, invertedRule = null, subPolicy = null;
         Span<byte> traceId = stackalloc byte[16];
         key.WriteTo(traceId);
         var now = _time.GetUtcNow();
@@ -287,7 +295,14 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
                 {
                     case SamplingDecision.Dropped: anyDrop = true; break;
                     case SamplingDecision.InvertNotSampled: anyInvertNotSampled = true; break;
-                    case SamplingDecision.Sampled: anySampled = true; rule ??= name; break;
+                    case SamplingDecision.Sampled:
+                        anySampled = true;
+                        if (rule is null)
+                        {
+                            rule = name;
+                            subPolicy = (policy as CompositePolicy)?.LastSampledBy;
+                        }
+                        break;
                     case SamplingDecision.InvertSampled: anyInvertSampled = true; invertedRule ??= name; break;
                 }
                 if (decision == SamplingDecision.Sampled && _config.SampleOnFirstMatch) break;
@@ -295,7 +310,7 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
         }
         var sampled = !anyDrop && !anyInvertNotSampled && (anySampled || anyInvertSampled);
         (sampled ? _tracesSampled : _tracesNotSampled).Add(1);
-        return (sampled, rule ?? invertedRule ?? "");
+        return (sampled, rule ?? invertedRule ?? "", rule is null ? null : subPolicy);
     }
 
     /// <summary>explain: every span of a kept trace says which policy kept it and what triggered the decision.</summary>
@@ -309,8 +324,11 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
         }
     }
 
-    /// <summary>Rebuilds requests from buffered spans, grouping by the resource and scope objects they arrived under.</summary>
-    private async Task ForwardAsync(List<BufferedSpan> spans, CancellationToken cancellationToken)
+    /// <summary>
+    /// Rebuilds requests from buffered spans, grouping by the resource and scope objects they arrived under. With
+    /// <paramref name="policy"/>, each scope is a copy naming the deciding policy (other traces share the original).
+    /// </summary>
+    private async Task ForwardAsync(List<BufferedSpan> spans, (string Policy, string? SubPolicy)? policy, CancellationToken cancellationToken)
     {
         var request = new ExportTraceServiceRequest();
         ResourceSpans? resourceSpans = null;
@@ -333,7 +351,11 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
                 scopeSpans = resourceSpans.ScopeSpans.FirstOrDefault(s => ReferenceEquals(s.Scope, buffered.Scope));
                 if (scopeSpans is null)
                 {
-                    scopeSpans = new ScopeSpans { Scope = buffered.Scope, SchemaUrl = buffered.ScopeSchemaUrl };
+                    scopeSpans = new ScopeSpans
+                    {
+                        Scope = policy is { } recorded ? ScopeNaming(buffered.Scope, recorded) : buffered.Scope,
+                        SchemaUrl = buffered.ScopeSchemaUrl,
+                    };
                     resourceSpans.ScopeSpans.Add(scopeSpans);
                 }
             }
@@ -349,6 +371,15 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
             // The sender's data was accepted long ago: log what the next consumer refused (its own metrics count it).
             _logger.LogWarning("tail_sampling: the next consumer refused a sampled trace of {Spans} spans: {Error}", spans.Count, ex.Message);
         }
+    }
+
+    /// <summary>A copy of <paramref name="scope"/> with contrib's <c>tailsampling.policy</c> (and <c>tailsampling.composite_policy</c>) attributes.</summary>
+    private static InstrumentationScope ScopeNaming(InstrumentationScope? scope, (string Policy, string? SubPolicy) recorded)
+    {
+        var copy = scope?.Clone() ?? new InstrumentationScope();
+        copy.Attributes.Upsert("tailsampling.policy", OtelAi.Otlp.Attributes.String(recorded.Policy));
+        if (recorded.SubPolicy is { } subPolicy) copy.Attributes.Upsert("tailsampling.composite_policy", OtelAi.Otlp.Attributes.String(subPolicy));
+        return copy;
     }
 
     public async Task ShutdownAsync(CancellationToken cancellationToken)

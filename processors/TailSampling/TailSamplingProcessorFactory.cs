@@ -30,6 +30,15 @@ public sealed class TailSamplingProcessorFactory : ProcessorFactory<TailSampling
     internal static readonly SelfMetric LateSpans = SelfMetric.Counter("otelai_processor_tail_sampling_late_spans",
         "Spans that arrived after their trace was decided and followed its decision", "processor");
 
+    /// <summary>otelcol-contrib's gate: a kept trace's spans name the policy (and composite sub-policy) that kept it.</summary>
+    public static FeatureGate RecordPolicy { get; } = new("processor.tailsamplingprocessor.recordpolicy", FeatureGateStage.Alpha,
+        "When enabled, attaches the name of the policy (and if applicable, composite policy) responsible for sampling a trace in the 'tailsampling.policy'/'tailsampling.composite_policy' attributes.")
+    {
+        FromVersion = "1.0.0",
+    };
+
+    public override IReadOnlyList<FeatureGate> FeatureGates => [RecordPolicy];
+
     protected override IEnumerable<SelfMetric> OwnSelfMetrics =>
         [CountTracesSampled, GlobalCountTracesSampled, TraceDroppedTooEarly, NewTraceIdReceived, TracesOnMemory, DecidedEarly, LateSpans];
 

@@ -7,6 +7,7 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using OtelAi.Engine;
 using OtelAi.Engine.Config;
+using OtelAi.Otlp;
 using OtelAi.Otlp.Proto.Collector.Trace.V1;
 using OtelAi.Otlp.Proto.Common.V1;
 using OtelAi.Otlp.Proto.Trace.V1;
@@ -62,11 +63,12 @@ public sealed class TailSamplingTests
         public async ValueTask DisposeAsync() => await Processor.ShutdownAsync(CancellationToken.None);
     }
 
-    private static async Task<Run> StartAsync(string yaml)
+    private static async Task<Run> StartAsync(string yaml, FeatureGates? gates = null)
     {
         var config = ConfigText.Bind<TailSamplingConfig>(yaml);
         var sink = new Sink<ExportTraceServiceRequest>();
         var settings = TestHost.Settings("tail_sampling");
+        if (gates is not null) settings = settings with { FeatureGates = gates };
         var processor = new TailSamplingProcessorFactory().CreateProcessor(settings, config, sink);
         await processor.StartAsync(TestHost.Instance, CancellationToken.None);
         return new Run(processor, sink, settings);
@@ -200,10 +202,50 @@ public sealed class TailSamplingTests
                     - { policy: errors, percent: 50 }
                     - { policy: rest, percent: 20 }
             """);
-        var spans = Enumerable.Range(1, 8).Select(t => NewSpan(t, 0, status: t <= 6 ? Status.Types.StatusCode.Error : Status.Types.StatusCode.Unset)).ToArray();
+        var spans = Enumerable.Range(1, 8).Select(t => NewSpan(t, 0, status: t <= 7 ? Status.Types.StatusCode.Error : Status.Types.StatusCode.Unset)).ToArray();
         await SendAndDecideAsync(composite, Request(spans));
-        // errors may take 5 spans per second, the rest 2: five error traces, then two more (error or not) through "rest".
-        Assert.Equal(7, composite.KeptTraces().Count);
+        // errors may take 5 spans per second, the rest 2. As in otelcol-contrib, the first sub-policy that samples a
+        // trace decides: error traces over the errors share are not handed to "rest", which keeps the one other trace.
+        var kept = composite.KeptTraces();
+        Assert.Equal(6, kept.Count);
+        Assert.Contains(8, kept);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_recordpolicy_gate_names_the_deciding_policy_on_a_copy_of_the_scope(bool gateOn)
+    {
+        var gates = new FeatureGates(new TailSamplingProcessorFactory().FeatureGates);
+        if (gateOn) gates.Apply("processor.tailsamplingprocessor.recordpolicy");
+        await using var run = await StartAsync("""
+            decision_wait: 200ms
+            policies:
+              - { name: errors, type: status_code, status_code: { status_codes: [ERROR] } }
+              - name: budget
+                type: composite
+                composite:
+                  max_total_spans_per_second: 100
+                  policy_order: [slow, rest]
+                  composite_sub_policy:
+                    - { name: slow, type: latency, latency: { threshold_ms: 1000 } }
+                    - { name: rest, type: always_sample }
+            """, gates);
+        var request = Request(NewSpan(1, 0, status: Status.Types.StatusCode.Error), NewSpan(2, 0));
+        await SendAndDecideAsync(run, request);
+        Assert.Equal([1, 2], run.KeptTraces());
+        var scopes = run.Sink.Payloads.SelectMany(p => p.ResourceSpans).SelectMany(r => r.ScopeSpans)
+            .ToDictionary(s => (int)s.Spans[0].TraceId[0], s => s.Scope);
+        if (gateOn)
+        {
+            Assert.Equal("errors", scopes[1].Attributes.Get("tailsampling.policy").AsString());
+            Assert.Null(scopes[1].Attributes.Get("tailsampling.composite_policy"));
+            Assert.Equal("budget", scopes[2].Attributes.Get("tailsampling.policy").AsString());
+            Assert.Equal("rest", scopes[2].Attributes.Get("tailsampling.composite_policy").AsString());
+            Assert.All(scopes.Values, scope => Assert.Equal("test", scope.Name));
+        }
+        else Assert.All(scopes.Values, scope => Assert.Empty(scope.Attributes));
+        Assert.Empty(request.ResourceSpans[0].ScopeSpans[0].Scope.Attributes); // the two traces shared this scope: it is copied, not changed
     }
 
     [Fact]
