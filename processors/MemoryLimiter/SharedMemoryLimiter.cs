@@ -20,6 +20,14 @@ public sealed class SharedMemoryLimiter
     private CancellationTokenSource? _stop;
     private Task? _loop;
     private long _lastGcTimestamp;
+    private TimeSpan _lastGcDuration;
+
+    /// <summary>
+    /// Forced collections take at most this share of the time, whatever min_gc_interval_* allow: with the hard-limit
+    /// interval at otelcol's default 0, back-to-back blocking collections of a large heap that free nothing (the data
+    /// is live, waiting to be exported) would leave no time for the pipeline to drain.
+    /// </summary>
+    private const int GcTimeShareDivisor = 10;
     private volatile bool _mustRefuse;
 
     public SharedMemoryLimiter(MemoryLimiterConfig config, IMemoryProbe probe, ILogger logger, TimeProvider? time = null, long? totalMemoryBytes = null)
@@ -112,13 +120,16 @@ public sealed class SharedMemoryLimiter
 
         var aboveHard = used >= HardLimitBytes;
         var minInterval = aboveHard ? _config.MinGcIntervalWhenHardLimited : _config.MinGcIntervalWhenSoftLimited;
-        if (_time.GetElapsedTime(_lastGcTimestamp) > minInterval)
+        var sinceLastGc = _time.GetElapsedTime(_lastGcTimestamp);
+        if (sinceLastGc > minInterval && sinceLastGc >= _lastGcDuration * (GcTimeShareDivisor - 1))
         {
             if (aboveHard) _logger.LogWarning("memory_limiter: memory usage {UsedMib} MiB is above the hard limit; forcing a GC", used / Mib);
             else _logger.LogInformation("memory_limiter: memory usage {UsedMib} MiB is above the soft limit; forcing a GC", used / Mib);
+            var started = _time.GetTimestamp();
             _probe.Collect();
             ForcedCollections++;
             _lastGcTimestamp = _time.GetTimestamp();
+            _lastGcDuration = _time.GetElapsedTime(started, _lastGcTimestamp);
             used = _probe.UsedBytes();
             LastUsedBytes = used;
             _logger.LogInformation("memory_limiter: memory usage after GC {UsedMib} MiB", used / Mib);

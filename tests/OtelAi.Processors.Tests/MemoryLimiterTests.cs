@@ -21,11 +21,14 @@ public sealed class MemoryLimiterTests
         public long? AfterCollect;
         public int Collections;
 
+        public Action? WhileCollecting;
+
         public long UsedBytes() => Used;
 
         public void Collect()
         {
             Collections++;
+            WhileCollecting?.Invoke();
             if (AfterCollect is { } after) Used = after;
         }
     }
@@ -155,6 +158,27 @@ public sealed class MemoryLimiterTests
         limiter.CheckMemLimits();
         Assert.Equal(1, probe.Collections); // hard: 1s < 2s
         time.Advance(TimeSpan.FromSeconds(2));
+        limiter.CheckMemLimits();
+        Assert.Equal(2, probe.Collections);
+        Assert.True(limiter.MustRefuse);
+    }
+
+    [Fact]
+    public void ForcedGcs_TakeAtMostATenthOfTheTime_EvenWithNoMinInterval()
+    {
+        var time = new ManualTime();
+        var probe = new FakeProbe { Used = 130 * Mib, WhileCollecting = () => time.Advance(TimeSpan.FromSeconds(2)) }; // a 2 s collection that frees nothing
+        var limiter = new SharedMemoryLimiter(Config("check_interval: 1s\nlimit_mib: 100"), probe, NullLogger.Instance, time);
+        time.Advance(TimeSpan.FromSeconds(1));
+        limiter.CheckMemLimits();
+        Assert.Equal(1, probe.Collections);
+        for (var second = 1; second < 18; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            limiter.CheckMemLimits();
+        }
+        Assert.Equal(1, probe.Collections); // 17 s after a 2 s collection: still under 9 × 2 s
+        time.Advance(TimeSpan.FromSeconds(1));
         limiter.CheckMemLimits();
         Assert.Equal(2, probe.Collections);
         Assert.True(limiter.MustRefuse);
