@@ -22,6 +22,11 @@ public interface IComponentHost
 
     /// <summary>Reports an error after start that the component cannot recover from; the service shuts down.</summary>
     void ReportFatalError(ComponentId source, Exception error);
+
+    /// <summary>Reports a status change or an error the component recovers from (health_check reads them).</summary>
+    void ReportStatus(ComponentStatusEvent status)
+    {
+    }
 }
 
 /// <summary>Everything a factory hands to a new component besides its config.</summary>

@@ -19,6 +19,7 @@ public sealed class ExporterHelper<T> : IExporter<T> where T : class, IMessage<T
     private readonly IExportSender<T> _sender;
     private readonly IExportSender<T> _send;
     private readonly QueueSender<T>? _queue;
+    private readonly ComponentStatusReporter _status;
 
     public ExporterHelper(ComponentCreateSettings settings, ExporterHelperOptions options, IExportSender<T> sender)
         : this(settings, options, sender, Task.Delay)
@@ -31,7 +32,8 @@ public sealed class ExporterHelper<T> : IExporter<T> where T : class, IMessage<T
         _settings = settings;
         _sender = sender;
         var metrics = new ExporterMetrics(settings.Metrics, settings.Id, OtlpSignal<T>.Instance.Signal);
-        _send = new MetricsSender<T>(metrics, settings,
+        _status = new ComponentStatusReporter(settings.Kind, settings.Id);
+        _send = new MetricsSender<T>(metrics, settings, _status,
             new RetrySender<T>(options.Retry, settings, delay,
                 new TimeoutSender<T>(options.Timeout, sender)));
         if (options.Queue.Enabled) _queue = new QueueSender<T>(options.Queue, settings, metrics, _send);
@@ -49,6 +51,7 @@ public sealed class ExporterHelper<T> : IExporter<T> where T : class, IMessage<T
 
     public async Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
     {
+        _status.Attach(host);
         await _sender.StartAsync(host, cancellationToken);
         if (_queue is not null) await _queue.StartAsync(host, cancellationToken);
     }

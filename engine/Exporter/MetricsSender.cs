@@ -8,9 +8,10 @@ namespace OtelAi.Engine.Exporter;
 /// <summary>
 /// otelcol's exporter obsreport around the retries: counts each request's items as sent or send_failed once its
 /// retries are over, and logs what a partial success refused. A send ended by the caller's cancellation is not
-/// counted here: the queue decides whether it is dropped (memory) or kept for the next start (persistent).
+/// counted here: the queue decides whether it is dropped (memory) or kept for the next start (persistent). Each
+/// failed request is reported as a recoverable error (health_check's check_collector_pipeline counts them).
 /// </summary>
-internal sealed class MetricsSender<T>(ExporterMetrics metrics, ComponentCreateSettings settings, IExportSender<T> next)
+internal sealed class MetricsSender<T>(ExporterMetrics metrics, ComponentCreateSettings settings, ComponentStatusReporter status, IExportSender<T> next)
     : IExportSender<T> where T : class, Google.Protobuf.IMessage<T>, new()
 {
     public async ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken)
@@ -25,11 +26,13 @@ internal sealed class MetricsSender<T>(ExporterMetrics metrics, ComponentCreateS
         {
             throw;
         }
-        catch
+        catch (Exception ex)
         {
             metrics.SendFailed(items);
+            status.Report(ComponentStatus.RecoverableError, ex.Message);
             throw;
         }
+        status.Report(ComponentStatus.Ok);
         Record(items, result);
         return result;
     }

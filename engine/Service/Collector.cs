@@ -58,6 +58,10 @@ public sealed partial class Collector : IAsyncDisposable
     private volatile CollectorState _state = CollectorState.Created;
     private DateTimeOffset? _runningSince;
     private Exception? _fatalError;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(ComponentKind, ComponentId), ComponentHealth> _health = new();
+
+    /// <summary>How many error times a component's health keeps (health_check counts those within its interval).</summary>
+    private const int RecentErrorsKept = 256;
 
     private Collector(ServiceConfig config, ComponentRegistry registry, CollectorOptions? options, IReadOnlyList<ConfigIssue>? loadWarnings = null)
     {
@@ -306,6 +310,17 @@ public sealed partial class Collector : IAsyncDisposable
 
     private void SetState(CollectorState state) => _state = state;
 
+    private void OnStatus(ComponentStatusEvent status)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var error = status.Status == ComponentStatus.RecoverableError;
+        _health.AddOrUpdate((status.Kind, status.Id),
+            _ => new ComponentHealth(status.Kind, status.Id, status.Status, status.Message, now, error ? [now] : []),
+            (_, previous) => new ComponentHealth(status.Kind, status.Id, status.Status, status.Message,
+                previous.Status == status.Status ? previous.Since : now,
+                error ? [.. previous.RecentErrors.TakeLast(RecentErrorsKept - 1), now] : previous.RecentErrors));
+    }
+
     private void OnFatalError(ComponentId source, Exception error)
     {
         if (Interlocked.CompareExchange(ref _fatalError, error, null) is not null) return;
@@ -335,5 +350,9 @@ public sealed partial class Collector : IAsyncDisposable
         }
 
         public void ReportFatalError(ComponentId source, Exception error) => collector.OnFatalError(source, error);
+
+        public void ReportStatus(ComponentStatusEvent status) => collector.OnStatus(status);
+
+        public IReadOnlyCollection<ComponentHealth> ComponentHealth => [.. collector._health.Values];
     }
 }

@@ -20,4 +20,7 @@ public interface ICollectorStatus
 
     /// <summary>When every pipeline was last started; null unless <see cref="State"/> is Running.</summary>
     DateTimeOffset? RunningSince { get; }
+
+    /// <summary>The last status each component reported (components that reported nothing are not listed).</summary>
+    IReadOnlyCollection<Components.ComponentHealth> ComponentHealth => [];
 }

@@ -46,6 +46,7 @@ public sealed class MemoryLimiterProcessor<T> : IProcessor<T> where T : class, I
     private readonly ITelemetryConsumer<T> _next;
     private readonly Counter _refused;
     private readonly TimeSpan _retryAfter;
+    private readonly ComponentStatusReporter _status;
 
     public MemoryLimiterProcessor(ComponentCreateSettings settings, SharedMemoryLimiter limiter, ITelemetryConsumer<T> next)
     {
@@ -53,6 +54,7 @@ public sealed class MemoryLimiterProcessor<T> : IProcessor<T> where T : class, I
         _next = next;
         _refused = settings.Metrics.Counter(MemoryLimiterProcessorFactory.RefusedMetric(Ops.Signal), ("processor", settings.Id.ToString()));
         _retryAfter = TimeSpan.FromSeconds(1);
+        _status = new ComponentStatusReporter(settings.Kind, settings.Id);
     }
 
     public SharedMemoryLimiter Limiter => _limiter;
@@ -61,11 +63,20 @@ public sealed class MemoryLimiterProcessor<T> : IProcessor<T> where T : class, I
 
     public Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
     {
+        _status.Attach(host);
+        _limiter.RefusalChanged += ReportRefusal;
         _limiter.Acquire();
         return Task.CompletedTask;
     }
 
-    public Task ShutdownAsync(CancellationToken cancellationToken) => _limiter.ReleaseAsync().WaitAsync(cancellationToken);
+    public Task ShutdownAsync(CancellationToken cancellationToken)
+    {
+        _limiter.RefusalChanged -= ReportRefusal;
+        return _limiter.ReleaseAsync().WaitAsync(cancellationToken);
+    }
+
+    private void ReportRefusal(string? reason) =>
+        _status.Report(reason is null ? ComponentStatus.Ok : ComponentStatus.RecoverableError, reason);
 
     public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken)
     {

@@ -64,6 +64,9 @@ public sealed class SharedMemoryLimiter
     /// <summary>True while memory use is above the soft limit.</summary>
     public bool MustRefuse => _mustRefuse;
 
+    /// <summary>Raised when refusing starts (with why) or ends (null), from the check loop.</summary>
+    public event Action<string?>? RefusalChanged;
+
     /// <summary>Memory use at the last check, for logs and tests.</summary>
     public long LastUsedBytes { get; private set; }
 
@@ -113,8 +116,11 @@ public sealed class SharedMemoryLimiter
         if (!aboveSoft)
         {
             if (_mustRefuse)
+            {
                 _logger.LogInformation("memory_limiter: memory usage back within limits ({UsedMib} MiB); resuming normal operation", used / Mib);
-            _mustRefuse = false;
+                _mustRefuse = false;
+                RefusalChanged?.Invoke(null);
+            }
             return;
         }
 
@@ -136,8 +142,16 @@ public sealed class SharedMemoryLimiter
             aboveSoft = used >= SoftLimitBytes;
         }
 
-        if (aboveSoft && !_mustRefuse)
-            _logger.LogWarning("memory_limiter: memory usage {UsedMib} MiB is above the soft limit {SoftMib} MiB; refusing data", used / Mib, SoftLimitBytes / Mib);
+        if (aboveSoft == _mustRefuse) return;
         _mustRefuse = aboveSoft;
+        if (aboveSoft)
+        {
+            _logger.LogWarning("memory_limiter: memory usage {UsedMib} MiB is above the soft limit {SoftMib} MiB; refusing data", used / Mib, SoftLimitBytes / Mib);
+            RefusalChanged?.Invoke($"refusing data: memory usage {used / Mib} MiB is above the soft limit {SoftLimitBytes / Mib} MiB");
+        }
+        else
+        {
+            RefusalChanged?.Invoke(null);
+        }
     }
 }

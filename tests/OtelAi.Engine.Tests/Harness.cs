@@ -30,10 +30,13 @@ public sealed class Harness
         collector.Components<CollectingExporter<T>>(ComponentKind.Exporter, ComponentId.Parse(id)).Single();
 
     /// <summary>Polls until <paramref name="condition"/> holds, up to 30 s (generous for a loaded CI machine).</summary>
-    public static async Task Eventually(Func<bool> condition, string what)
+    public static Task Eventually(Func<bool> condition, string what) => Eventually(() => Task.FromResult(condition()), what);
+
+    /// <summary>Polls until <paramref name="condition"/> holds, up to 30 s (generous for a loaded CI machine).</summary>
+    public static async Task Eventually(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
+        while (!await condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
             await Task.Delay(20);

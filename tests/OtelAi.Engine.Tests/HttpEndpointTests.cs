@@ -1,3 +1,6 @@
+using Google.Protobuf;
+using OtelAi.Receivers;
+using OtelAi.Exporters;
 using System.Net;
 using System.Text.Json;
 using OtelAi.Engine.Components;
@@ -138,5 +141,119 @@ public sealed class HttpEndpointTests
         using var response = await Http.GetAsync(url);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+    }
+}
+
+/// <summary>health_check's check_collector_pipeline on a running collector: failed sends and a memory_limiter that keeps refusing.</summary>
+public sealed class PipelineHealthTests
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    private static async Task<(HttpStatusCode Code, string Body)> Health(int port)
+    {
+        using var response = await Http.GetAsync($"http://127.0.0.1:{port}/");
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task More_failed_sends_than_the_threshold_within_the_interval_answer_500_with_the_reason()
+    {
+        var (receiverPort, healthPort, deadPort) = (TestPorts.GetFree(), TestPorts.GetFree(), TestPorts.GetFree());
+        await using var collector = Collector.FromYaml($"""
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    endpoint: 127.0.0.1:{receiverPort}
+            exporters:
+              otlphttp:
+                endpoint: http://127.0.0.1:{deadPort}
+                retry_on_failure:
+                  enabled: false
+                sending_queue:
+                  enabled: false
+            extensions:
+              health_check:
+                endpoint: 127.0.0.1:{healthPort}
+                check_collector_pipeline:
+                  enabled: true
+                  interval: 1m
+                  exporter_failure_threshold: 2
+            service:
+              extensions: [health_check]
+              telemetry:
+                metrics:
+                  level: none
+              pipelines:
+                traces:
+                  receivers: [otlp]
+                  exporters: [otlphttp]
+            """, BuiltinComponents.CreateRegistry(), Harness.QuietOptions);
+        await collector.StartAsync();
+        var body = new ByteArrayContent(SampleData.Traces(spans: 1).ToByteArray());
+        body.Headers.ContentType = new("application/x-protobuf");
+        for (var i = 0; i < 2; i++)
+            Assert.False((await Http.PostAsync($"http://127.0.0.1:{receiverPort}/v1/traces", body)).IsSuccessStatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Health(healthPort)).Code); // two failures: at the threshold, not above
+
+        Assert.False((await Http.PostAsync($"http://127.0.0.1:{receiverPort}/v1/traces", body)).IsSuccessStatusCode);
+        var (code, text) = await Health(healthPort);
+        Assert.Equal(HttpStatusCode.InternalServerError, code);
+        Assert.Contains("exporter otlphttp: 3 failed sends within 1m", JsonDocument.Parse(text).RootElement.GetProperty("reason").GetString());
+    }
+
+    private sealed class SettableProbe : OtelAi.Processors.MemoryLimiter.IMemoryProbe
+    {
+        public long Used;
+
+        public long UsedBytes() => Interlocked.Read(ref Used);
+
+        public void Collect()
+        {
+        }
+    }
+
+    [Fact]
+    public async Task A_memory_limiter_refusing_for_the_whole_interval_answers_500_until_it_recovers()
+    {
+        var probe = new SettableProbe { Used = 200L << 20 };
+        var registry = new ComponentRegistry().AddEngineComponents().AddReceivers()
+            .Add(new OtelAi.Processors.MemoryLimiter.MemoryLimiterProcessorFactory(probe)).AddExporters();
+        var healthPort = TestPorts.GetFree();
+        await using var collector = Collector.FromYaml($"""
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    endpoint: 127.0.0.1:0
+            processors:
+              memory_limiter:
+                check_interval: 50ms
+                limit_mib: 100
+            exporters:
+              debug:
+            extensions:
+              health_check:
+                endpoint: 127.0.0.1:{healthPort}
+                check_collector_pipeline:
+                  enabled: true
+                  interval: 1s
+            service:
+              extensions: [health_check]
+              telemetry:
+                metrics:
+                  level: none
+              pipelines:
+                traces:
+                  receivers: [otlp]
+                  processors: [memory_limiter]
+                  exporters: [debug]
+            """, registry, Harness.QuietOptions);
+        await collector.StartAsync();
+        await Harness.Eventually(async () => (await Health(healthPort)).Code == HttpStatusCode.InternalServerError, "health to report the refusing memory_limiter");
+        Assert.Contains("processor memory_limiter: failing for", (await Health(healthPort)).Body);
+
+        Interlocked.Exchange(ref probe.Used, 10L << 20);
+        await Harness.Eventually(async () => (await Health(healthPort)).Code == HttpStatusCode.OK, "health to recover with the memory_limiter");
     }
 }
