@@ -29,12 +29,25 @@ public sealed record HttpServerSettings : IConfigSection
     [ConfigDescription("An authenticator extension every request must satisfy (401 / UNAUTHENTICATED otherwise).")]
     public Extensions.Auth.AuthSettings? Auth { get; init; }
 
+    [ConfigDescription("otelai: most connections open at once on this listener; more are closed at once (a client reconnects later). 0: 10000.")]
+    [ConfigRange(0)]
+    public int MaxConnections { get; init; }
+
+    [ConfigDescription("otelai: most MiB that requests still arriving may hold on this listener, across connections; a request that would pass it is refused as retryable (HTTP 503 with Retry-After, gRPC UNAVAILABLE), so slow or stalled clients cannot hold the memory everyone needs. 0: 5 % of the memory available to the process, at least 64 MiB and two of the largest request.")]
+    [ConfigRange(0, 1L << 20)]
+    public long MaxUnfinishedRequestsMib { get; init; }
+
+    /// <summary><see cref="MaxConnections"/> with its default applied.</summary>
+    public int EffectiveMaxConnections => MaxConnections == 0 ? 10_000 : MaxConnections;
+
     public long EffectiveMaxRequestBodySize => MaxRequestBodySize <= 0 ? 20L << 20 : MaxRequestBodySize;
 
     public IEnumerable<ConfigError> Validate()
     {
         if (!ServerHost.TryParseEndpoint(Endpoint, out _, out _, out var endpointError))
             yield return new ConfigError("endpoint", endpointError!);
+        if (MaxUnfinishedRequestsMib > 0 && MaxUnfinishedRequestsMib << 20 < EffectiveMaxRequestBodySize)
+            yield return new ConfigError("max_unfinished_requests_mib", $"must hold at least one largest request (max_request_body_size: {EffectiveMaxRequestBodySize} bytes)");
 
     }
 }

@@ -58,6 +58,7 @@ internal sealed class PrometheusExporter : IExporter<ExportMetricsServiceRequest
         _server = await ServerHost.StartAsync(_config.Server.Endpoint, ServeAsync, new ServerHostSetup
         {
             Tls = _config.Server.Tls?.Load(),
+            MaxConnections = _config.Server.EffectiveMaxConnections,
             Logger = _settings.Logger,
         }, cancellationToken);
         var period = TimeSpan.FromTicks(Math.Clamp(_config.MetricExpiration.Ticks / 10, TimeSpan.TicksPerSecond / 10, TimeSpan.TicksPerSecond * 30));

@@ -30,6 +30,7 @@ internal sealed class OtlpGrpcServer
     private readonly int _maxMessageSize;
     private readonly AuthGate? _auth;
     private readonly RequestDurations? _durations;
+    private readonly UnfinishedBodyBudget _unfinished;
 
     public OtlpGrpcServer(
         GrpcServerSettings config,
@@ -48,7 +49,11 @@ internal sealed class OtlpGrpcServer
         _metrics = metrics;
         _logs = logs;
         _maxMessageSize = (int)config.MaxRecvMsgSizeBytes;
+        _unfinished = UnfinishedBodyBudget.Create(config.MaxUnfinishedRequestsMib, _maxMessageSize);
     }
+
+    /// <summary>What unfinished request messages hold on this listener (tests read it).</summary>
+    internal UnfinishedBodyBudget Unfinished => _unfinished;
 
     public Task<ServerHost> StartAsync(CancellationToken cancellationToken) =>
         ServerHost.StartAsync(_config.Endpoint, HandleAsync, new ServerHostSetup
@@ -56,6 +61,7 @@ internal sealed class OtlpGrpcServer
             PlaintextProtocols = HttpProtocols.Http2,
             Tls = _config.Tls?.Load(),
             ConfigureLimits = ConfigureLimits,
+            MaxConnections = _config.EffectiveMaxConnections,
             Logger = _logger,
         }, cancellationToken);
 
@@ -196,7 +202,7 @@ internal sealed class OtlpGrpcServer
         ExportHandler<TRequest> handler, System.IO.Pipelines.PipeReader body, ContentCoding coding, CancellationToken cancellationToken)
         where TRequest : class, IMessage<TRequest>, new()
     {
-        var read = await GrpcFraming.ReadFrameAsync(body, _maxMessageSize, cancellationToken, endStalls: true);
+        var read = await GrpcFraming.ReadFrameAsync(body, _maxMessageSize, cancellationToken, endStalls: true, _unfinished);
         switch (read.Status)
         {
             case GrpcReadStatus.TooLarge:
@@ -208,6 +214,8 @@ internal sealed class OtlpGrpcServer
                 return (null, new GrpcStatus(GrpcStatusCode.Internal, "request ended inside a message"));
             case GrpcReadStatus.Stalled:
                 return (null, new GrpcStatus(GrpcStatusCode.DeadlineExceeded, new StalledBodyException().Message));
+            case GrpcReadStatus.OverBudget:
+                return (null, new GrpcStatus(GrpcStatusCode.Unavailable, _unfinished.Refusal, TimeSpan.FromSeconds(1)));
         }
 
         var frame = read.Frame;

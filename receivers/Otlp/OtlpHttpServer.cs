@@ -40,6 +40,7 @@ internal sealed class OtlpHttpServer
     private readonly long _maxBodySize;
     private readonly AuthGate? _auth;
     private readonly RequestDurations? _durations;
+    private readonly UnfinishedBodyBudget _unfinished;
 
     public OtlpHttpServer(
         OtlpHttpConfig config,
@@ -60,7 +61,11 @@ internal sealed class OtlpHttpServer
         _logs = logs;
         _cors = config.Server.Cors is { AllowedOrigins.Count: > 0 } cors ? new CorsPolicy(cors) : null;
         _maxBodySize = config.Server.EffectiveMaxRequestBodySize;
+        _unfinished = UnfinishedBodyBudget.Create(config.Server.MaxUnfinishedRequestsMib, _maxBodySize);
     }
+
+    /// <summary>What unfinished request bodies hold on this listener (tests read it).</summary>
+    internal UnfinishedBodyBudget Unfinished => _unfinished;
 
     public Task<ServerHost> StartAsync(CancellationToken cancellationToken) =>
         ServerHost.StartAsync(_server.Endpoint, HandleAsync, new ServerHostSetup
@@ -68,6 +73,7 @@ internal sealed class OtlpHttpServer
             PlaintextProtocols = HttpProtocols.Http1AndHttp2,
             Tls = _server.Tls?.Load(),
             ConfigureLimits = options => options.Limits.MaxRequestBodySize = null, // checked here, to answer 413 with a status body
+            MaxConnections = _server.EffectiveMaxConnections,
             Logger = _logger,
         }, cancellationToken);
 
@@ -141,10 +147,10 @@ internal sealed class OtlpHttpServer
         // The buffer grows as bytes arrive: a Content-Length is only a claim, and renting for it up front let headers
         // alone (a client that then dribbles or never sends the body) hold memory the limiter counts against everyone.
         using var body = new PooledBufferWriter((int)Math.Min(Math.Min(request.ContentLength ?? InitialBodyBuffer, InitialBodyBuffer), _maxBodySize) + 1);
-        bool complete;
+        BodyRead read;
         try
         {
-            complete = await ReadBodyAsync(request.BodyReader, body, context.RequestAborted);
+            read = await ReadBodyAsync(request.BodyReader, body, context.RequestAborted);
         }
         catch (StalledBodyException ex)
         {
@@ -158,9 +164,15 @@ internal sealed class OtlpHttpServer
             await WriteError(context, bodyFormat, ex.StatusCode, new GrpcStatus(code, $"cannot read the request body: {ex.Message}"));
             return;
         }
-        if (!complete)
+        if (read == BodyRead.TooLarge)
         {
             await WriteTooLarge(context, bodyFormat);
+            return;
+        }
+        if (read == BodyRead.OverBudget)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            await WriteError(context, bodyFormat, StatusCodes.Status503ServiceUnavailable, new GrpcStatus(GrpcStatusCode.Unavailable, _unfinished.Refusal));
             return;
         }
 
@@ -217,11 +229,17 @@ internal sealed class OtlpHttpServer
         return null;
     }
 
-    /// <summary>Copies the body into pooled memory (one copy; Kestrel's buffers are returned as we go). False when it exceeds the limit.</summary>
-    /// <summary>Reads the whole body; false when it exceeds the limit. A body that stops sending throws <see cref="StalledBodyException"/>.</summary>
-    private async ValueTask<bool> ReadBodyAsync(System.IO.Pipelines.PipeReader reader, PooledBufferWriter body, CancellationToken cancellationToken)
+    private enum BodyRead { Complete, TooLarge, OverBudget }
+
+    /// <summary>
+    /// Copies the body into pooled memory (one copy; Kestrel's buffers are returned as we go). While more is to
+    /// come, what it holds counts against the listener's unfinished-body budget. A body that stops sending throws
+    /// <see cref="StalledBodyException"/>.
+    /// </summary>
+    private async ValueTask<BodyRead> ReadBodyAsync(System.IO.Pipelines.PipeReader reader, PooledBufferWriter body, CancellationToken cancellationToken)
     {
         StallGuard? guard = null;
+        long held = 0;
         try
         {
             while (true)
@@ -239,18 +257,21 @@ internal sealed class OtlpHttpServer
                 if (body.WrittenCount + buffer.Length > _maxBodySize)
                 {
                     reader.AdvanceTo(buffer.End);
-                    return false;
+                    return BodyRead.TooLarge;
                 }
                 foreach (var segment in buffer) body.Write(segment.Span);
                 reader.AdvanceTo(buffer.End);
-                if (read.IsCompleted) return true;
-                // More to come: from now on, bytes must keep coming.
+                if (read.IsCompleted) return BodyRead.Complete;
+                // More to come: what is held now waits on the client, and bytes must keep coming.
+                if (!_unfinished.TryHold(body.WrittenCount - held)) return BodyRead.OverBudget;
+                held = body.WrittenCount;
                 if (guard is null) guard = new StallGuard(cancellationToken);
                 else guard.Progress();
             }
         }
         finally
         {
+            _unfinished.Release(held);
             guard?.Dispose();
         }
     }

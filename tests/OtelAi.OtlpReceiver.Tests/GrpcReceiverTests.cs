@@ -202,6 +202,83 @@ public sealed class GrpcReceiverTests
     }
 
     [Fact]
+    public async Task Unfinished_bodies_share_a_budget_past_which_requests_are_refused_as_retryable_while_finished_ones_pass()
+    {
+        await using var harness = await ReceiverHarness.StartAsync(
+            grpc: c => c with { MaxUnfinishedRequestsMib = 2, MaxRecvMsgSizeMib = 2 },
+            http: c => c with { Server = c.Server with { MaxUnfinishedRequestsMib = 2, MaxRequestBodySize = 2 << 20 } });
+        var big = Frame(SampleData.Traces(6_000)); // about 1.6 MB: two halves fit the 2 MiB budget, three do not
+        Assert.InRange(big.Length / 2, 700_000, 1 << 20);
+
+        // gRPC: three clients each send half a large message and wait; together they pass the budget, so one is refused.
+        using var stop = new CancellationTokenSource();
+        using var h2c = CreateH2c();
+        Task<HttpResponseMessage> HalfCall()
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, harness.GrpcUrl + TracesMethod)
+            {
+                Content = new HalfThenWait(big, new TaskCompletionSource(), stop.Token), Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+            request.Headers.TryAddWithoutValidation("te", "trailers");
+            return h2c.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        }
+        var halves = new[] { HalfCall(), HalfCall(), HalfCall() };
+        var refused = await (await Task.WhenAny(halves)).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal("14", refused.Headers.GetValues("grpc-status").Single()); // UNAVAILABLE: retryable
+        Assert.Contains("max_unfinished_requests_mib", Uri.UnescapeDataString(refused.Headers.GetValues("grpc-message").Single()));
+        Assert.Equal(2, halves.Count(t => !t.IsCompleted)); // the others still wait for their clients
+
+        // A request that arrives whole is not held waiting: it passes while the budget is spent.
+        var small = SampleData.Traces(3);
+        Assert.Equal(GrpcStatusCode.OK, (await CallGrpcAsync(h2c, harness.GrpcUrl, TracesMethod, Frame(small))).Status.Code);
+
+        // HTTP: the same on raw sockets (one is answered 503 with Retry-After, the others wait).
+        var sockets = new List<System.Net.Sockets.TcpClient>();
+        var answers = new List<Task<string>>();
+        for (var i = 0; i < 3; i++)
+        {
+            var socket = new System.Net.Sockets.TcpClient();
+            sockets.Add(socket);
+            await socket.ConnectAsync(IPAddress.Loopback, new Uri(harness.HttpUrl).Port);
+            var stream = socket.GetStream();
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+                $"POST /v1/traces HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-protobuf\r\nContent-Length: {big.Length - 5}\r\n\r\n"));
+            await stream.WriteAsync(big.AsMemory(5, big.Length / 2));
+            answers.Add(Task.Run(async () =>
+            {
+                var buffer = new byte[4096];
+                var read = await stream.ReadAsync(buffer);
+                return System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+            }));
+        }
+        var answer = await (await Task.WhenAny(answers)).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.StartsWith("HTTP/1.1 503", answer);
+        Assert.Contains("Retry-After: 1", answer);
+        Assert.Equal(2, answers.Count(t => !t.IsCompleted));
+
+        // The waiting clients leave: what they held is given back, and a large request that arrives in pieces passes.
+        await stop.CancelAsync();
+        foreach (var socket in sockets) socket.Dispose();
+        await Task.WhenAll(halves).ContinueWith(_ => { }, TaskScheduler.Default); // the waiting one ends with the reset
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await CallGrpcAsync(h2c, harness.GrpcUrl, TracesMethod, big)).Status.Code != GrpcStatusCode.OK)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the budget was not given back");
+            await Task.Delay(50);
+        }
+        using var http = new HttpClient();
+        while (true)
+        {
+            var content = new ByteArrayContent(big, 5, big.Length - 5);
+            content.Headers.ContentType = new("application/x-protobuf");
+            if ((await http.PostAsync(harness.HttpUrl + "/v1/traces", content)).StatusCode == HttpStatusCode.OK) break;
+            Assert.True(DateTime.UtcNow < deadline, "the HTTP budget was not given back");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public async Task OversizeMessage_IsResourceExhausted_AndLargeMessagesUnderTheLimitPass()
     {
         await using var harness = await ReceiverHarness.StartAsync(grpc: c => c with { MaxRecvMsgSizeMib = 2 });

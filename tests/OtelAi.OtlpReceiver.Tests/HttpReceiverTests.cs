@@ -23,6 +23,45 @@ public sealed class HttpReceiverTests
     private const string Json = "application/json";
 
     [Fact]
+    public async Task Connections_past_max_connections_are_closed_and_the_first_ones_keep_working()
+    {
+        await using var harness = await ReceiverHarness.StartAsync(http: c => c with { Server = c.Server with { MaxConnections = 2 } });
+        var port = new Uri(harness.HttpUrl).Port;
+        var held = new List<System.Net.Sockets.TcpClient>();
+        for (var i = 0; i < 2; i++)
+        {
+            var socket = new System.Net.Sockets.TcpClient();
+            await socket.ConnectAsync(IPAddress.Loopback, port);
+            held.Add(socket);
+        }
+        using var extra = new System.Net.Sockets.TcpClient();
+        await extra.ConnectAsync(IPAddress.Loopback, port);
+        var stream = extra.GetStream();
+        await stream.WriteAsync("GET /v1/traces HTTP/1.1\r\nHost: localhost\r\n\r\n"u8.ToArray());
+        var buffer = new byte[256];
+        int read;
+        try
+        {
+            read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        catch (IOException)
+        {
+            read = 0; // reset rather than closed: refused all the same
+        }
+        Assert.Equal(0, read); // the third connection is closed without an answer
+
+        // The two admitted connections still serve requests.
+        var body = SampleData.Traces(2).ToByteArray();
+        var first = held[0].GetStream();
+        await first.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"POST /v1/traces HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-protobuf\r\nContent-Length: {body.Length}\r\n\r\n"));
+        await first.WriteAsync(body);
+        read = await first.ReadAsync(buffer);
+        Assert.StartsWith("HTTP/1.1 200", System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+        foreach (var socket in held) socket.Dispose();
+    }
+
+    [Fact]
     public async Task ProtobufAndJson_RoundTrip_AndAnswerInTheRequestEncoding()
     {
         await using var harness = await ReceiverHarness.StartAsync();

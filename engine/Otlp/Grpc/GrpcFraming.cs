@@ -58,10 +58,13 @@ internal static class GrpcFraming
     /// Other outcomes have already advanced the reader.
     /// </summary>
     /// <param name="endStalls">Request bodies: a frame that gets no new byte for <see cref="Hosting.StallGuard.Timeout"/> ends as <see cref="GrpcReadStatus.Stalled"/>.</param>
-    public static async ValueTask<GrpcReadResult> ReadFrameAsync(PipeReader reader, int maxMessageSize, CancellationToken cancellationToken, bool endStalls = false)
+    /// <param name="unfinished">Request bodies: what an incomplete frame holds in the pipe counts against this budget; past it, <see cref="GrpcReadStatus.OverBudget"/>.</param>
+    public static async ValueTask<GrpcReadResult> ReadFrameAsync(PipeReader reader, int maxMessageSize, CancellationToken cancellationToken,
+        bool endStalls = false, Hosting.UnfinishedBodyBudget? unfinished = null)
     {
         var minimum = PrefixLength;
         Hosting.StallGuard? guard = null;
+        long held = 0;
         try
         {
             while (true)
@@ -76,6 +79,12 @@ internal static class GrpcFraming
                     return new GrpcReadResult(GrpcReadStatus.Stalled, default, -1);
                 }
                 if (Examine(reader, read, maxMessageSize, ref minimum) is { } done) return done;
+                if (unfinished is not null)
+                {
+                    // The partial frame stays in the pipe (the stream's flow-control window) until the rest arrives.
+                    if (!unfinished.TryHold(read.Buffer.Length - held)) return new GrpcReadResult(GrpcReadStatus.OverBudget, default, -1);
+                    held = read.Buffer.Length;
+                }
                 if (endStalls)
                 {
                     // Incomplete after a read: from now on, bytes must keep coming.
@@ -86,6 +95,7 @@ internal static class GrpcFraming
         }
         finally
         {
+            unfinished?.Release(held);
             guard?.Dispose();
         }
     }
@@ -207,6 +217,9 @@ internal enum GrpcReadStatus
 
     /// <summary>A request body sent nothing for <see cref="Hosting.StallGuard.Timeout"/> inside a frame.</summary>
     Stalled,
+
+    /// <summary>Waiting for the rest of the frame would pass the listener's unfinished-body budget.</summary>
+    OverBudget,
 }
 
 internal readonly record struct GrpcReadResult(GrpcReadStatus Status, GrpcFrame Frame, long DeclaredLength)

@@ -109,6 +109,7 @@ internal sealed class ServerHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxConcurrentConnections = setup.MaxConnections;
             setup.ConfigureLimits?.Invoke(kestrel);
             Listen(kestrel, host, port, listen =>
             {

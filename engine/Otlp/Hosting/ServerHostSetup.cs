@@ -18,5 +18,8 @@ internal sealed record ServerHostSetup
 
     public Action<KestrelServerOptions>? ConfigureLimits { get; init; }
 
+    /// <summary>Most connections open at once; null: no limit (the engine's own small endpoints).</summary>
+    public int? MaxConnections { get; init; }
+
     public ILogger? Logger { get; init; }
 }
