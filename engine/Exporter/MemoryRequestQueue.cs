@@ -4,7 +4,10 @@ using OtelAi.Otlp;
 
 namespace OtelAi.Engine.Exporter;
 
-/// <summary>In-memory bounded queue; capacity measured by the configured sizer.</summary>
+/// <summary>
+/// In-memory bounded queue; capacity measured by the configured sizer. As in otelcol, a request counts until a
+/// consumer has finished with it (<see cref="CompleteAsync"/>), so the size and the capacity include what is being sent.
+/// </summary>
 internal sealed class MemoryRequestQueue<T> : IRequestQueue<T> where T : class, Google.Protobuf.IMessage<T>, new()
 {
     private readonly Channel<QueuedRequest<T>> _channel = Channel.CreateUnbounded<QueuedRequest<T>>(new UnboundedChannelOptions { SingleReader = false });
@@ -57,10 +60,7 @@ internal sealed class MemoryRequestQueue<T> : IRequestQueue<T> where T : class, 
     {
         try
         {
-            var item = await _channel.Reader.ReadAsync(cancellationToken);
-            Interlocked.Add(ref _size, -item.Size);
-            _roomFreed.Pulse();
-            return item;
+            return await _channel.Reader.ReadAsync(cancellationToken);
         }
         catch (ChannelClosedException)
         {
@@ -68,7 +68,12 @@ internal sealed class MemoryRequestQueue<T> : IRequestQueue<T> where T : class, 
         }
     }
 
-    public ValueTask CompleteAsync(QueuedRequest<T> request) => ValueTask.CompletedTask;
+    public ValueTask CompleteAsync(QueuedRequest<T> request)
+    {
+        Interlocked.Add(ref _size, -request.Size);
+        _roomFreed.Pulse();
+        return ValueTask.CompletedTask;
+    }
 
     public void Close()
     {

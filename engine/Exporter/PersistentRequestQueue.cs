@@ -128,7 +128,6 @@ internal sealed class PersistentRequestQueue<T> : IRequestQueue<T> where T : cla
             }
 
             var (index, item, client) = await TakeNextAsync();
-            _roomFreed.Pulse();
 
             if (item.Value is null)
             {
@@ -192,6 +191,8 @@ internal sealed class PersistentRequestQueue<T> : IRequestQueue<T> where T : cla
         try
         {
             _dispatched.Remove(request.Index);
+            UpdateSize();
+            _roomFreed.Pulse();
             await _storage.BatchAsync([StorageOperation.Delete(ItemKey(request.Index)), StorageOperation.Set(DispatchedKey, EncodeIndexList(_dispatched))], CancellationToken.None);
         }
         catch (IOException ex)
@@ -206,7 +207,8 @@ internal sealed class PersistentRequestQueue<T> : IRequestQueue<T> where T : cla
 
     public void Close() => _closed.Cancel();
 
-    private void UpdateSize() => Volatile.Write(ref _size, _writeIndex - _readIndex + _redo.Count);
+    /// <summary>Stored and not yet taken, plus taken and not yet completed (being sent): otelcol's queue size.</summary>
+    private void UpdateSize() => Volatile.Write(ref _size, _writeIndex - _readIndex + _dispatched.Count);
 
     private static PooledBufferWriter Serialize(Payload<T> request)
     {

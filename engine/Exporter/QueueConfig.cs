@@ -22,7 +22,7 @@ public sealed record QueueConfig : IConfigSection
     [ConfigDescription("Number of consumers sending queued requests concurrently (at most 1000).")]
     public int NumConsumers { get; init; } = 10;
 
-    [ConfigDescription("Capacity of the queue, in units of `sizer`.")]
+    [ConfigDescription("Capacity of the queue, in units of `sizer`; as in otelcol, requests being sent count until their send is over.")]
     public long QueueSize { get; init; } = 1000;
 
     [ConfigDescription("What queue_size counts: requests, items (spans, data points, log records) or bytes (serialized size).")]

@@ -106,6 +106,7 @@ internal sealed class QueueSender<T> where T : class, IMessage<T>, new()
             {
                 droppedRequests++;
                 droppedItems += left.Request.ItemCount;
+                await queue.CompleteAsync(left);
             }
             if (droppedRequests > 0)
             {

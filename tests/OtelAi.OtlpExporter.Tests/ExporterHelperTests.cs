@@ -156,15 +156,17 @@ public sealed class ExporterHelperTests
         var release = new TaskCompletionSource();
         var blocked = Enumerable.Repeat<Func<CancellationToken, Task<SendResult>>>(async ct => { await release.Task.WaitAsync(ct); return SendResult.Success; }, 10).ToArray();
         var sender = new ScriptedSender(blocked);
-        var (exporter, metrics, _, _) = Create(sender, queue: new QueueConfig { NumConsumers = 1, QueueSize = 2 }, timeout: TimeSpan.Zero);
+        var (exporter, metrics, _, _) = Create(sender, queue: new QueueConfig { NumConsumers = 1, QueueSize = 3 }, timeout: TimeSpan.Zero);
         await exporter.StartAsync(new TestHost(), CancellationToken.None);
 
         await exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None); // taken by the single consumer
         await Poll.UntilAsync(() => sender.Attempts == 1, "the consumer to take the first request");
+        // As otelcol's: the request being sent still counts, in the size and against the capacity.
+        Assert.Equal(1, metrics.Read("otelcol_exporter_queue_size", ("exporter", "otlp/test"), ("data_type", "traces")));
         await exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None);
         await exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None);
-        Assert.Equal(2, metrics.Read("otelcol_exporter_queue_size", ("exporter", "otlp/test"), ("data_type", "traces")));
-        Assert.Equal(2, metrics.Read("otelcol_exporter_queue_capacity", ("exporter", "otlp/test"), ("data_type", "traces")));
+        Assert.Equal(3, metrics.Read("otelcol_exporter_queue_size", ("exporter", "otlp/test"), ("data_type", "traces")));
+        Assert.Equal(3, metrics.Read("otelcol_exporter_queue_capacity", ("exporter", "otlp/test"), ("data_type", "traces")));
 
         var refused = await Assert.ThrowsAsync<RetryableDataException>(() => exporter.ConsumeAsync(SampleData.Traces(4), CancellationToken.None).AsTask());
         Assert.Contains("sending queue is full", refused.Message);
@@ -172,6 +174,7 @@ public sealed class ExporterHelperTests
 
         release.SetResult();
         await Poll.UntilAsync(() => metrics.Read("otelcol_exporter_sent_spans", Label) == 3, "the queued requests to be sent");
+        await Poll.UntilAsync(() => metrics.Read("otelcol_exporter_queue_size", ("exporter", "otlp/test"), ("data_type", "traces")) == 0, "the queue to be empty once sent");
         await exporter.ShutdownAsync(CancellationToken.None);
     }
 
@@ -180,7 +183,7 @@ public sealed class ExporterHelperTests
     {
         var release = new TaskCompletionSource();
         var sender = new ScriptedSender(async ct => { await release.Task.WaitAsync(ct); return SendResult.Success; });
-        var (exporter, metrics, _, _) = Create(sender, queue: new QueueConfig { NumConsumers = 1, QueueSize = 1, Blocking = true }, timeout: TimeSpan.Zero);
+        var (exporter, metrics, _, _) = Create(sender, queue: new QueueConfig { NumConsumers = 1, QueueSize = 2, Blocking = true }, timeout: TimeSpan.Zero);
         await exporter.StartAsync(new TestHost(), CancellationToken.None);
         await exporter.ConsumeAsync(SampleData.Traces(1), CancellationToken.None);
         await Poll.UntilAsync(() => sender.Attempts == 1, "the first request to be taken");
@@ -207,8 +210,8 @@ public sealed class ExporterHelperTests
         await Poll.UntilAsync(() => sender.Attempts == 1, "the first request to be taken");
 
         await exporter.ConsumeAsync(SampleData.Traces(6), CancellationToken.None);
-        await Assert.ThrowsAsync<RetryableDataException>(() => exporter.ConsumeAsync(SampleData.Traces(5), CancellationToken.None).AsTask());
-        await exporter.ConsumeAsync(SampleData.Traces(4), CancellationToken.None);
+        await Assert.ThrowsAsync<RetryableDataException>(() => exporter.ConsumeAsync(SampleData.Traces(4), CancellationToken.None).AsTask()); // 1 in flight + 6 + 4 > 10
+        await exporter.ConsumeAsync(SampleData.Traces(3), CancellationToken.None);
         await Assert.ThrowsAsync<PermanentDataException>(() => exporter.ConsumeAsync(SampleData.Traces(11), CancellationToken.None).AsTask());
         release.SetResult();
         await exporter.ShutdownAsync(CancellationToken.None);
