@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Google.Protobuf.Collections;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Consumers;
+using OtelAi.Engine.SelfTelemetry;
 using OtelAi.Otlp;
 using OtelAi.Processors.Common;
 using OtelAi.Otlp.Proto.Collector.Logs.V1;
@@ -29,12 +30,17 @@ public sealed class AiAttributesProcessorFactory : ProcessorFactory<AiAttributes
         [Signal.Logs] = StabilityLevel.Alpha,
     };
 
+    internal static readonly SelfMetric EnrichedItems = SelfMetric.Counter("otelai_processor_aiattributes_enriched_items",
+        "Values aiattributes wrote on spans and log records, by field and by the source the value came from.", "processor", "field", "source");
+
+    protected override IEnumerable<SelfMetric> OwnSelfMetrics => [EnrichedItems];
+
     protected override IProcessor<T> Create<T>(ComponentCreateSettings settings, AiAttributesConfig config, ITelemetryConsumer<T> next)
     {
         var store = settings.Shared.GetOrAdd(settings.Id, () => new GpuMemoryStore());
         if (OtlpSignal<T>.Instance.Signal == Signal.Metrics)
             return (IProcessor<T>)(object)new GpuMetricsRecorder(config.GpuMemUsed, store, (ITelemetryConsumer<ExportMetricsServiceRequest>)next);
-        return new InPlaceProcessor<T>((IPayloadMutator<T>)(object)new AiEnricher(config, store), next);
+        return new InPlaceProcessor<T>((IPayloadMutator<T>)(object)new AiEnricher(config, store, new EnrichmentCounts(settings)), next);
     }
 }
 
@@ -133,8 +139,44 @@ internal static class JoinKeys
 /// read like a span without name, kind or duration: its attributes, and its body as the request body when that is
 /// JSON text and the configured body attribute is absent (inference servers log requests that way).
 /// </summary>
+/// <summary>
+/// otelai_processor_aiattributes_enriched_items by field and source. A request's counts are gathered on the stack
+/// and added once per request, so concurrent requests do not contend on a counter per span.
+/// </summary>
+internal sealed class EnrichmentCounts(ComponentCreateSettings? settings)
+{
+    /// <summary>Where a value came from: the model fields' sources, then the measured ones.</summary>
+    public static readonly string[] Sources = [.. AiAttributesConfig.SourceNames, "span_duration", "gpu_store"];
+
+    public static readonly int Attributes = SourceIndex("attributes"), Header = SourceIndex("header"),
+        SpanDuration = SourceIndex("span_duration"), GpuStore = SourceIndex("gpu_store");
+
+    public static int SlotCount => AiAttributesConfig.FieldNames.Length * Sources.Length;
+
+    private readonly Counter?[] _counters = new Counter?[SlotCount];
+
+    public static int Slot(int field, int source) => field * Sources.Length + source;
+
+    public static int SourceIndex(string source) => Array.IndexOf(Sources, source);
+
+    public void Add(ReadOnlySpan<int> counts)
+    {
+        if (settings is null) return;
+        for (var slot = 0; slot < counts.Length; slot++)
+        {
+            if (counts[slot] == 0) continue;
+            var counter = _counters[slot] ??= settings.Metrics.Counter(AiAttributesProcessorFactory.EnrichedItems, ("processor", settings.Id.ToString()),
+                ("field", AiAttributesConfig.FieldNames[slot / Sources.Length]), ("source", Sources[slot % Sources.Length]));
+            counter.Add(counts[slot]);
+        }
+    }
+}
+
 internal sealed class AiEnricher : IPayloadMutator<ExportTraceServiceRequest>, IPayloadMutator<ExportLogsServiceRequest>
 {
+    // Field indexes, in AiAttributesConfig.FieldNames order.
+    private const int ModelIdField = 0, ModelVersionField = 1, InferenceTimeField = 2, GpuMemUsedField = 3, InputTokensField = 4, OutputTokensField = 5;
+
     private readonly AiAttributesConfig _config;
     private readonly GpuMemoryStore _store;
     private readonly FieldPlan _modelId;
@@ -150,11 +192,13 @@ internal sealed class AiEnricher : IPayloadMutator<ExportTraceServiceRequest>, I
     private readonly bool[] _mirror;
     private readonly string[] _targets;
     private readonly Dictionary<string, PathMatches> _pathMatches;
+    private readonly EnrichmentCounts _counts;
 
-    public AiEnricher(AiAttributesConfig config, GpuMemoryStore store)
+    public AiEnricher(AiAttributesConfig config, GpuMemoryStore store, EnrichmentCounts? counts = null)
     {
         _config = config;
         _store = store;
+        _counts = counts ?? new EnrichmentCounts(null);
         _modelId = new FieldPlan(config.ModelId, config.RequestBody);
         _modelVersion = new FieldPlan(config.ModelVersion, config.RequestBody);
         _pathPatterns = config.Path.Patterns.Select(PathPatterns.Compile).ToArray();
@@ -176,20 +220,23 @@ internal sealed class AiEnricher : IPayloadMutator<ExportTraceServiceRequest>, I
     public void Mutate(ExportTraceServiceRequest data)
     {
         var client = ClientContext.Current;
+        Span<int> counts = stackalloc int[EnrichmentCounts.SlotCount];
         foreach (var rs in data.ResourceSpans)
         {
             var resource = new ResourceView(rs.Resource?.Attributes, _config.CommandLine.Attributes);
             RepeatedField<KeyValue>? firstEnriched = null;
             foreach (var ss in rs.ScopeSpans)
                 foreach (var span in ss.Spans)
-                    if (Enrich(new Item(span.Attributes, span, null), resource, client)) firstEnriched ??= span.Attributes;
+                    if (Enrich(new Item(span.Attributes, span, null), resource, client, counts)) firstEnriched ??= span.Attributes;
             if (firstEnriched is not null && _mirror.Contains(true)) Mirror(firstEnriched, (rs.Resource ??= new()).Attributes);
         }
+        _counts.Add(counts);
     }
 
     public void Mutate(ExportLogsServiceRequest data)
     {
         var client = ClientContext.Current;
+        Span<int> counts = stackalloc int[EnrichmentCounts.SlotCount];
         foreach (var rl in data.ResourceLogs)
         {
             var resource = new ResourceView(rl.Resource?.Attributes, _config.CommandLine.Attributes);
@@ -198,41 +245,57 @@ internal sealed class AiEnricher : IPayloadMutator<ExportTraceServiceRequest>, I
                 foreach (var record in sl.LogRecords)
                 {
                     var body = record.Body is { ValueCase: AnyValue.ValueOneofCase.StringValue } text && text.StringValue.StartsWith('{') ? text.StringValue : null;
-                    if (Enrich(new Item(record.Attributes, null, body), resource, client)) firstEnriched ??= record.Attributes;
+                    if (Enrich(new Item(record.Attributes, null, body), resource, client, counts)) firstEnriched ??= record.Attributes;
                 }
             if (firstEnriched is not null && _mirror.Contains(true)) Mirror(firstEnriched, (rl.Resource ??= new()).Attributes);
         }
+        _counts.Add(counts);
     }
 
     /// <summary>What enrichment reads of a span or a log record: attributes always; the span (name, kind, duration) or the log body.</summary>
     private readonly record struct Item(RepeatedField<KeyValue> Attributes, Span? Span, string? LogBody);
 
-    /// <summary>Returns whether any target attribute is now on the item.</summary>
-    private bool Enrich(Item item, ResourceView resource, ClientInfo client)
+    /// <summary>Returns whether any target attribute is now on the item; <paramref name="counts"/> gets what was written, by field and source.</summary>
+    private bool Enrich(Item item, ResourceView resource, ClientInfo client, Span<int> counts)
     {
         var attributes = item.Attributes;
-        var modelId = Apply(_modelId, item, resource, client);
-        Apply(_modelVersion, item, resource, client);
-        CopyTokens(_config.InputTokens, attributes);
-        CopyTokens(_config.OutputTokens, attributes);
+        var modelId = Apply(_modelId, ModelIdField, item, resource, client, counts);
+        Apply(_modelVersion, ModelVersionField, item, resource, client, counts);
+        if (CopyTokens(_config.InputTokens, attributes)) counts[EnrichmentCounts.Slot(InputTokensField, EnrichmentCounts.Attributes)]++;
+        if (CopyTokens(_config.OutputTokens, attributes)) counts[EnrichmentCounts.Slot(OutputTokensField, EnrichmentCounts.Attributes)]++;
 
         var inference = IsInference(item, modelId);
         var time = _config.InferenceTime;
         if (time.Target.Length > 0 && NeedsValue(attributes, time.Target))
         {
             var ms = LatencyAttributeMs(attributes);
+            var source = EnrichmentCounts.Attributes;
             if (ms is null && inference && item.Span is { } span && span.EndTimeUnixNano >= span.StartTimeUnixNano && span.StartTimeUnixNano > 0)
+            {
                 ms = (span.EndTimeUnixNano - span.StartTimeUnixNano) / 1_000_000.0;
-            if (ms is { } value) attributes.Upsert(time.Target, new AnyValue { DoubleValue = value });
+                source = EnrichmentCounts.SpanDuration;
+            }
+            if (ms is { } value)
+            {
+                attributes.Upsert(time.Target, new AnyValue { DoubleValue = value });
+                counts[EnrichmentCounts.Slot(InferenceTimeField, source)]++;
+            }
         }
 
         var gpu = _config.GpuMemUsed;
         if (gpu.Target.Length > 0 && NeedsValue(attributes, gpu.Target))
         {
-            var mib = GpuFromAttributes(attributes, client);
+            var (mib, source) = GpuFromAttributes(attributes, client);
             if (mib is null && inference)
+            {
                 mib = _store.Lookup(resource.JoinKey(_joinKeys, attributes), JoinKeys.First(_gpuKeys, attributes, resource.Attributes), gpu.MaxAge);
-            if (mib is { } value) attributes.Upsert(gpu.Target, new AnyValue { IntValue = value });
+                source = EnrichmentCounts.GpuStore;
+            }
+            if (mib is { } value)
+            {
+                attributes.Upsert(gpu.Target, new AnyValue { IntValue = value });
+                counts[EnrichmentCounts.Slot(GpuMemUsedField, source)]++;
+            }
         }
 
         foreach (var target in _targets)
@@ -243,22 +306,25 @@ internal sealed class AiEnricher : IPayloadMutator<ExportTraceServiceRequest>, I
     private bool NeedsValue(RepeatedField<KeyValue> attributes, string target) => _config.Overwrite || attributes.IndexOf(target) < 0;
 
     /// <summary>Resolves and writes one model field; returns its value (found now or already present).</summary>
-    private string? Apply(FieldPlan plan, Item item, ResourceView resource, ClientInfo client)
+    private string? Apply(FieldPlan plan, int field, Item item, ResourceView resource, ClientInfo client, Span<int> counts)
     {
         if (plan.Target.Length == 0) return null;
         var existing = Values.Text(item.Attributes.Get(plan.Target));
         if (existing is not null && !_config.Overwrite) return existing;
-        var value = Resolve(plan, item, resource, client);
+        var (value, source) = Resolve(plan, item, resource, client);
         if (value is null) return existing;
         item.Attributes.Upsert(plan.Target, new AnyValue { StringValue = value });
+        counts[EnrichmentCounts.Slot(field, source)]++;
         return value;
     }
 
-    private string? Resolve(FieldPlan plan, Item item, ResourceView resource, ClientInfo client)
+    /// <summary>The value and the index of its source in <see cref="EnrichmentCounts.Sources"/>.</summary>
+    private (string? Value, int Source) Resolve(FieldPlan plan, Item item, ResourceView resource, ClientInfo client)
     {
         var attributes = item.Attributes;
-        foreach (var source in plan.Sources)
+        for (var i = 0; i < plan.Sources.Length; i++)
         {
+            var source = plan.Sources[i];
             var value = source switch
             {
                 "attributes" => FirstText(attributes, plan.Attributes),
@@ -270,9 +336,9 @@ internal sealed class AiEnricher : IPayloadMutator<ExportTraceServiceRequest>, I
                 "command_line" => resource.CommandLineFlag(plan.CommandLineFlags),
                 _ => null,
             };
-            if (value is not null) return value;
+            if (value is not null) return (value, plan.SourceIndexes[i]);
         }
-        return null;
+        return (null, -1);
     }
 
     private string? FromPath(Item item, string placeholder)
@@ -325,26 +391,28 @@ internal sealed class AiEnricher : IPayloadMutator<ExportTraceServiceRequest>, I
         return null;
     }
 
-    private long? GpuFromAttributes(RepeatedField<KeyValue> attributes, ClientInfo client)
+    private (long? Mib, int Source) GpuFromAttributes(RepeatedField<KeyValue> attributes, ClientInfo client)
     {
         foreach (var name in _config.GpuMemUsed.Attributes)
-            if (Values.Number(attributes.Get(name)) is { } mib) return (long)Math.Round(mib);
-        if (_gpuHeaderAttribute is null) return null;
+            if (Values.Number(attributes.Get(name)) is { } mib) return ((long)Math.Round(mib), EnrichmentCounts.Attributes);
+        if (_gpuHeaderAttribute is null) return (null, -1);
         var header = client.GetFirst(_config.GpuMemUsed.Header) ?? Values.Text(attributes.Get(_gpuHeaderAttribute));
         return header is not null && double.TryParse(header, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
-            ? (long)Math.Round(parsed)
-            : null;
+            ? ((long)Math.Round(parsed), EnrichmentCounts.Header)
+            : (null, -1);
     }
 
-    private void CopyTokens(TokenCountConfig tokens, RepeatedField<KeyValue> attributes)
+    /// <summary>Copies the first token count found to the target; true when it wrote one.</summary>
+    private bool CopyTokens(TokenCountConfig tokens, RepeatedField<KeyValue> attributes)
     {
-        if (tokens.Target.Length == 0 || !NeedsValue(attributes, tokens.Target)) return;
+        if (tokens.Target.Length == 0 || !NeedsValue(attributes, tokens.Target)) return false;
         foreach (var name in tokens.Attributes)
         {
             if (name == tokens.Target || Values.Number(attributes.Get(name)) is not { } count) continue;
             attributes.Upsert(tokens.Target, new AnyValue { IntValue = (long)count });
-            return;
+            return true;
         }
+        return false;
     }
 
     private void Mirror(RepeatedField<KeyValue> enriched, RepeatedField<KeyValue> resource)
@@ -384,6 +452,7 @@ internal sealed class AiEnricher : IPayloadMutator<ExportTraceServiceRequest>, I
     {
         public string Target { get; } = config.Target;
         public string[] Sources { get; } = config.Sources.ToArray();
+        public int[] SourceIndexes { get; } = config.Sources.Select(EnrichmentCounts.SourceIndex).ToArray();
         public string[] Attributes { get; } = config.Attributes.ToArray();
         public string? Header { get; } = config.Header.Length > 0 ? config.Header.ToLowerInvariant() : null;
         public string? HeaderAttribute { get; } = config.Header.Length > 0 ? "http.request.header." + config.Header.ToLowerInvariant() : null;

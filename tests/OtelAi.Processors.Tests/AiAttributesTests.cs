@@ -51,6 +51,29 @@ public sealed class AiAttributesTests
         new() { Key = key, Value = new AnyValue { ArrayValue = new ArrayValue { Values = { values.Select(v => new AnyValue { StringValue = v }) } } } };
 
     [Fact]
+    public async Task Enriched_values_are_counted_by_field_and_source_once_per_request()
+    {
+        var settings = TestHost.Settings("aiattributes");
+        var sink = new Sink<ExportTraceServiceRequest>();
+        var processor = new AiAttributesProcessorFactory().CreateProcessor(settings, ConfigText.Bind<AiAttributesConfig>(""), sink);
+        await processor.StartAsync(TestHost.Instance, CancellationToken.None);
+        var request = Span(Attr("gen_ai.request.model", "gpt-4o"), Attr("gen_ai.usage.input_tokens", 12L));
+        var fromHeader = Span();
+        request.ResourceSpans[0].ScopeSpans[0].Spans.Add(First(fromHeader));
+        ClientContext.Set(Headers(("x-model-id", "llama-3")));
+        await processor.ConsumeAsync(request, CancellationToken.None);
+        ClientContext.Set(null);
+
+        double? Read(string field, string source) => settings.Metrics.Read("otelai_processor_aiattributes_enriched_items",
+            ("processor", "aiattributes"), ("field", field), ("source", source));
+        Assert.Equal(1, Read("model_id", "attributes"));
+        Assert.Equal(1, Read("model_id", "header"));
+        Assert.Equal(1, Read("input_tokens", "attributes"));
+        Assert.Equal(2, Read("inference_time", "span_duration")); // both spans name a model: inference spans, timed by their duration
+        Assert.Null(Read("model_id", "request_body"));
+    }
+
+    [Fact]
     public async Task ModelId_FromGenAiAttributes_FirstInDefaultOrder()
     {
         var span = First(await EnrichAsync("", Span(Attr("gen_ai.response.model", "gpt-4o-2024"), Attr("gen_ai.request.model", "gpt-4o")),
