@@ -30,7 +30,14 @@ public sealed class FeatureGates
         };
 
     /// <summary>Gates of the service itself (components declare theirs on their factories).</summary>
-    public static IReadOnlyList<FeatureGate> EngineGates { get; } = [AllowNoPipelines];
+    public static FeatureGate NewPipelineTelemetry { get; } =
+        new("telemetry.newPipelineTelemetry", FeatureGateStage.Alpha,
+            "Count the items passed between pipeline components (otelcol_receiver_produced_items, otelcol_processor_consumed_items / _produced_items, otelcol_connector_*, otelcol_exporter_consumed_items) per component, pipeline, signal and outcome.")
+        {
+            ReferenceUrl = "https://github.com/open-telemetry/opentelemetry-collector/blob/main/docs/rfcs/component-universal-telemetry.md", FromVersion = "1.0.0",
+        };
+
+    public static IReadOnlyList<FeatureGate> EngineGates { get; } = [AllowNoPipelines, NewPipelineTelemetry];
 
     public FeatureGates(IEnumerable<FeatureGate> gates)
     {

@@ -30,10 +30,12 @@ internal sealed class GraphBuilder
     private readonly Dictionary<(ComponentId, Signal, Signal), object> _connectors = new();
     private readonly Dictionary<PipelineId, object> _pipelineEntries = new();
     private readonly List<BuiltComponent> _order = [];
+    private readonly bool _observeEdges;
 
     private GraphBuilder(GraphPlan plan, ILoggerFactory loggers, MetricRegistry metrics, SharedComponents shared)
     {
         _plan = plan;
+        _observeEdges = plan.FeatureGates.IsEnabled(FeatureGates.NewPipelineTelemetry);
         _loggers = loggers;
         _metrics = metrics;
         _shared = shared;
@@ -69,7 +71,7 @@ internal sealed class GraphBuilder
     private ITelemetryConsumer<T>? ReceiverFanOut<T>(ComponentId receiver, Signal signal) where T : class, IMessage<T>, new()
     {
         var entries = _plan.PipelinesReceivingFrom(receiver, signal).Select(p => (ITelemetryConsumer<T>)PipelineEntry(p)).ToList();
-        return entries.Count == 0 ? null : FanOutConsumer<T>.Of(entries);
+        return entries.Count == 0 ? null : Observed(FanOutConsumer<T>.Of(entries), PipelineTelemetry.ReceiverProduced, ComponentKind.Receiver, receiver, signal);
     }
 
     /// <summary>The consumer at the head of a pipeline (its first processor, or the fan-out to its exporters).</summary>
@@ -104,10 +106,10 @@ internal sealed class GraphBuilder
         {
             var spec = plan.Processors[i];
             var description = $"{spec.Describe()} in pipeline \"{pipeline}\"";
-            var chained = next;
+            var chained = Observed(next, PipelineTelemetry.ProcessorProduced, ComponentKind.Processor, spec.Id, pipeline.Signal, pipeline);
             var processor = Create(description, () => ((IProcessorFactory)spec.Factory).CreateProcessor(Settings(spec), spec.Config, chained));
             _order.Add(new BuiltComponent(spec, processor, description));
-            next = processor;
+            next = Observed(processor, PipelineTelemetry.ProcessorConsumed, ComponentKind.Processor, spec.Id, pipeline.Signal, pipeline);
         }
         return next;
     }
@@ -124,9 +126,15 @@ internal sealed class GraphBuilder
             Signal.Metrics => factory.CreateExporter<ExportMetricsServiceRequest>(settings, spec.Config),
             _ => factory.CreateExporter<ExportLogsServiceRequest>(settings, spec.Config),
         });
-        _exporters[(spec.Id, signal)] = created;
         _order.Add(new BuiltComponent(spec, created, description));
-        return created;
+        var consumer = signal switch
+        {
+            Signal.Traces => Observed((ITelemetryConsumer<ExportTraceServiceRequest>)created, PipelineTelemetry.ExporterConsumed, ComponentKind.Exporter, spec.Id, signal),
+            Signal.Metrics => Observed((ITelemetryConsumer<ExportMetricsServiceRequest>)created, PipelineTelemetry.ExporterConsumed, ComponentKind.Exporter, spec.Id, signal),
+            _ => (object)Observed((ITelemetryConsumer<ExportLogsServiceRequest>)created, PipelineTelemetry.ExporterConsumed, ComponentKind.Exporter, spec.Id, signal),
+        };
+        _exporters[(spec.Id, signal)] = consumer;
+        return consumer;
     }
 
     private object Connector(ConnectorRoute route)
@@ -143,24 +151,30 @@ internal sealed class GraphBuilder
         return connector;
     }
 
-    private IComponent Connector<TIn>(ConnectorRoute route) where TIn : class, IMessage<TIn>, new() => route.To switch
+    private ITelemetryConsumer<TIn> Connector<TIn>(ConnectorRoute route) where TIn : class, IMessage<TIn>, new() => route.To switch
     {
         Signal.Traces => Connector<TIn, ExportTraceServiceRequest>(route),
         Signal.Metrics => Connector<TIn, ExportMetricsServiceRequest>(route),
         _ => Connector<TIn, ExportLogsServiceRequest>(route),
     };
 
-    private IComponent Connector<TIn, TOut>(ConnectorRoute route)
+    private ITelemetryConsumer<TIn> Connector<TIn, TOut>(ConnectorRoute route)
         where TIn : class, IMessage<TIn>, new()
         where TOut : class, IMessage<TOut>, new()
     {
-        var next = FanOutConsumer<TOut>.Of(route.Downstream.Select(p => (ITelemetryConsumer<TOut>)PipelineEntry(p)).ToList());
         var spec = route.Connector;
+        var next = Observed(FanOutConsumer<TOut>.Of(route.Downstream.Select(p => (ITelemetryConsumer<TOut>)PipelineEntry(p)).ToList()),
+            PipelineTelemetry.ConnectorProduced, ComponentKind.Connector, spec.Id, route.From, output: route.To);
         var description = $"{spec.Describe()} ({route.From.ToConfigName()} → {route.To.ToConfigName()})";
         var connector = Create(description, () => ((IConnectorFactory)spec.Factory).CreateConnector<TIn, TOut>(Settings(spec), spec.Config, next));
         _order.Add(new BuiltComponent(spec, connector, description));
-        return connector;
+        return Observed(connector, PipelineTelemetry.ConnectorConsumed, ComponentKind.Connector, spec.Id, route.From, output: route.To);
     }
+
+    /// <summary>The consumer, counted when telemetry.newPipelineTelemetry is on; else itself (nothing on the data path).</summary>
+    private ITelemetryConsumer<T> Observed<T>(ITelemetryConsumer<T> consumer, SelfMetric metric, ComponentKind kind, ComponentId id, Signal signal,
+        PipelineId? pipeline = null, Signal? output = null) where T : class, IMessage<T>, new() =>
+        _observeEdges ? PipelineTelemetry.Observe(consumer, _metrics, metric, kind, id, signal, pipeline, output) : consumer;
 
     private static T Create<T>(string description, Func<T> create)
     {

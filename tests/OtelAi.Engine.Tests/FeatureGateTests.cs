@@ -70,7 +70,7 @@ public sealed class FeatureGateTests
 
             (code, _, error) = await RunAsync("validate", "--config", file, "--feature-gates", "+service.AllowNoPipelines,-no.such.gate");
             Assert.Equal(2, code);
-            Assert.Contains("--feature-gates: no such feature gate \"no.such.gate\"; known gates: processor.tailsamplingprocessor.recordpolicy, service.AllowNoPipelines", error);
+            Assert.Contains("--feature-gates: no such feature gate \"no.such.gate\"; known gates: processor.tailsamplingprocessor.recordpolicy, service.AllowNoPipelines, telemetry.newPipelineTelemetry", error);
         }
         finally
         {
@@ -114,5 +114,72 @@ public sealed class FeatureGateTests
         var (output, errors) = (new StringWriter(), new StringWriter());
         var code = await CliCommands.RunAsync(args, new CliConsole(output, errors), CancellationToken.None);
         return (code, output.ToString(), errors.ToString());
+    }
+}
+
+/// <summary>telemetry.newPipelineTelemetry: each edge counted on both sides, with the outcome seen from each component.</summary>
+public sealed class PipelineTelemetryTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Each_edge_is_counted_per_component_and_pipeline_with_its_outcome(bool gateOn)
+    {
+        var registry = BuiltinComponents.CreateRegistry();
+        if (gateOn) registry.FeatureGates.Apply("telemetry.newPipelineTelemetry");
+        var (receiverPort, deadPort) = (TestPorts.GetFree(), TestPorts.GetFree());
+        await using var collector = Collector.FromYaml($"""
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    endpoint: 127.0.0.1:{receiverPort}
+            processors:
+              attributes:
+                actions: [{"{"}key: team, value: ai, action: insert{"}"}]
+            exporters:
+              debug:
+              otlphttp:
+                endpoint: http://127.0.0.1:{deadPort}
+                retry_on_failure:
+                  enabled: false
+                sending_queue:
+                  enabled: false
+            service:
+              telemetry:
+                metrics:
+                  level: none
+              pipelines:
+                traces/ok:
+                  receivers: [otlp]
+                  processors: [attributes]
+                  exporters: [debug]
+                traces/dead:
+                  receivers: [otlp]
+                  exporters: [otlphttp]
+            """, registry, Harness.QuietOptions);
+        await collector.StartAsync();
+        using var http = new HttpClient();
+        var body = new ByteArrayContent(Google.Protobuf.MessageExtensions.ToByteArray(SampleData.Traces(3)));
+        body.Headers.ContentType = new("application/x-protobuf");
+        Assert.False((await http.PostAsync($"http://127.0.0.1:{receiverPort}/v1/traces", body)).IsSuccessStatusCode);
+
+        double? Read(string metric, params (string, string)[] labels) => collector.Metrics.Read(metric, labels);
+        if (!gateOn)
+        {
+            Assert.DoesNotContain(collector.Metrics.Registered, m => m.Name == "otelcol_processor_consumed_items");
+            return;
+        }
+        Assert.Equal(3, Read("otelcol_processor_consumed_items", ("otelcol_component_kind", "processor"), ("otelcol_component_id", "attributes"),
+            ("otelcol_pipeline_id", "traces/ok"), ("otelcol_signal", "traces"), ("otelcol_component_outcome", "success")));
+        Assert.Equal(3, Read("otelcol_processor_produced_items", ("otelcol_component_kind", "processor"), ("otelcol_component_id", "attributes"),
+            ("otelcol_pipeline_id", "traces/ok"), ("otelcol_signal", "traces"), ("otelcol_component_outcome", "success")));
+        Assert.Equal(3, Read("otelcol_exporter_consumed_items", ("otelcol_component_kind", "exporter"), ("otelcol_component_id", "debug"),
+            ("otelcol_signal", "traces"), ("otelcol_component_outcome", "success")));
+        // The dead exporter failed; the receiver, whose fan-out reached it, sees a refusal from downstream.
+        Assert.Equal(3, Read("otelcol_exporter_consumed_items", ("otelcol_component_kind", "exporter"), ("otelcol_component_id", "otlphttp"),
+            ("otelcol_signal", "traces"), ("otelcol_component_outcome", "failure")));
+        Assert.Equal(3, Read("otelcol_receiver_produced_items", ("otelcol_component_kind", "receiver"), ("otelcol_component_id", "otlp"),
+            ("otelcol_signal", "traces"), ("otelcol_component_outcome", "refused")));
     }
 }
