@@ -97,7 +97,13 @@ public sealed record TelemetryMetricsConfig
 
     /// <summary>Prometheus pull endpoint for the engine's own metrics.</summary>
     public string Address { get; init; } = "localhost:8888";
+
+    /// <summary>otelcol's periodic OTLP readers (<c>readers[].periodic.exporter.otlp</c>), each pushing the self-metrics through an exporter.</summary>
+    public IReadOnlyList<MetricsPushReader> PushReaders { get; internal init; } = [];
 }
+
+/// <summary>A periodic reader: every <see cref="Interval"/> the self-metrics go to an exporter of <see cref="ExporterType"/> (otlp or otlphttp).</summary>
+public sealed record MetricsPushReader(string ExporterType, ComponentConfig ExporterConfig, TimeSpan Interval);
 
 /// <summary>A position in a config file.</summary>
 public sealed record SourceLocation(string File, int Line, int Column)

@@ -117,7 +117,7 @@ internal sealed class ServiceConfigReader(ComponentRegistry registry, ConfigIssu
                     ServiceExtensions = (IReadOnlyList<ComponentId>?)_binder.Bind(entry.Value, typeof(List<ComponentId>), null, path) ?? [],
                 },
                 "pipelines" => config with { Pipelines = ReadPipelines(entry.Value, path) },
-                "telemetry" => config with { Telemetry = new TelemetryReader(_binder, issues).Read(entry.Value, path) },
+                "telemetry" => config with { Telemetry = new TelemetryReader(_binder, issues, registry).Read(entry.Value, path) },
                 "shutdown_timeout" => config with { ShutdownTimeout = ReadShutdownTimeout(entry, path) },
                 _ => Unknown(entry, path, ServiceKeys, config),
             };

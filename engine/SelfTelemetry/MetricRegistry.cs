@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Resource.V1;
 
 namespace OtelAi.Engine.SelfTelemetry;
 
@@ -14,15 +18,15 @@ public sealed class MetricRegistry
 
     /// <summary>The counter series of a declared metric with these label values (keys as declared, any order).</summary>
     public Counter Counter(SelfMetric metric, params (string Key, string Value)[] labels) =>
-        (Counter)GetFamily(metric, SelfMetricKind.Counter, labels).Series.GetOrAdd(LabelText(labels), _ => new Counter());
+        (Counter)GetFamily(metric, SelfMetricKind.Counter, labels).Add(labels, () => new Counter());
 
     /// <summary>The histogram series of a declared histogram with these label values.</summary>
     public Histogram Histogram(SelfMetric metric, params (string Key, string Value)[] labels) =>
-        (Histogram)GetFamily(metric, SelfMetricKind.Histogram, labels).Series.GetOrAdd(LabelText(labels), _ => new Histogram(metric.Buckets));
+        (Histogram)GetFamily(metric, SelfMetricKind.Histogram, labels).Add(labels, () => new Histogram(metric.Buckets));
 
     /// <summary>Registers a gauge series read at scrape time; registering the same series again replaces the reader.</summary>
     public void Gauge(SelfMetric metric, Func<double> read, params (string Key, string Value)[] labels) =>
-        GetFamily(metric, SelfMetricKind.Gauge, labels).Series[LabelText(labels)] = new GaugeReader(read);
+        GetFamily(metric, SelfMetricKind.Gauge, labels).Replace(labels, new GaugeReader(read));
 
     /// <summary>The declarations of every metric registered so far (the conformance test compares them with factory metadata).</summary>
     public IReadOnlyList<SelfMetric> Registered => _families.Values.Select(f => f.Metric).ToList();
@@ -95,6 +99,64 @@ public sealed class MetricRegistry
     private sealed record Family(SelfMetric Metric)
     {
         public ConcurrentDictionary<string, ISeries> Series { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Each series' label pairs, by its label text (for OTLP, which wants them apart).</summary>
+        public ConcurrentDictionary<string, (string Key, string Value)[]> Labels { get; } = new(StringComparer.Ordinal);
+
+        public ISeries Add((string Key, string Value)[] labels, Func<ISeries> create)
+        {
+            var text = LabelText(labels);
+            if (Series.TryGetValue(text, out var known)) return known;
+            Labels.TryAdd(text, labels);
+            return Series.GetOrAdd(text, _ => create());
+        }
+
+        public void Replace((string Key, string Value)[] labels, ISeries series)
+        {
+            var text = LabelText(labels);
+            Labels.TryAdd(text, labels);
+            Series[text] = series;
+        }
+    }
+
+    /// <summary>
+    /// Every series as OTLP, as otelcol's periodic readers push them: counters as cumulative monotonic sums,
+    /// gauges, histograms as cumulative explicit-bucket histograms; one scope, the given resource attributes.
+    /// </summary>
+    public ExportMetricsServiceRequest ToOtlp(IEnumerable<(string Key, string Value)> resource, DateTimeOffset start, DateTimeOffset now)
+    {
+        var startNanos = (ulong)(start - DateTimeOffset.UnixEpoch).Ticks * 100;
+        var nowNanos = (ulong)(now - DateTimeOffset.UnixEpoch).Ticks * 100;
+        var scope = new ScopeMetrics { Scope = new InstrumentationScope { Name = "otelai" } };
+        foreach (var (name, family) in _families.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            var metric = new Metric { Name = name, Description = family.Metric.Description };
+            foreach (var (text, series) in family.Series.OrderBy(s => s.Key, StringComparer.Ordinal))
+            {
+                var attributes = family.Labels.TryGetValue(text, out var labels)
+                    ? labels.Select(l => new KeyValue { Key = l.Key, Value = new AnyValue { StringValue = l.Value } })
+                    : [];
+                switch (series)
+                {
+                    case Counter counter:
+                        metric.Sum ??= new Sum { IsMonotonic = true, AggregationTemporality = AggregationTemporality.Cumulative };
+                        metric.Sum.DataPoints.Add(new NumberDataPoint { StartTimeUnixNano = startNanos, TimeUnixNano = nowNanos, AsInt = counter.Count, Attributes = { attributes } });
+                        break;
+                    case Histogram histogram:
+                        metric.Histogram ??= new Otlp.Proto.Metrics.V1.Histogram { AggregationTemporality = AggregationTemporality.Cumulative };
+                        metric.Histogram.DataPoints.Add(histogram.ToOtlp(startNanos, nowNanos, attributes));
+                        break;
+                    default:
+                        metric.Gauge ??= new Gauge();
+                        metric.Gauge.DataPoints.Add(new NumberDataPoint { TimeUnixNano = nowNanos, AsDouble = series.Value, Attributes = { attributes } });
+                        break;
+                }
+            }
+            if (metric.DataCase != Metric.DataOneofCase.None) scope.Metrics.Add(metric);
+        }
+        var resourceAttributes = new Resource();
+        foreach (var (key, value) in resource) resourceAttributes.Attributes.Add(new KeyValue { Key = key, Value = new AnyValue { StringValue = value } });
+        return new ExportMetricsServiceRequest { ResourceMetrics = { new ResourceMetrics { Resource = resourceAttributes, ScopeMetrics = { scope } } } };
     }
 }
 
@@ -161,6 +223,21 @@ public sealed class Histogram : ISeries
         var suffix = labels.Length > 0 ? $"{{{labels}}}" : "";
         writer.Write($"{name}_sum{suffix} {Sum.ToString(CultureInfo.InvariantCulture)}\n");
         writer.Write($"{name}_count{suffix} {Value.ToString(CultureInfo.InvariantCulture)}\n");
+    }
+
+    /// <summary>The series as an OTLP data point (per-bucket counts, not cumulative as in Prometheus).</summary>
+    internal HistogramDataPoint ToOtlp(ulong startNanos, ulong nowNanos, IEnumerable<KeyValue> attributes)
+    {
+        var point = new HistogramDataPoint { StartTimeUnixNano = startNanos, TimeUnixNano = nowNanos, Sum = Sum, ExplicitBounds = { _bounds }, Attributes = { attributes } };
+        long count = 0;
+        foreach (ref var bucket in _counts.AsSpan())
+        {
+            var n = Interlocked.Read(ref bucket);
+            point.BucketCounts.Add((ulong)n);
+            count += n;
+        }
+        point.Count = (ulong)count; // the buckets' total, so count and buckets agree even while values arrive
+        return point;
     }
 }
 

@@ -55,6 +55,8 @@ public sealed partial class Collector : IAsyncDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _startedCount;
     private MetricsEndpoint? _metricsEndpoint;
+    private readonly IReadOnlyList<MetricsPusher> _pushers;
+    private readonly DateTimeOffset _created = DateTimeOffset.UtcNow;
     private volatile CollectorState _state = CollectorState.Created;
     private DateTimeOffset? _runningSince;
     private Exception? _fatalError;
@@ -96,7 +98,22 @@ public sealed partial class Collector : IAsyncDisposable
             throw;
         }
         _host = new ServiceHost(this);
+        try
+        {
+            _pushers = string.Equals(config.Telemetry.Metrics.Level, "none", StringComparison.OrdinalIgnoreCase)
+                ? []
+                : [.. config.Telemetry.Metrics.PushReaders.Select((reader, i) => new MetricsPusher(registry, reader, i, _loggerFactory, SelfMetricsSnapshot))];
+        }
+        catch (Exception ex)
+        {
+            DisposeLogging();
+            throw new ComponentCreateException("service.telemetry.metrics.readers", ex);
+        }
     }
+
+    /// <summary>The self-metrics as OTLP, with the service's resource (service.name, service.instance.id, service.version and the configured attributes).</summary>
+    private Otlp.Proto.Collector.Metrics.V1.ExportMetricsServiceRequest SelfMetricsSnapshot() =>
+        Metrics.ToOtlp(ServiceResource(), _created, DateTimeOffset.UtcNow);
 
     /// <summary>A collector for a bound config (validated here: throws <see cref="ConfigException"/> listing every graph error).</summary>
     public static Collector FromConfig(ServiceConfig config, ComponentRegistry registry, CollectorOptions? options = null) =>
@@ -159,8 +176,13 @@ public sealed partial class Collector : IAsyncDisposable
                 if (!string.Equals(_config.Telemetry.Metrics.Level, "none", StringComparison.OrdinalIgnoreCase))
                 {
                     ProcessMetrics.Register(Metrics);
-                    _metricsEndpoint = await MetricsEndpoint.StartAsync(Metrics, _config.Telemetry.Metrics.Address, cancellationToken, ServiceLabels());
-                    _logger.LogInformation("Serving self-metrics on http://{Address}/metrics (port {Port})", _config.Telemetry.Metrics.Address, _metricsEndpoint.Port);
+                    if (_config.Telemetry.Metrics.Address.Length > 0)
+                    {
+                        _metricsEndpoint = await MetricsEndpoint.StartAsync(Metrics, _config.Telemetry.Metrics.Address, cancellationToken, ServiceLabels());
+                        _logger.LogInformation("Serving self-metrics on http://{Address}/metrics (port {Port})", _config.Telemetry.Metrics.Address, _metricsEndpoint.Port);
+                    }
+                    current = "self-metrics push reader";
+                    foreach (var pusher in _pushers) await pusher.StartAsync(_host, cancellationToken);
                 }
                 foreach (var component in _components)
                 {
@@ -260,6 +282,17 @@ public sealed partial class Collector : IAsyncDisposable
         _logger.Log(LastShutdown.Dropped > 0 ? LogLevel.Warning : LogLevel.Information,
             "Shutdown drained {Delivered} items; {Kept} queued requests kept in persistent queues for the next start; {Dropped} items dropped",
             LastShutdown.Delivered, LastShutdown.KeptQueued, LastShutdown.Dropped);
+        foreach (var pusher in _pushers)
+        {
+            try
+            {
+                await pusher.StopAsync(deadline.Token).WaitAsync(abandon.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _logger.LogWarning("The last self-metrics push did not finish within the shutdown timeout");
+            }
+        }
         await _shared.DisposeAsync();
         if (_metricsEndpoint is not null)
         {
@@ -277,22 +310,28 @@ public sealed partial class Collector : IAsyncDisposable
     /// <summary>How long past the shutdown budget components may take to account for what they drop.</summary>
     private static readonly TimeSpan CleanupGrace = TimeSpan.FromSeconds(2);
 
+    private static readonly string[] ServiceAttributes = ["service.instance.id", "service.name", "service.version"];
+
     /// <summary>service_instance_id, service_name and service_version, as otelcol labels its own metrics (from service.telemetry.resource).</summary>
-    private List<(string Key, string Value)> ServiceLabels()
+    private List<(string Key, string Value)> ServiceLabels() =>
+        [.. ServiceResource().Where(a => ServiceAttributes.Contains(a.Key)).Select(a => (a.Key.Replace('.', '_'), a.Value))];
+
+    /// <summary>
+    /// The service's resource, as otelcol builds it: service.instance.id, service.name and service.version (configured
+    /// in service.telemetry.resource or the build's), then the other configured attributes (a null value removes one).
+    /// </summary>
+    private List<(string Key, string Value)> ServiceResource()
     {
         var resource = _config.Telemetry.Resource;
-        var labels = new List<(string Key, string Value)>();
-        foreach (var (attribute, label, fallback) in new[]
-        {
-            ("service.instance.id", "service_instance_id", _instanceId),
-            ("service.name", "service_name", BuildInfo.Current.Command),
-            ("service.version", "service_version", BuildInfo.Current.Version),
-        })
+        var attributes = new List<(string Key, string Value)>();
+        foreach (var (attribute, fallback) in ServiceAttributes.Zip([_instanceId, BuildInfo.Current.Command, BuildInfo.Current.Version]))
         {
             var value = resource.TryGetValue(attribute, out var configured) ? configured : fallback;
-            if (value is not null) labels.Add((label, value));
+            if (value is not null) attributes.Add((attribute, value));
         }
-        return labels;
+        foreach (var (key, value) in resource)
+            if (!ServiceAttributes.Contains(key) && value is not null) attributes.Add((key, value));
+        return attributes;
     }
 
     private readonly string _instanceId = Guid.NewGuid().ToString();

@@ -109,7 +109,7 @@ internal sealed class GraphPlan
         {
             // In start order: self-telemetry, extensions, then the pipelines' components.
             var listeners = new List<(string Path, string Endpoint)>();
-            if (!string.Equals(config.Telemetry.Metrics.Level, "none", StringComparison.OrdinalIgnoreCase))
+            if (!string.Equals(config.Telemetry.Metrics.Level, "none", StringComparison.OrdinalIgnoreCase) && config.Telemetry.Metrics.Address.Length > 0)
                 listeners.Add(("service.telemetry.metrics.address", config.Telemetry.Metrics.Address));
             var running = extensions.Concat(pipelines.Values.SelectMany(p => p.Receivers.Concat(p.Processors).Concat(p.Targets.Select(t => t.Component)))).DistinctBy(s => (s.Kind, s.Id));
             foreach (var spec in running)

@@ -338,4 +338,53 @@ public class RealComponentsTests
         Assert.Equal(["exporters.otlp.sending_queue.num_consumers", "receivers.otlp.protocols.http.max_request_body_size"],
             error.Issues.Where(i => i.Severity == ConfigIssueSeverity.Error).Select(i => i.KeyPath).Order());
     }
+
+    [Fact]
+    public void Periodic_otlp_readers_become_exporter_configs_with_the_declarative_configs_keys()
+    {
+        var loaded = ConfigLoader.Load([new ConfigSource("config.yaml", """
+            service:
+              telemetry:
+                metrics:
+                  readers:
+                    - pull: {exporter: {prometheus: {host: 127.0.0.1, port: 9999}}}
+                    - periodic:
+                        interval: 5000
+                        timeout: 2000
+                        exporter:
+                          otlp:
+                            protocol: http/protobuf
+                            endpoint: https://backend:4318/v1/metrics
+                            headers: [{name: x-tenant, value: ai}]
+                            compression: gzip
+                    - periodic:
+                        exporter:
+                          otlp_grpc: {endpoint: http://backend:4317, insecure: true, headers_list: "a=1,b=2"}
+              pipelines:
+                traces: {receivers: [otlp], exporters: [debug]}
+            receivers: {otlp: {protocols: {grpc: {endpoint: 127.0.0.1:0}}}}
+            exporters: {debug: {}}
+            """)], Registry());
+        var metrics = loaded.Config.Telemetry.Metrics;
+        Assert.Equal("127.0.0.1:9999", metrics.Address);
+        Assert.Collection(metrics.PushReaders,
+            http =>
+            {
+                Assert.Equal(("otlphttp", TimeSpan.FromSeconds(5)), (http.ExporterType, http.Interval));
+                var config = (OtelAi.Exporters.OtlpHttp.OtlpHttpExporterConfig)http.ExporterConfig;
+                Assert.Equal("https://backend:4318/v1/metrics", config.MetricsEndpoint);
+                Assert.Equal("ai", config.Client.Headers["x-tenant"]);
+                Assert.Equal(TimeSpan.FromSeconds(2), config.TimeoutSettings.Timeout);
+                Assert.False(config.RetryOnFailure.Enabled);
+            },
+            grpc =>
+            {
+                Assert.Equal(("otlp", TimeSpan.FromMinutes(1)), (grpc.ExporterType, grpc.Interval));
+                var config = (OtelAi.Exporters.Otlp.OtlpExporterConfig)grpc.ExporterConfig;
+                Assert.Equal("http://backend:4317", config.Client.Endpoint);
+                Assert.True(config.Client.Tls.Insecure);
+                Assert.Equal("2", config.Client.Headers["b"]);
+            });
+        Assert.Empty(loaded.Warnings);
+    }
 }

@@ -97,7 +97,7 @@ public class ServiceSectionTests
     }
 
     [Fact]
-    public void PushReadersAreReportedAsIgnored()
+    public void PushReadersWithoutAnOtlpExporterAreReportedAndNoPullReaderMeansNoScrapeEndpoint()
     {
         var loaded = TestLoad.Yaml("""
             service:
@@ -106,12 +106,22 @@ public class ServiceSectionTests
                   readers:
                     - periodic:
                         exporter:
-                          otlp: {protocol: grpc, endpoint: http://x:4317}
+                          console: {}
             """);
-        Assert.Equal("localhost:8888", loaded.Config.Telemetry.Metrics.Address);
+        Assert.Equal("", loaded.Config.Telemetry.Metrics.Address); // as otelcol: readers replace the default pull endpoint
+        Assert.Empty(loaded.Config.Telemetry.Metrics.PushReaders);
         var warning = Assert.Single(loaded.Warnings);
-        Assert.Equal("service.telemetry.metrics.readers[0]", warning.KeyPath);
-        Assert.Equal(TestLoad.At(5, 11), warning.Location);
+        Assert.Equal("service.telemetry.metrics.readers[0].periodic.exporter", warning.KeyPath);
+        Assert.Contains("otlp, otlp_http or otlp_grpc", warning.Message);
+
+        var missing = Assert.Throws<ConfigException>(() => TestLoad.Yaml("""
+            service:
+              telemetry:
+                metrics:
+                  readers:
+                    - periodic: {exporter: {otlp: {protocol: grpc, endpoint: http://x:4317}}}
+            """));
+        Assert.Contains("pushing self-metrics needs the otlp exporter", missing.Message); // this test registry has no otlp exporter
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
 using Google.Protobuf;
 using OtelAi.Receivers;
 using OtelAi.Exporters;
@@ -255,5 +257,87 @@ public sealed class PipelineHealthTests
 
         Interlocked.Exchange(ref probe.Used, 10L << 20);
         await Harness.Eventually(async () => (await Health(healthPort)).Code == HttpStatusCode.OK, "health to recover with the memory_limiter");
+    }
+}
+
+/// <summary>service.telemetry.metrics.readers: periodic OTLP readers push the self-metrics, over HTTP and gRPC.</summary>
+public sealed class SelfMetricsPushTests
+{
+    [Fact]
+    public async Task Periodic_readers_push_self_metrics_over_http_and_grpc_and_once_more_at_stop()
+    {
+        var registry = BuiltinComponents.CreateRegistry().Add(new CollectingExporterFactory(new LifecycleLog()));
+        var (httpPort, grpcPort) = (TestPorts.GetFree(), TestPorts.GetFree());
+        await using var backend = Collector.FromYaml($"""
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    endpoint: 127.0.0.1:{httpPort}
+                  grpc:
+                    endpoint: 127.0.0.1:{grpcPort}
+            exporters:
+              collect:
+            service:
+              telemetry:
+                metrics:
+                  level: none
+              pipelines:
+                metrics:
+                  receivers: [otlp]
+                  exporters: [collect]
+            """, registry, Harness.QuietOptions);
+        await backend.StartAsync();
+
+        var pushing = Collector.FromYaml($$"""
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    endpoint: 127.0.0.1:0
+            exporters:
+              debug:
+            service:
+              telemetry:
+                resource:
+                  service.name: inference-gateway
+                metrics:
+                  readers:
+                    - periodic:
+                        interval: 200
+                        exporter:
+                          otlp:
+                            protocol: http/protobuf
+                            endpoint: http://127.0.0.1:{{httpPort}}/v1/metrics
+                    - periodic:
+                        interval: 200
+                        exporter:
+                          otlp_grpc:
+                            endpoint: http://127.0.0.1:{{grpcPort}}
+                            insecure: true
+                            headers: [{name: x-tenant, value: ai}]
+              pipelines:
+                traces:
+                  receivers: [otlp]
+                  exporters: [debug]
+            """, BuiltinComponents.CreateRegistry(), Harness.QuietOptions);
+        await pushing.StartAsync();
+        Assert.Null(pushing.MetricsPort); // readers replace the default pull endpoint, as in otelcol
+
+        var collected = Harness.Exporter<ExportMetricsServiceRequest>(backend, "collect");
+        await Harness.Eventually(() => backend.Metrics.Read("otelcol_receiver_accepted_metric_points", ("receiver", "otlp"), ("transport", "http")) > 0
+            && backend.Metrics.Read("otelcol_receiver_accepted_metric_points", ("receiver", "otlp"), ("transport", "grpc")) > 0, "pushes over both transports");
+        var pushed = collected.Exported.Last();
+        var resource = pushed.ResourceMetrics[0].Resource.Attributes;
+        Assert.Equal("inference-gateway", resource.Single(a => a.Key == "service.name").Value.StringValue);
+        Assert.Contains(resource, a => a.Key == "service.instance.id");
+        var metrics = pushed.ResourceMetrics[0].ScopeMetrics[0].Metrics;
+        var uptime = metrics.Single(m => m.Name == "otelcol_process_uptime");
+        Assert.Equal(Metric.DataOneofCase.Gauge, uptime.DataCase);
+
+        var before = collected.Exported.Count;
+        await pushing.StopAsync();
+        await Harness.Eventually(() => collected.Exported.Count > before, "the final push at stop");
+        await pushing.DisposeAsync();
     }
 }
