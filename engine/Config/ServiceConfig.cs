@@ -98,6 +98,9 @@ public sealed record TelemetryMetricsConfig
     /// <summary>Prometheus pull endpoint for the engine's own metrics.</summary>
     public string Address { get; init; } = "localhost:8888";
 
+    /// <summary>otelai: serve the pull endpoint over TLS (the shared server TLS settings, reload_interval included).</summary>
+    public Settings.TlsServerSettings? Tls { get; init; }
+
     /// <summary>otelcol's periodic OTLP readers (<c>readers[].periodic.exporter.otlp</c>), each pushing the self-metrics through an exporter.</summary>
     public IReadOnlyList<MetricsPushReader> PushReaders { get; internal init; } = [];
 }

@@ -19,10 +19,12 @@ public sealed class MetricsEndpoint : IAsyncDisposable
     public int Port => _server.Port;
 
     /// <param name="constantLabels">Labels on every series (the service's identity, as otelcol labels its own metrics).</param>
+    /// <param name="tls">Serve HTTPS with these settings (certificates reloaded as they configure).</param>
     public static async Task<MetricsEndpoint> StartAsync(MetricRegistry registry, string address, CancellationToken cancellationToken,
-        IReadOnlyList<(string Key, string Value)>? constantLabels = null)
+        IReadOnlyList<(string Key, string Value)>? constantLabels = null, Settings.TlsServerSettings? tls = null)
     {
-        var server = await ServerHost.StartAsync(address, context => ServeAsync(registry, constantLabels, context), ServerHostSetup.Http1, cancellationToken);
+        var setup = tls is null ? ServerHostSetup.Http1 : new ServerHostSetup { Tls = tls.Load() };
+        var server = await ServerHost.StartAsync(address, context => ServeAsync(registry, constantLabels, context), setup, cancellationToken);
         return new MetricsEndpoint(server);
     }
 

@@ -178,8 +178,9 @@ public sealed partial class Collector : IAsyncDisposable
                     ProcessMetrics.Register(Metrics);
                     if (_config.Telemetry.Metrics.Address.Length > 0)
                     {
-                        _metricsEndpoint = await MetricsEndpoint.StartAsync(Metrics, _config.Telemetry.Metrics.Address, cancellationToken, ServiceLabels());
-                        _logger.LogInformation("Serving self-metrics on http://{Address}/metrics (port {Port})", _config.Telemetry.Metrics.Address, _metricsEndpoint.Port);
+                        var metrics = _config.Telemetry.Metrics;
+                        _metricsEndpoint = await MetricsEndpoint.StartAsync(Metrics, metrics.Address, cancellationToken, ServiceLabels(), metrics.Tls);
+                        _logger.LogInformation("Serving self-metrics on {Scheme}://{Address}/metrics (port {Port})", metrics.Tls is null ? "http" : "https", metrics.Address, _metricsEndpoint.Port);
                     }
                     current = "self-metrics push reader";
                     foreach (var pusher in _pushers) await pusher.StartAsync(_host, cancellationToken);

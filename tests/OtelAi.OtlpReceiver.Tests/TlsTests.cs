@@ -119,12 +119,12 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
-    public async Task A_rotated_certificate_is_served_after_reload_interval_on_receivers_and_health_check()
+    public async Task A_rotated_certificate_is_served_after_reload_interval_on_receivers_health_check_and_self_metrics()
     {
         var first = IssueServerCertificate();
         var tls = ServerTls(false) with { ReloadInterval = TimeSpan.FromMilliseconds(100) };
         await using var harness = await ReceiverHarness.StartAsync(http: c => c with { Server = c.Server with { Tls = tls } });
-        var healthPort = TestPorts.GetFree();
+        var (healthPort, metricsPort) = (TestPorts.GetFree(), TestPorts.GetFree());
         await using var collector = OtelAi.Engine.Collector.FromYaml($$"""
             extensions:
               health_check:
@@ -144,16 +144,21 @@ public sealed class TlsTests : IDisposable
               extensions: [health_check]
               telemetry:
                 metrics:
-                  level: none
+                  address: 127.0.0.1:{{metricsPort}}
+                  tls:
+                    cert_file: {{tls.CertFile}}
+                    key_file: {{tls.KeyFile}}
+                    reload_interval: 100ms
               pipelines:
                 traces:
                   receivers: [otlp]
                   exporters: [debug]
             """, new CaptureExporterFactory().WithBuiltins(), new OtelAi.Engine.CollectorOptions { LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance });
         await collector.StartAsync();
-        var (receiverUrl, healthUrl) = ($"https://127.0.0.1:{harness.HttpPort}/v1/traces", $"https://127.0.0.1:{healthPort}/");
+        var (receiverUrl, healthUrl, metricsUrl) = ($"https://127.0.0.1:{harness.HttpPort}/v1/traces", $"https://127.0.0.1:{healthPort}/", $"https://127.0.0.1:{metricsPort}/metrics");
         Assert.Equal(first, await ServedSerialAsync(receiverUrl));
         Assert.Equal(first, await ServedSerialAsync(healthUrl));
+        Assert.Equal(first, await ServedSerialAsync(metricsUrl));
 
         var second = IssueServerCertificate();
         await Task.Delay(300);
@@ -162,6 +167,8 @@ public sealed class TlsTests : IDisposable
         Assert.Equal(second, await ServedSerialAsync(receiverUrl));
         for (var attempt = 0; attempt < 10 && await ServedSerialAsync(healthUrl) != second; attempt++) await Task.Delay(200);
         Assert.Equal(second, await ServedSerialAsync(healthUrl));
+        for (var attempt = 0; attempt < 10 && await ServedSerialAsync(metricsUrl) != second; attempt++) await Task.Delay(200);
+        Assert.Equal(second, await ServedSerialAsync(metricsUrl));
         await collector.StopAsync();
     }
 
