@@ -1,4 +1,6 @@
 using OtelAi.Engine.Config;
+using OtelAi.Processors.Common;
+using OtelAi.Processors.TailSampling.Policies;
 using OtelAi.Processors.Ottl;
 
 namespace OtelAi.Processors.TailSampling;
@@ -155,5 +157,88 @@ public sealed partial record PolicyConfig
         public string Policy { get; init; } = "";
 
         public long Percent { get; init; }
+    }
+
+    /// <summary>otelai's <c>route</c> policy: ordered rules, the first that matches decides.</summary>
+    public sealed record RouteConfig
+    {
+        [ConfigDescription("Which span the rules read: root (the root span, else the first server span, else the first span) or any (a rule matches when one span meets all its conditions).")]
+        public string MatchOn { get; init; } = "root";
+
+        [ConfigDescription("Salt of the trace-id hash behind percentage rules (as probabilistic's hash_salt).")]
+        public string HashSalt { get; init; } = "";
+
+        [ConfigDescription("Rules in order; the first whose conditions all hold decides. A rule without conditions matches every trace (a default that closes the list).")]
+        public List<RouteRuleConfig> Rules { get; init; } = [];
+
+        public IEnumerable<ConfigError> Validate()
+        {
+            if (MatchOn is not ("root" or "any")) yield return new("match_on", $"expected root or any, got \"{MatchOn}\"");
+            if (Rules.Count == 0) yield return new("rules", "must list at least one rule");
+            for (var i = 0; i < Rules.Count; i++)
+                foreach (var error in Rules[i].Validate())
+                    yield return error with { Path = $"rules[{i}].{error.Path}" };
+            foreach (var name in Rules.Where(r => r.Name.Length > 0).GroupBy(r => r.Name).Where(g => g.Count() > 1).Select(g => g.Key))
+                yield return new("rules", $"rule name \"{name}\" is used twice");
+        }
+    }
+
+    /// <summary>One route rule: conditions (all must hold; none means every trace) and an action.</summary>
+    public sealed record RouteRuleConfig
+    {
+        [ConfigDescription("Name in explain attributes, logs and metrics; default rule<index>.")]
+        public string Name { get; init; } = "";
+
+        [ConfigDescription("Paths (http.route, else url.path, else http.target; matched as sent and as a route template with ids as {id}): globs (* any run, ? one character) or regex:<RE2>.")]
+        public List<string> Path { get; init; } = [];
+
+        [ConfigDescription("Statuses: an HTTP class (5xx), range (500-599) or code (503); a gRPC code name (UNAVAILABLE, from rpc.grpc.status_code); or a span status (OK, ERROR, UNSET).")]
+        public List<string> Status { get; init; } = [];
+
+        [ConfigDescription("Models (gen_ai.request.model, model_id or gen_ai.response.model), as globs or regex:<RE2>.")]
+        public List<string> Model { get; init; } = [];
+
+        [ConfigDescription("The matched span lasted at least this long.")]
+        public TimeSpan MinDuration { get; init; }
+
+        [ConfigDescription("An OTTL span condition that must hold on some span of the trace.")]
+        public string Condition { get; init; } = "";
+
+        [ConfigDescription("keep or drop; or leave it out and set percentage or spans_per_second.")]
+        public string Action { get; init; } = "";
+
+        [ConfigDescription("Keep this percentage of matching traces, consistent by trace id (the same traces as probabilistic with the same hash_salt).")]
+        [ConfigRange(0, 100)]
+        public double Percentage { get; init; }
+
+        [ConfigDescription("Keep matching traces up to this many spans per second per route and status class.")]
+        [ConfigRange(0)]
+        public double SpansPerSecond { get; init; }
+
+        internal RouteAction EffectiveAction => Action switch
+        {
+            "keep" => RouteAction.Keep,
+            "drop" => RouteAction.Drop,
+            _ => SpansPerSecond > 0 ? RouteAction.Rate : RouteAction.Percentage,
+        };
+
+        public IEnumerable<ConfigError> Validate()
+        {
+            var actions = (Action.Length > 0 ? 1 : 0) + (Percentage > 0 ? 1 : 0) + (SpansPerSecond > 0 ? 1 : 0);
+            if (Action.Length > 0 && Action is not ("keep" or "drop")) yield return new("action", $"expected keep or drop, got \"{Action}\"");
+            else if (actions != 1) yield return new("action", "set exactly one of action (keep or drop), percentage or spans_per_second");
+            foreach (var status in Status.Where(s => RouteStatus.Parse(s) is null))
+                yield return new("status", $"\"{status}\" is not a status: use an HTTP class (5xx), range (500-599) or code, a gRPC code name, or OK, ERROR, UNSET");
+            foreach (var pattern in Path.Concat(Model).Where(p => p.StartsWith("regex:", StringComparison.Ordinal)))
+                if (!GoRegex.TryCompile(pattern["regex:".Length..], out _, out var error))
+                    yield return new(Path.Contains(pattern) ? "path" : "model", $"invalid regular expression \"{pattern}\": {error}");
+            if (Condition.Length > 0)
+            {
+                string? problem = null;
+                try { OttlLanguage.CompileCondition(Condition, OttlContextKind.Span); }
+                catch (OttlCompileException ex) { problem = ex.Message; }
+                if (problem is not null) yield return new("condition", problem);
+            }
+        }
     }
 }

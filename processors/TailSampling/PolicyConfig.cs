@@ -12,12 +12,13 @@ public sealed partial record PolicyConfig : IConfigSection
     [
         "always_sample", "latency", "numeric_attribute", "probabilistic", "status_code", "string_attribute", "rate_limiting",
         "bytes_limiting", "span_count", "trace_state", "trace_flags", "boolean_attribute", "ottl_condition", "and", "not", "drop", "composite",
+        "route",
     ];
 
     [ConfigDescription("Name of the policy in metrics and logs.")]
     public string Name { get; init; } = "";
 
-    [ConfigDescription("Policy type: always_sample, latency, numeric_attribute, probabilistic, status_code, string_attribute, rate_limiting, bytes_limiting, span_count, trace_state, trace_flags, boolean_attribute, ottl_condition, and, not, drop, composite.")]
+    [ConfigDescription("Policy type: always_sample, latency, numeric_attribute, probabilistic, status_code, string_attribute, rate_limiting, bytes_limiting, span_count, trace_state, trace_flags, boolean_attribute, ottl_condition, and, not, drop, composite; otelai's route.")]
     public string Type { get; init; } = "";
 
     public LatencyConfig Latency { get; init; } = new();
@@ -49,6 +50,9 @@ public sealed partial record PolicyConfig : IConfigSection
     public DropConfig Drop { get; init; } = new();
 
     public CompositeConfig Composite { get; init; } = new();
+
+    [ConfigDescription("otelai: rules on path, status, model, duration and OTTL conditions; the first match keeps, drops, samples a percentage or a span rate.")]
+    public RouteConfig Route { get; init; } = new();
 
     /// <summary>Whether this policy or one of its sub-policies is of <paramref name="type"/>.</summary>
     internal bool Uses(string type) => Type == type || Type switch
@@ -87,6 +91,7 @@ public sealed partial record PolicyConfig : IConfigSection
             "drop" when Drop.DropSubPolicy.Count == 0 => [new("drop.drop_sub_policy", "must list at least one sub-policy")],
             "not" when Not.NotSubPolicy is null => [new("not.not_sub_policy", "must be set")],
             "composite" => Composite.Validate().Select(e => e with { Path = "composite." + e.Path }),
+            "route" => Route.Validate().Select(e => e with { Path = "route." + e.Path }),
             _ => (IEnumerable<ConfigError>)[],
         };
         foreach (var problem in problems) yield return problem;

@@ -299,7 +299,8 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
                         anySampled = true;
                         if (rule is null)
                         {
-                            rule = name;
+                            // A route policy names the rule that kept the trace: "playbook/errors".
+                            rule = policy is RoutePolicy route ? $"{name}/{route.LastRule}" : name;
                             subPolicy = (policy as CompositePolicy)?.LastSampledBy;
                         }
                         break;

@@ -16,6 +16,7 @@ using Status = OtelAi.Otlp.Proto.Trace.V1.Status;
 using OtelAi.Processors.TailSampling;
 using OtelAi.Processors.TailSampling.Policies;
 using OtelAi.TestSupport;
+using static OtelAi.TestSupport.SampleData;
 
 namespace OtelAi.Processors.Tests;
 
@@ -249,6 +250,116 @@ public sealed class TailSamplingTests
     }
 
     [Fact]
+    public async Task Route_rules_match_path_globs_templates_and_regexes_and_statuses_by_class_range_grpc_and_span_status()
+    {
+        await using var run = await StartAsync("""
+            decision_wait: 200ms
+            policies:
+              - name: routes
+                type: route
+                route:
+                  rules:
+                    - { name: model-faults, path: ["/v2/models/{id}/infer"], status: [500-599], action: keep }
+                    - { name: grpc-unavailable, status: [UNAVAILABLE], action: keep }
+                    - { name: errors, path: ["regex:^/v1/(chat|embeddings)"], status: [ERROR], action: keep }
+                    - { name: slow-llama, model: ["llama-*"], min_duration: 2s, action: keep }
+                    - { name: client-errors, status: [4xx], action: drop }
+                    - { name: rest, path: ["/v1/*"], percentage: 0.0001 }
+            """);
+        await SendAndDecideAsync(run, Request(
+            NewSpan(1, 0, root: true, attributes: [Attr("url.path", "/v2/models/42/infer?x=1"), Attr("http.response.status_code", 503L)]), // template match
+            NewSpan(2, 0, root: true, attributes: [Attr("url.path", "/v2/models/42/infer"), Attr("http.response.status_code", 200L)]),
+            NewSpan(3, 0, root: true, attributes: [Attr("rpc.grpc.status_code", 14L)]), // UNAVAILABLE
+            NewSpan(4, 0, root: true, status: Status.Types.StatusCode.Error, attributes: [Attr("http.route", "/v1/chat/completions")]),
+            NewSpan(5, 0, root: true, status: Status.Types.StatusCode.Error, attributes: [Attr("http.route", "/v2/chat")]),
+            NewSpan(6, 0, durationMs: 2500, root: true, attributes: [Attr("gen_ai.request.model", "llama-3-70b")]),
+            NewSpan(7, 0, durationMs: 2500, root: true, attributes: [Attr("gen_ai.request.model", "mistral")]),
+            NewSpan(8, 0, root: true, attributes: [Attr("http.route", "/v1/chat"), Attr("http.status_code", "404")]), // the older attribute, as a string
+            NewSpan(9, 0, root: true, attributes: [Attr("http.route", "/v1/chat"), Attr("http.response.status_code", 200L)])));
+        Assert.Equal([1, 3, 4, 6], run.KeptTraces());
+    }
+
+    [Fact]
+    public async Task Route_rules_read_the_root_span_first_match_wins_and_no_match_leaves_the_vote_to_other_policies()
+    {
+        await using var run = await StartAsync("""
+            decision_wait: 200ms
+            policies:
+              - name: routes
+                type: route
+                route:
+                  rules:
+                    - { name: probes, path: [/health], action: drop }
+                    - { name: faults, status: [5xx], action: keep }
+              - { name: errors, type: status_code, status_code: { status_codes: [ERROR] } }
+            """);
+        await SendAndDecideAsync(run, Request(
+            // Trace 1: a 5xx child under a 200 root: rules read the root, so no fault; the error child samples it through status_code.
+            NewSpan(1, 0, root: true, attributes: [Attr("url.path", "/v1/chat"), Attr("http.response.status_code", 200L)]),
+            NewSpan(1, 1, status: Status.Types.StatusCode.Error, attributes: [Attr("http.response.status_code", 502L)]),
+            // Trace 2: a 5xx probe: the first rule (drop) wins, and a drop wins over the error policy too.
+            NewSpan(2, 0, root: true, status: Status.Types.StatusCode.Error, attributes: [Attr("url.path", "/health"), Attr("http.response.status_code", 500L)]),
+            // Trace 3: no root yet, a server span with 500 is read instead.
+            new Span(NewSpan(3, 1, attributes: [Attr("url.path", "/v1/chat"), Attr("http.response.status_code", 500L)])) { Kind = Span.Types.SpanKind.Server },
+            // Trace 4: nothing matches and nothing else samples it.
+            NewSpan(4, 0, root: true, attributes: [Attr("url.path", "/v1/chat"), Attr("http.response.status_code", 200L)])));
+        Assert.Equal([1, 3], run.KeptTraces());
+    }
+
+    [Fact]
+    public async Task Route_percentage_keeps_the_traces_probabilistic_keeps_and_rates_are_per_route_and_status_class()
+    {
+        await using var probabilistic = await StartAsync("""
+            decision_wait: 200ms
+            policies: [ { name: p, type: probabilistic, probabilistic: { sampling_percentage: 30, hash_salt: s } } ]
+            """);
+        await using var route = await StartAsync("""
+            decision_wait: 200ms
+            policies: [ { name: r, type: route, route: { hash_salt: s, rules: [ { percentage: 30 } ] } } ]
+            """);
+        var traces = Enumerable.Range(1, 60).Select(t => NewSpan(t, 0, root: true)).ToArray();
+        await SendAndDecideAsync(probabilistic, Request([.. traces.Select(s => s.Clone())]));
+        await SendAndDecideAsync(route, Request(traces));
+        Assert.NotEmpty(route.KeptTraces());
+        Assert.Equal(probabilistic.KeptTraces(), route.KeptTraces());
+
+        await using var rated = await StartAsync("""
+            decision_wait: 200ms
+            policies: [ { name: r, type: route, route: { rules: [ { path: ["/v1/*"], spans_per_second: 2 } ] } } ]
+            """);
+        // Three single-span traces per key: two per second pass for /v1/chat 2xx, /v1/chat 5xx and /v1/embed 2xx each.
+        var spans = new List<Span>();
+        var t = 1;
+        foreach (var (path, status) in new[] { ("/v1/chat", 200L), ("/v1/chat", 503L), ("/v1/embed", 200L) })
+            for (var i = 0; i < 3; i++) spans.Add(NewSpan(t++, 0, root: true, attributes: [Attr("http.route", path), Attr("http.response.status_code", status)]));
+        await SendAndDecideAsync(rated, Request([.. spans]));
+        Assert.Equal(6, rated.KeptTraces().Count);
+    }
+
+    [Fact]
+    public async Task Route_explain_names_the_policy_and_rule_and_match_on_any_reads_every_span()
+    {
+        await using var run = await StartAsync("""
+            decision_wait: 200ms
+            explain: true
+            policies:
+              - name: playbook
+                type: route
+                route:
+                  match_on: any
+                  rules:
+                    - { name: deep-faults, status: [5xx], condition: 'attributes["db.system"] == "postgresql"', action: keep }
+            """);
+        await SendAndDecideAsync(run, Request(
+            NewSpan(1, 0, root: true, attributes: [Attr("http.response.status_code", 200L)]),
+            NewSpan(1, 1, attributes: [Attr("http.response.status_code", 500L), Attr("db.system", "postgresql")]),
+            NewSpan(2, 0, root: true, attributes: [Attr("http.response.status_code", 500L)])));
+        Assert.Equal([1], run.KeptTraces());
+        Assert.All(run.Sink.Payloads.SelectMany(p => p.ResourceSpans).SelectMany(r => r.ScopeSpans).SelectMany(s => s.Spans),
+            span => Assert.Equal("playbook/deep-faults", span.Attributes.Get("otelai.sampling.rule").AsString()));
+    }
+
+    [Fact]
     public async Task Late_spans_follow_the_decision_of_their_trace()
     {
         await using var run = await StartAsync("""
@@ -381,14 +492,46 @@ public sealed class TailSamplingTests
     [InlineData("policies: [ { name: x, type: numeric_attribute, numeric_attribute: { key: k, min_value: 10, max_value: 5 } } ]", "policies[0].numeric_attribute.min_value", "less than or equal")]
     [InlineData("policies: [ { name: x, type: composite, composite: { policy_order: [y], composite_sub_policy: [ { name: z, type: always_sample } ] } } ]", "policies[0].composite.policy_order", "names no composite_sub_policy")]
     [InlineData("decision_wait: 1s", "policies", "no policies configured")]
+    [InlineData("policies: [ { name: r, type: route, route: { rules: [ { status: [6xx], action: keep } ] } } ]", "policies[0].route.rules[0].status", "\"6xx\" is not a status")]
+    [InlineData("policies: [ { name: r, type: route, route: { rules: [ { action: keep, percentage: 5 } ] } } ]", "policies[0].route.rules[0].action", "exactly one of")]
+    [InlineData("policies: [ { name: r, type: route, route: { rules: [ { path: [\"regex:(\"], action: drop } ] } } ]", "policies[0].route.rules[0].path", "invalid regular expression")]
+    [InlineData("policies: [ { name: r, type: route, route: { rules: [ { condition: 'nope(', action: keep } ] } } ]", "policies[0].route.rules[0].condition", "")]
+    [InlineData("policies: [ { name: r, type: route, route: { match_on: leaf, rules: [ { action: keep } ] } } ]", "policies[0].route.match_on", "expected root or any")]
     public void Invalid_configs_are_rejected_with_their_key_path(string yaml, string path, string message)
     {
         var error = Assert.Throws<ConfigException>(() => ConfigText.Bind<TailSamplingConfig>(yaml));
         Assert.True(error.Issues.Any(e => e.KeyPath.EndsWith(path, StringComparison.Ordinal) && e.Message.Contains(message, StringComparison.Ordinal)), string.Join("\n", error.Issues));
     }
 
-    [Fact]
-    public async Task Sdk_traces_through_the_otlp_receiver_are_kept_whole_by_route_and_status()
+    /// <summary>The playbook table in otelcol's policies.</summary>
+    private const string OtelcolPlaybook = """
+                  - name: inference-faults
+                    type: and
+                    and:
+                      and_sub_policy:
+                        - { name: v1, type: string_attribute, string_attribute: { key: url.path, values: ["/v1/.*"], enabled_regex_matching: true } }
+                        - { name: 5xx, type: numeric_attribute, numeric_attribute: { key: http.response.status_code, min_value: 500, max_value: 599 } }
+                  - name: no-probes
+                    type: drop
+                    drop: { drop_sub_policy: [ { name: probes, type: string_attribute, string_attribute: { key: url.path, values: [/health, /metrics] } } ] }
+                  - { name: one-percent, type: probabilistic, probabilistic: { sampling_percentage: 1 } }
+        """;
+
+    /// <summary>The same table as otelai's route policy: three lines.</summary>
+    private const string RoutePlaybook = """
+                  - name: playbook
+                    type: route
+                    route:
+                      rules:
+                        - { name: inference-faults, path: ["/v1/*"], status: [5xx], action: keep }
+                        - { name: probes, path: [/health, /metrics], action: drop }
+                        - { name: baseline, percentage: 1 }
+        """;
+
+    [Theory]
+    [InlineData("otelcol")]
+    [InlineData("route")]
+    public async Task Sdk_traces_through_the_otlp_receiver_are_kept_whole_by_route_and_status(string policies)
     {
         var port = TestPorts.GetFree();
         var capture = new CaptureExporterFactory();
@@ -401,16 +544,7 @@ public sealed class TailSamplingTests
               tail_sampling:
                 decision_wait: 500ms
                 policies:
-                  - name: inference-faults
-                    type: and
-                    and:
-                      and_sub_policy:
-                        - { name: v1, type: string_attribute, string_attribute: { key: url.path, values: ["/v1/.*"], enabled_regex_matching: true } }
-                        - { name: 5xx, type: numeric_attribute, numeric_attribute: { key: http.response.status_code, min_value: 500, max_value: 599 } }
-                  - name: no-probes
-                    type: drop
-                    drop: { drop_sub_policy: [ { name: probes, type: string_attribute, string_attribute: { key: url.path, values: [/health, /metrics] } } ] }
-                  - { name: one-percent, type: probabilistic, probabilistic: { sampling_percentage: 1 } }
+            {{(policies == "route" ? RoutePlaybook : OtelcolPlaybook)}}
             exporters:
               capture: {}
             service:

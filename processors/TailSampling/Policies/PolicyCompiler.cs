@@ -25,6 +25,7 @@ internal static class PolicyCompiler
         "drop" => new DropPolicy(policy.Drop.DropSubPolicy.Select(p => Compile(p, logger)).ToList()),
         "not" => new NotPolicy(Compile(policy.Not.NotSubPolicy!, logger)),
         "composite" => CompileComposite(policy.Composite, logger),
+        "route" => new RoutePolicy(policy.Route, logger),
         _ => throw new ArgumentException($"unknown sampling policy type \"{policy.Type}\""),
     };
 
