@@ -96,13 +96,14 @@ internal sealed class FilterProcessor<T>(
 
     private void FilterTraces(ExportTraceServiceRequest data, OttlContext context)
     {
-        if (filter.Spans.Length == 0 && filter.SpanEvents.Length == 0) return;
+        if (filter.Spans.Length == 0 && filter.SpanEvents.Length == 0 && filter.LegacySpans is null) return;
         foreach (var rs in data.ResourceSpans)
         {
             context.Resource = rs.Resource ?? EmptyResource;
             foreach (var ss in rs.ScopeSpans)
             {
                 context.Scope = ss.Scope ?? EmptyScope;
+                if (filter.LegacySpans is { } legacy) OttlFunctions.RemoveWhere(ss.Spans, span => !legacy.ShouldProcess(rs.Resource, ss.Scope, span));
                 if (filter.Spans.Length > 0)
                     OttlFunctions.RemoveWhere(ss.Spans, span =>
                     {
@@ -127,13 +128,14 @@ internal sealed class FilterProcessor<T>(
 
     private void FilterMetrics(ExportMetricsServiceRequest data, OttlContext context)
     {
-        if (filter.Metrics.Length == 0 && filter.DataPoints.Length == 0) return;
+        if (filter.Metrics.Length == 0 && filter.DataPoints.Length == 0 && filter.LegacyMetrics is null) return;
         foreach (var rm in data.ResourceMetrics)
         {
             context.Resource = rm.Resource ?? EmptyResource;
             foreach (var sm in rm.ScopeMetrics)
             {
                 context.Scope = sm.Scope ?? EmptyScope;
+                if (filter.LegacyMetrics is { } legacy) OttlFunctions.RemoveWhere(sm.Metrics, metric => !legacy.ShouldProcess(rm.Resource, metric));
                 OttlFunctions.RemoveWhere(sm.Metrics, metric =>
                 {
                     context.Metric = metric;
@@ -164,13 +166,14 @@ internal sealed class FilterProcessor<T>(
 
     private void FilterLogs(ExportLogsServiceRequest data, OttlContext context)
     {
-        if (filter.LogRecords.Length == 0) return;
+        if (filter.LogRecords.Length == 0 && filter.LegacyLogs is null) return;
         foreach (var rl in data.ResourceLogs)
         {
             context.Resource = rl.Resource ?? EmptyResource;
             foreach (var sl in rl.ScopeLogs)
             {
                 context.Scope = sl.Scope ?? EmptyScope;
+                if (filter.LegacyLogs is { } legacy) OttlFunctions.RemoveWhere(sl.LogRecords, log => !legacy.ShouldProcess(rl.Resource, sl.Scope, log));
                 OttlFunctions.RemoveWhere(sl.LogRecords, log =>
                 {
                     context.Log = log;

@@ -191,4 +191,84 @@ public class FilterProcessorTests
         Assert.Equal(StabilityLevel.Alpha, factory.Stability[Signal.Metrics]);
         Assert.Contains(new ComponentRegistry().AddProcessors().Factories(ComponentKind.Processor), f => f is FilterProcessorFactory);
     }
+
+    [Fact]
+    public async Task Legacy_spans_include_keeps_only_matches_and_exclude_drops_matches()
+    {
+        // The legacy form of otelcol's filter README: include by service and span name pattern, exclude by attribute.
+        const string yaml = """
+            spans:
+              include:
+                match_type: regexp
+                services: ["inference-.*"]
+                span_names: ["^POST /v1/.*"]
+              exclude:
+                match_type: strict
+                attributes:
+                  - key: http.route
+                    value: /v1/health
+            """;
+        var data = SampleData.Traces(4);
+        var spans = data.ResourceSpans[0].ScopeSpans[0].Spans;
+        spans[0].Name = "POST /v1/chat/completions";
+        spans[1].Name = "POST /v1/health";
+        spans[1].Attributes.Add(SampleData.Attr("http.route", "/v1/health"));
+        spans[2].Name = "GET /metrics";
+        spans[3].Name = "POST /v1/embeddings";
+        var run = await Process(yaml, data);
+        var kept = run.Received.Single().ResourceSpans[0].ScopeSpans[0].Spans.Select(s => s.Name).ToList();
+        Assert.Equal(["POST /v1/chat/completions", "POST /v1/embeddings"], kept);
+        Assert.Equal(2, run.Dropped(Signal.Traces));
+    }
+
+    [Fact]
+    public async Task Legacy_metrics_and_logs_match_names_resources_records_severity_and_bodies()
+    {
+        var metrics = SampleData.Metrics(3);
+        var names = metrics.ResourceMetrics[0].ScopeMetrics[0].Metrics;
+        names[0].Name = "prefix/keep";
+        names[1].Name = "prefix/drop_total";
+        names[2].Name = "other";
+        var metricRun = await Process("""
+            metrics:
+              include:
+                match_type: regexp
+                metric_names: ["prefix/.*"]
+              exclude:
+                match_type: regexp
+                metric_names: [".*_total$"]
+            """, metrics);
+        Assert.Equal(["prefix/keep"], metricRun.Received.Single().ResourceMetrics[0].ScopeMetrics[0].Metrics.Select(m => m.Name));
+
+        var logs = SampleData.Logs(4);
+        var records = logs.ResourceLogs[0].ScopeLogs[0].LogRecords;
+        records[0].SeverityNumber = OtelAi.Otlp.Proto.Logs.V1.SeverityNumber.Error;
+        records[0].Body = new AnyValue { StringValue = "model failed to load" };
+        records[1].SeverityNumber = OtelAi.Otlp.Proto.Logs.V1.SeverityNumber.Debug;
+        records[2].SeverityNumber = OtelAi.Otlp.Proto.Logs.V1.SeverityNumber.Unspecified;
+        records[2].Body = new AnyValue { StringValue = "no severity" };
+        records[3].SeverityNumber = OtelAi.Otlp.Proto.Logs.V1.SeverityNumber.Warn;
+        records[3].Body = new AnyValue { StringValue = "debug: cache miss" };
+        var logRun = await Process("""
+            logs:
+              include:
+                match_type: strict
+                severity_number: {min: WARN, match_undefined: true}
+              exclude:
+                match_type: regexp
+                bodies: ["^debug"]
+            """, logs);
+        Assert.Equal(["model failed to load", "no severity"], logRun.Received.Single().ResourceLogs[0].ScopeLogs[0].LogRecords.Select(r => r.Body.StringValue));
+    }
+
+    [Theory]
+    [InlineData("spans: {exclude: {match_type: strict, span_names: [a]}}\ntraces: {span: ['name == \"b\"']}", "spans", "cannot use OTTL conditions and include/exclude")]
+    [InlineData("metrics: {include: {match_type: expr, expressions: ['MetricName == \"a\"']}}", "metrics.include.match_type", "expr")]
+    [InlineData("logs: {include: {match_type: fuzzy, bodies: [a]}}", "logs.include", "unrecognized match_type")]
+    [InlineData("spans: {include: {match_type: regexp, span_names: ['(']}}", "spans.include", "")]
+    public void Legacy_form_errors_name_the_key(string yaml, string path, string message)
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Bind<FilterConfig>(yaml));
+        Assert.Contains(error.Issues, issue => issue.KeyPath.EndsWith(path, StringComparison.Ordinal) && issue.Message.Contains(message, StringComparison.Ordinal));
+    }
 }
