@@ -35,6 +35,9 @@ public sealed record FilterConfig : ComponentConfig
 
 public sealed record FilterTracesConfig
 {
+    [ConfigDescription("Conditions on resources; a resource matching any is dropped with all its spans.")]
+    public IReadOnlyList<string> Resource { get; init; } = [];
+
     [ConfigDescription("Conditions on spans; a span matching any is dropped.")]
     public IReadOnlyList<string> Span { get; init; } = [];
 
@@ -45,6 +48,9 @@ public sealed record FilterTracesConfig
 
 public sealed record FilterMetricsConfig
 {
+    [ConfigDescription("Conditions on resources; a resource matching any is dropped with all its metrics.")]
+    public IReadOnlyList<string> Resource { get; init; } = [];
+
     [ConfigDescription("Conditions on metrics; a matching metric is dropped with all its data points.")]
     public IReadOnlyList<string> Metric { get; init; } = [];
 
@@ -61,6 +67,9 @@ public sealed record FilterMetricsConfig
 
 public sealed record FilterLogsConfig
 {
+    [ConfigDescription("Conditions on resources; a resource matching any is dropped with all its log records.")]
+    public IReadOnlyList<string> Resource { get; init; } = [];
+
     [ConfigDescription("Conditions on log records; a matching record is dropped.")]
     public IReadOnlyList<string> LogRecord { get; init; } = [];
 
@@ -126,18 +135,25 @@ public sealed record LegacyLogMatch
 /// include/exclude matchers (null when unused; an item is kept when it should be processed).
 /// </summary>
 internal sealed record CompiledFilter(
-    OttlCondition[] Spans, OttlCondition[] SpanEvents, OttlCondition[] Metrics, OttlCondition[] DataPoints, OttlCondition[] LogRecords,
+    OttlCondition[] TraceResources, OttlCondition[] Spans, OttlCondition[] SpanEvents,
+    OttlCondition[] MetricResources, OttlCondition[] Metrics, OttlCondition[] DataPoints,
+    OttlCondition[] LogResources, OttlCondition[] LogRecords,
     IncludeExclude? LegacySpans, IncludeExclude? LegacyMetrics, IncludeExclude? LegacyLogs)
 {
     public static CompiledFilter Compile(FilterConfig config, List<ConfigError> errors) => new(
+        Conditions(config.Traces.Resource, OttlContextKind.Resource, "traces.resource", errors),
         Conditions(config.Traces.Span, OttlContextKind.Span, "traces.span", errors),
         Conditions(config.Traces.SpanEvent, OttlContextKind.SpanEvent, "traces.spanevent", errors),
+        Conditions(config.Metrics.Resource, OttlContextKind.Resource, "metrics.resource", errors),
         Conditions(config.Metrics.Metric, OttlContextKind.Metric, "metrics.metric", errors),
         Conditions(config.Metrics.DataPoint, OttlContextKind.DataPoint, "metrics.datapoint", errors),
+        Conditions(config.Logs.Resource, OttlContextKind.Resource, "logs.resource", errors),
         Conditions(config.Logs.LogRecord, OttlContextKind.Log, "logs.log_record", errors),
-        Legacy(config.Spans?.Include, config.Spans?.Exclude, MatchTarget.Spans, "spans", config.Traces.Span.Count + config.Traces.SpanEvent.Count > 0, errors),
+        Legacy(config.Spans?.Include, config.Spans?.Exclude, MatchTarget.Spans, "spans",
+            config.Traces.Resource.Count + config.Traces.Span.Count + config.Traces.SpanEvent.Count > 0, errors),
         CompileLegacyMetrics(config.Metrics, errors),
-        Legacy(config.Logs.Include?.ToMatchProperties(), config.Logs.Exclude?.ToMatchProperties(), MatchTarget.Logs, "logs", config.Logs.LogRecord.Count > 0, errors));
+        Legacy(config.Logs.Include?.ToMatchProperties(), config.Logs.Exclude?.ToMatchProperties(), MatchTarget.Logs, "logs",
+            config.Logs.Resource.Count + config.Logs.LogRecord.Count > 0, errors));
 
     private static IncludeExclude? CompileLegacyMetrics(FilterMetricsConfig metrics, List<ConfigError> errors)
     {
@@ -148,7 +164,7 @@ internal sealed record CompiledFilter(
                 return null;
             }
         return Legacy(metrics.Include?.ToMatchProperties(), metrics.Exclude?.ToMatchProperties(), MatchTarget.Metrics, "metrics",
-            metrics.Metric.Count + metrics.DataPoint.Count > 0, errors);
+            metrics.Resource.Count + metrics.Metric.Count + metrics.DataPoint.Count > 0, errors);
     }
 
     /// <summary>A legacy include/exclude pair, or null when neither is set; otelcol refuses mixing it with OTTL conditions for the same signal.</summary>

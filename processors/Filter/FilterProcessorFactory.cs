@@ -94,9 +94,17 @@ internal sealed class FilterProcessor<T>(
         return false;
     }
 
+    /// <summary>The resource conditions: a resource matching any is dropped whole.</summary>
+    private bool ResourceMatches(OttlCondition[] conditions, Resource? resource, OttlContext context)
+    {
+        context.Resource = resource ?? EmptyResource;
+        return Matches(conditions, context);
+    }
+
     private void FilterTraces(ExportTraceServiceRequest data, OttlContext context)
     {
-        if (filter.Spans.Length == 0 && filter.SpanEvents.Length == 0 && filter.LegacySpans is null) return;
+        if (filter.TraceResources.Length + filter.Spans.Length + filter.SpanEvents.Length == 0 && filter.LegacySpans is null) return;
+        if (filter.TraceResources.Length > 0) OttlFunctions.RemoveWhere(data.ResourceSpans, rs => ResourceMatches(filter.TraceResources, rs.Resource, context));
         foreach (var rs in data.ResourceSpans)
         {
             context.Resource = rs.Resource ?? EmptyResource;
@@ -128,7 +136,8 @@ internal sealed class FilterProcessor<T>(
 
     private void FilterMetrics(ExportMetricsServiceRequest data, OttlContext context)
     {
-        if (filter.Metrics.Length == 0 && filter.DataPoints.Length == 0 && filter.LegacyMetrics is null) return;
+        if (filter.MetricResources.Length + filter.Metrics.Length + filter.DataPoints.Length == 0 && filter.LegacyMetrics is null) return;
+        if (filter.MetricResources.Length > 0) OttlFunctions.RemoveWhere(data.ResourceMetrics, rm => ResourceMatches(filter.MetricResources, rm.Resource, context));
         foreach (var rm in data.ResourceMetrics)
         {
             context.Resource = rm.Resource ?? EmptyResource;
@@ -166,7 +175,8 @@ internal sealed class FilterProcessor<T>(
 
     private void FilterLogs(ExportLogsServiceRequest data, OttlContext context)
     {
-        if (filter.LogRecords.Length == 0 && filter.LegacyLogs is null) return;
+        if (filter.LogResources.Length + filter.LogRecords.Length == 0 && filter.LegacyLogs is null) return;
+        if (filter.LogResources.Length > 0) OttlFunctions.RemoveWhere(data.ResourceLogs, rl => ResourceMatches(filter.LogResources, rl.Resource, context));
         foreach (var rl in data.ResourceLogs)
         {
             context.Resource = rl.Resource ?? EmptyResource;

@@ -193,6 +193,26 @@ public class FilterProcessorTests
     }
 
     [Fact]
+    public async Task Resource_conditions_drop_a_resource_with_all_its_items_on_every_signal()
+    {
+        var run = await Process("""
+            traces:
+              resource: ['attributes["host.name"] == "localhost"']
+            """, ReadmeTraces());
+        var kept = Assert.Single(Assert.Single(run.Received).ResourceSpans);
+        Assert.DoesNotContain(kept.Resource.Attributes, a => a.Key == "host.name" && a.Value.StringValue == "localhost");
+        Assert.Equal(2, run.Dropped(Signal.Traces));
+
+        var logs = SampleData.Logs(3);
+        var logRun = await Process("""
+            logs:
+              resource: ['attributes["service.name"] == "inference-api"']
+            """, logs);
+        Assert.Empty(logRun.Received); // nothing left: the payload is not passed on
+        Assert.Equal(3, logRun.Dropped(Signal.Logs));
+    }
+
+    [Fact]
     public async Task Legacy_spans_include_keeps_only_matches_and_exclude_drops_matches()
     {
         // The legacy form of otelcol's filter README: include by service and span name pattern, exclude by attribute.
@@ -265,6 +285,7 @@ public class FilterProcessorTests
     [InlineData("spans: {exclude: {match_type: strict, span_names: [a]}}\ntraces: {span: ['name == \"b\"']}", "spans", "cannot use OTTL conditions and include/exclude")]
     [InlineData("metrics: {include: {match_type: expr, expressions: ['MetricName == \"a\"']}}", "metrics.include.match_type", "expr")]
     [InlineData("logs: {include: {match_type: fuzzy, bodies: [a]}}", "logs.include", "unrecognized match_type")]
+    [InlineData("metrics: {resource: ['attributes[\"a\"] == 1'], exclude: {match_type: strict, metric_names: [a]}}", "metrics", "cannot use OTTL conditions and include/exclude")]
     [InlineData("spans: {include: {match_type: regexp, span_names: ['(']}}", "spans.include", "")]
     public void Legacy_form_errors_name_the_key(string yaml, string path, string message)
     {
