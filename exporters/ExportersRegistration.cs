@@ -14,6 +14,7 @@ public static class ExportersRegistration
         registry.Add(new DebugOutput.DebugExporterFactory());
         registry.Add(new Prometheus.PrometheusExporterFactory());
         registry.Add(new PrometheusRemoteWrite.PrometheusRemoteWriteExporterFactory());
+        registry.Add(new LoadBalancing.LoadBalancingExporterFactory());
         return registry;
     }
 }

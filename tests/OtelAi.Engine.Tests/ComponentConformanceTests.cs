@@ -56,6 +56,7 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
         (ComponentKind.Processor, "tail_sampling") => "decision_wait: 100ms\npolicies: [{name: all, type: always_sample}]",
         (ComponentKind.Exporter, "otlp_grpc") => $"endpoint: '127.0.0.1:{_sinkGrpcPort}'\ntls: {{insecure: true}}",
         (ComponentKind.Exporter, "otlp_http") => $"endpoint: 'http://127.0.0.1:{_sinkHttpPort}'",
+        (ComponentKind.Exporter, "load_balancing") => $"resolver: {{static: {{hostnames: ['127.0.0.1:{_sinkGrpcPort}']}}}}\nprotocol: {{otlp: {{tls: {{insecure: true}}}}}}",
         (ComponentKind.Exporter, "prometheus") => "endpoint: '127.0.0.1:0'",
         // The sink answers 404 at this path: a permanent refusal, so the queue drains at shutdown without retrying.
         (ComponentKind.Exporter, "prometheusremotewrite") => $"endpoint: 'http://127.0.0.1:{_receiverHttpPort}/api/v1/write'",
@@ -246,7 +247,7 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
     {
         switch (type)
         {
-            case "otlp_grpc" or "otlp_http":
+            case "otlp_grpc" or "otlp_http" or "load_balancing":
                 return Harness.Exporter<T>(_sink, "collect").Exported.Any(r => r.Equals(sent));
             case "file":
                 var path = (string)config.GetType().GetProperty("Path")!.GetValue(config)!;

@@ -1,0 +1,256 @@
+using System.Text;
+using Google.Protobuf;
+using Google.Protobuf.Collections;
+using Microsoft.Extensions.Logging;
+using OtelAi.Engine.Components;
+using OtelAi.Engine.Consumers;
+using OtelAi.Engine.SelfTelemetry;
+using OtelAi.Exporters.Otlp;
+using OtelAi.Otlp;
+using OtelAi.Otlp.Proto.Collector.Logs.V1;
+using OtelAi.Otlp.Proto.Collector.Metrics.V1;
+using OtelAi.Otlp.Proto.Collector.Trace.V1;
+using OtelAi.Otlp.Proto.Common.V1;
+using OtelAi.Otlp.Proto.Logs.V1;
+using OtelAi.Otlp.Proto.Metrics.V1;
+using OtelAi.Otlp.Proto.Resource.V1;
+using OtelAi.Otlp.Proto.Trace.V1;
+
+namespace OtelAi.Exporters.LoadBalancing;
+
+/// <summary>otelcol-contrib's loadbalancing exporter, as <c>load_balancing</c> (and <c>loadbalancing</c>).</summary>
+public sealed class LoadBalancingExporterFactory : ExporterFactory<LoadBalancingExporterConfig>
+{
+    internal static readonly SelfMetric NumResolutions = SelfMetric.Counter("otelcol_loadbalancer_num_resolutions",
+        "Number of times the resolver has triggered new resolutions.", "exporter", "resolver", "success");
+    internal static readonly SelfMetric NumBackends = SelfMetric.Gauge("otelcol_loadbalancer_num_backends",
+        "Current number of backends in use.", "exporter", "resolver");
+    internal static readonly SelfMetric BackendOutcome = SelfMetric.Counter("otelcol_loadbalancer_backend_outcome",
+        "Number of successes and failures for each endpoint.", "exporter", "endpoint", "success");
+
+    public override string Type => "load_balancing";
+
+    public override IReadOnlyList<string> Aliases { get; } = ["loadbalancing"];
+
+    public override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = AllSignals(StabilityLevel.Beta);
+
+    protected override IEnumerable<SelfMetric> OwnSelfMetrics => [NumResolutions, NumBackends, BackendOutcome];
+
+    protected override IExporter<T> Create<T>(ComponentCreateSettings settings, LoadBalancingExporterConfig config) =>
+        new LoadBalancingExporter<T>(settings, config, new OtlpExporterFactory());
+}
+
+/// <summary>
+/// Splits each request by routing key over a consistent-hash ring of backends, each an otlp exporter with its own
+/// queue and retries. When the resolver changes the set, new backends start before the ring switches to them, and
+/// removed ones drain their queues while data already moves to the new owners.
+/// </summary>
+internal sealed class LoadBalancingExporter<T> : IExporter<T> where T : class, IMessage<T>, new()
+{
+    private readonly ComponentCreateSettings _settings;
+    private readonly LoadBalancingExporterConfig _config;
+    private readonly OtlpExporterFactory _otlp;
+    private readonly IBackendResolver _resolver;
+    private readonly SemaphoreSlim _changing = new(1, 1);
+    private readonly string _resolverName;
+    private volatile Backends _backends = new(new HashRing([]), new Dictionary<string, IExporter<T>>());
+    private IComponentHost? _host;
+    private readonly List<Task> _draining = [];
+    private int _stopped;
+
+    private sealed record Backends(HashRing Ring, IReadOnlyDictionary<string, IExporter<T>> Exporters);
+
+    public LoadBalancingExporter(ComponentCreateSettings settings, LoadBalancingExporterConfig config, OtlpExporterFactory otlp)
+    {
+        _settings = settings;
+        _config = config;
+        _otlp = otlp;
+        var id = ("exporter", settings.Id.ToString());
+        _resolverName = config.Resolver.Dns is not null ? "dns" : "static";
+        _resolver = config.Resolver.Dns is { } dns
+            ? new DnsResolver(dns, settings.Logger,
+                settings.Metrics.Counter(LoadBalancingExporterFactory.NumResolutions, id, ("resolver", "dns"), ("success", "true")),
+                settings.Metrics.Counter(LoadBalancingExporterFactory.NumResolutions, id, ("resolver", "dns"), ("success", "false")))
+            : new StaticResolver(config.Resolver.Static!);
+        settings.Metrics.Gauge(LoadBalancingExporterFactory.NumBackends, () => _backends.Ring.Backends.Count, id, ("resolver", _resolverName));
+    }
+
+    /// <summary>Reads the routing key of every item; the backends' queues keep the (split) requests.</summary>
+    public ConsumerCapabilities Capabilities => ConsumerCapabilities.Retains;
+
+    public async Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
+    {
+        _host = host;
+        await _resolver.StartAsync(ChangeBackendsAsync, cancellationToken);
+    }
+
+    private async Task ChangeBackendsAsync(IReadOnlyList<string> endpoints)
+    {
+        await _changing.WaitAsync();
+        try
+        {
+            var current = _backends;
+            var exporters = new Dictionary<string, IExporter<T>>();
+            foreach (var endpoint in endpoints)
+            {
+                if (current.Exporters.TryGetValue(endpoint, out var known))
+                {
+                    exporters[endpoint] = known;
+                    continue;
+                }
+                var backend = _otlp.CreateExporter<T>(_settings with { Id = new ComponentId(_settings.Id.Type, BackendName(endpoint)) }, _config.Protocol.Otlp.For(endpoint));
+                await backend.StartAsync(_host!, CancellationToken.None);
+                exporters[endpoint] = backend;
+            }
+            _backends = new Backends(new HashRing(endpoints), exporters);
+            var removed = current.Exporters.Where(e => !exporters.ContainsKey(e.Key)).ToList();
+            _settings.Logger.LogInformation("load_balancing: {Count} backends ({Added} added, {Removed} removed)",
+                exporters.Count, exporters.Keys.Count(e => !current.Exporters.ContainsKey(e)), removed.Count);
+            // A removed backend drains what it queued (it may still be reachable) while new data goes to the new owners;
+            // shutdown waits for the drains.
+            foreach (var (_, exporter) in removed)
+                lock (_draining) _draining.Add(DrainAsync(exporter));
+        }
+        finally
+        {
+            _changing.Release();
+        }
+    }
+
+    private static async Task DrainAsync(IExporter<T> exporter)
+    {
+        using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await exporter.ShutdownAsync(budget.Token);
+    }
+
+    private string BackendName(string endpoint) => (_settings.Id.Name.Length > 0 ? _settings.Id.Name + "_" : "") + endpoint;
+
+    public async ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _stopped) != 0) throw new RetryableDataException($"exporter {_settings.Id} is shut down");
+        var backends = _backends;
+        if (backends.Ring.Backends.Count == 0) throw new RetryableDataException($"exporter {_settings.Id}: no backend resolved yet");
+        var parts = Split(data.Message, backends.Ring);
+        var sends = parts.Select(part => SendAsync(part.Key, backends.Exporters[part.Key], part.Value, cancellationToken)).ToList();
+        var errors = new List<Exception>();
+        foreach (var send in sends)
+        {
+            try { await send; }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested) { errors.Add(ex); }
+        }
+        if (errors.Count == 1) throw errors[0];
+        if (errors.Count > 1)
+            throw errors.All(e => e is PermanentDataException)
+                ? new PermanentDataException(string.Join("; ", errors.Select(e => e.Message)))
+                : new RetryableDataException(string.Join("; ", errors.Select(e => e.Message)));
+    }
+
+    private async Task SendAsync(string endpoint, IExporter<T> backend, T part, CancellationToken cancellationToken)
+    {
+        var labels = new[] { ("exporter", _settings.Id.ToString()), ("endpoint", endpoint) };
+        try
+        {
+            await backend.ConsumeAsync(part, cancellationToken);
+            _settings.Metrics.Counter(LoadBalancingExporterFactory.BackendOutcome, [.. labels, ("success", "true")]).Add(1);
+        }
+        catch
+        {
+            _settings.Metrics.Counter(LoadBalancingExporterFactory.BackendOutcome, [.. labels, ("success", "false")]).Add(1);
+            throw;
+        }
+    }
+
+    public async Task ShutdownAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
+        await _resolver.DisposeAsync();
+        Task[] draining;
+        lock (_draining) draining = [.. _draining];
+        await Task.WhenAll([.. _backends.Exporters.Values.Select(e => e.ShutdownAsync(cancellationToken)), .. draining]);
+    }
+
+    /// <summary>The request cut into one request per backend, each keeping the resource and scope of its items.</summary>
+    private Dictionary<string, T> Split(T request, HashRing ring) => request switch
+    {
+        ExportTraceServiceRequest traces => Cast(RequestSplitter.Split(traces.ResourceSpans, r => r.ScopeSpans, s => s.Spans, r => r.Resource,
+            r => new ResourceSpans { Resource = r.Resource, SchemaUrl = r.SchemaUrl }, s => new ScopeSpans { Scope = s.Scope, SchemaUrl = s.SchemaUrl },
+            (resource, _, span) => TraceKey(resource, span.TraceId, span.Attributes), ring,
+            () => new ExportTraceServiceRequest(), (req, r) => req.ResourceSpans.Add(r))),
+        ExportLogsServiceRequest logs => Cast(RequestSplitter.Split(logs.ResourceLogs, r => r.ScopeLogs, s => s.LogRecords, r => r.Resource,
+            r => new ResourceLogs { Resource = r.Resource, SchemaUrl = r.SchemaUrl }, s => new ScopeLogs { Scope = s.Scope, SchemaUrl = s.SchemaUrl },
+            (resource, _, record) => TraceKey(resource, record.TraceId, record.Attributes), ring,
+            () => new ExportLogsServiceRequest(), (req, r) => req.ResourceLogs.Add(r))),
+        ExportMetricsServiceRequest metrics => Cast(RequestSplitter.Split(metrics.ResourceMetrics, r => r.ScopeMetrics, s => s.Metrics, r => r.Resource,
+            r => new ResourceMetrics { Resource = r.Resource, SchemaUrl = r.SchemaUrl }, s => new ScopeMetrics { Scope = s.Scope, SchemaUrl = s.SchemaUrl },
+            (resource, _, metric) => MetricKey(resource, metric), ring,
+            () => new ExportMetricsServiceRequest(), (req, r) => req.ResourceMetrics.Add(r))),
+        _ => throw new NotSupportedException(typeof(T).Name),
+    };
+
+    private static Dictionary<string, T> Cast<TRequest>(Dictionary<string, TRequest> parts) =>
+        parts.ToDictionary(p => p.Key, p => (T)(object)p.Value!);
+
+    /// <summary>Spans and log records: the trace id (records without one go by service), or the configured key.</summary>
+    private byte[] TraceKey(Resource? resource, ByteString traceId, RepeatedField<KeyValue> attributes) => _config.RoutingKey switch
+    {
+        "traceID" when !traceId.IsEmpty => traceId.ToByteArray(),
+        "traceID" or "service" => Service(resource),
+        "resource" => ResourceText(resource),
+        _ => AttributesKey(resource, attributes),
+    };
+
+    /// <summary>Metrics: by service (also for traceID, which metrics do not have), resource, or resource and metric name.</summary>
+    private byte[] MetricKey(Resource? resource, Metric metric) => _config.RoutingKey switch
+    {
+        "resource" => ResourceText(resource),
+        "metric" => [.. ResourceText(resource), 0, .. Encoding.UTF8.GetBytes(metric.Name)],
+        "attributes" => AttributesKey(resource, null),
+        _ => Service(resource),
+    };
+
+    private static byte[] Service(Resource? resource) => Encoding.UTF8.GetBytes(resource?.Attributes.Get("service.name")?.StringValue ?? "");
+
+    private static byte[] ResourceText(Resource? resource) => Encoding.UTF8.GetBytes(string.Join('\u0000',
+        (resource?.Attributes ?? []).OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}")));
+
+    /// <summary>routing_attributes' values, each from the resource if it has it, else from the item.</summary>
+    private byte[] AttributesKey(Resource? resource, RepeatedField<KeyValue>? attributes) => Encoding.UTF8.GetBytes(string.Join('\u0000',
+        _config.RoutingAttributes.Select(name => (resource?.Attributes.Get(name) ?? attributes?.Get(name))?.ToString() ?? "")));
+}
+
+/// <summary>Cuts a request into one request per ring owner, keeping each item's resource and scope (shared, not copied).</summary>
+internal static class RequestSplitter
+{
+    public static Dictionary<string, TRequest> Split<TRequest, TResource, TScope, TItem>(
+        RepeatedField<TResource> resources, Func<TResource, RepeatedField<TScope>> scopesOf, Func<TScope, RepeatedField<TItem>> itemsOf,
+        Func<TResource, Resource?> resourceOf, Func<TResource, TResource> resourceHeader, Func<TScope, TScope> scopeHeader,
+        Func<Resource?, TScope, TItem, byte[]> keyOf, HashRing ring, Func<TRequest> newRequest, Action<TRequest, TResource> addResource)
+    {
+        var parts = new Dictionary<string, TRequest>(StringComparer.Ordinal);
+        foreach (var resource in resources)
+        {
+            var resourceParts = new Dictionary<string, TResource>(StringComparer.Ordinal);
+            foreach (var scope in scopesOf(resource))
+            {
+                var scopeParts = new Dictionary<string, TScope>(StringComparer.Ordinal);
+                foreach (var item in itemsOf(scope))
+                {
+                    var owner = ring.Owner(keyOf(resourceOf(resource), scope, item))!;
+                    if (!scopeParts.TryGetValue(owner, out var scopePart))
+                    {
+                        if (!resourceParts.TryGetValue(owner, out var resourcePart))
+                        {
+                            resourceParts[owner] = resourcePart = resourceHeader(resource);
+                            if (!parts.TryGetValue(owner, out var request)) parts[owner] = request = newRequest();
+                            addResource(request, resourcePart);
+                        }
+                        scopeParts[owner] = scopePart = scopeHeader(scope);
+                        scopesOf(resourcePart).Add(scopePart);
+                    }
+                    itemsOf(scopePart).Add(item);
+                }
+            }
+        }
+        return parts;
+    }
+}
