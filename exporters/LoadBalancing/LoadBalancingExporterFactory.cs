@@ -53,12 +53,15 @@ internal sealed class LoadBalancingExporter<T> : IExporter<T> where T : class, I
     private readonly IBackendResolver _resolver;
     private readonly SemaphoreSlim _changing = new(1, 1);
     private readonly string _resolverName;
-    private volatile Backends _backends = new(new HashRing([]), new Dictionary<string, IExporter<T>>());
+    private volatile Backends _backends = new(new HashRing([]), new Dictionary<string, Backend>());
     private IComponentHost? _host;
     private readonly List<Task> _draining = [];
     private int _stopped;
 
-    private sealed record Backends(HashRing Ring, IReadOnlyDictionary<string, IExporter<T>> Exporters);
+    private sealed record Backends(HashRing Ring, IReadOnlyDictionary<string, Backend> Exporters);
+
+    /// <summary>One backend's exporter and its outcome counters (looked up once, not per request).</summary>
+    private sealed record Backend(IExporter<T> Exporter, Counter Succeeded, Counter Failed);
 
     public LoadBalancingExporter(ComponentCreateSettings settings, LoadBalancingExporterConfig config, OtlpExporterFactory otlp)
     {
@@ -90,7 +93,7 @@ internal sealed class LoadBalancingExporter<T> : IExporter<T> where T : class, I
         try
         {
             var current = _backends;
-            var exporters = new Dictionary<string, IExporter<T>>();
+            var exporters = new Dictionary<string, Backend>();
             foreach (var endpoint in endpoints)
             {
                 if (current.Exporters.TryGetValue(endpoint, out var known))
@@ -98,9 +101,12 @@ internal sealed class LoadBalancingExporter<T> : IExporter<T> where T : class, I
                     exporters[endpoint] = known;
                     continue;
                 }
-                var backend = _otlp.CreateExporter<T>(_settings with { Id = new ComponentId(_settings.Id.Type, BackendName(endpoint)) }, _config.Protocol.Otlp.For(endpoint));
-                await backend.StartAsync(_host!, CancellationToken.None);
-                exporters[endpoint] = backend;
+                var exporter = _otlp.CreateExporter<T>(_settings with { Id = new ComponentId(_settings.Id.Type, BackendName(endpoint)) }, _config.Protocol.Otlp.For(endpoint));
+                await exporter.StartAsync(_host!, CancellationToken.None);
+                var labels = new[] { ("exporter", _settings.Id.ToString()), ("endpoint", endpoint) };
+                exporters[endpoint] = new Backend(exporter,
+                    _settings.Metrics.Counter(LoadBalancingExporterFactory.BackendOutcome, [.. labels, ("success", "true")]),
+                    _settings.Metrics.Counter(LoadBalancingExporterFactory.BackendOutcome, [.. labels, ("success", "false")]));
             }
             _backends = new Backends(new HashRing(endpoints), exporters);
             var removed = current.Exporters.Where(e => !exporters.ContainsKey(e.Key)).ToList();
@@ -108,8 +114,8 @@ internal sealed class LoadBalancingExporter<T> : IExporter<T> where T : class, I
                 exporters.Count, exporters.Keys.Count(e => !current.Exporters.ContainsKey(e)), removed.Count);
             // A removed backend drains what it queued (it may still be reachable) while new data goes to the new owners;
             // shutdown waits for the drains.
-            foreach (var (_, exporter) in removed)
-                lock (_draining) _draining.Add(DrainAsync(exporter));
+            foreach (var (_, backend) in removed)
+                lock (_draining) _draining.Add(DrainAsync(backend.Exporter));
         }
         finally
         {
@@ -131,7 +137,7 @@ internal sealed class LoadBalancingExporter<T> : IExporter<T> where T : class, I
         var backends = _backends;
         if (backends.Ring.Backends.Count == 0) throw new RetryableDataException($"exporter {_settings.Id}: no backend resolved yet");
         var parts = Split(data.Message, backends.Ring);
-        var sends = parts.Select(part => SendAsync(part.Key, backends.Exporters[part.Key], part.Value, cancellationToken)).ToList();
+        var sends = parts.Select(part => SendAsync(backends.Exporters[part.Key], part.Value, cancellationToken)).ToList();
         var errors = new List<Exception>();
         foreach (var send in sends)
         {
@@ -145,17 +151,16 @@ internal sealed class LoadBalancingExporter<T> : IExporter<T> where T : class, I
                 : new RetryableDataException(string.Join("; ", errors.Select(e => e.Message)));
     }
 
-    private async Task SendAsync(string endpoint, IExporter<T> backend, T part, CancellationToken cancellationToken)
+    private static async Task SendAsync(Backend backend, T part, CancellationToken cancellationToken)
     {
-        var labels = new[] { ("exporter", _settings.Id.ToString()), ("endpoint", endpoint) };
         try
         {
-            await backend.ConsumeAsync(part, cancellationToken);
-            _settings.Metrics.Counter(LoadBalancingExporterFactory.BackendOutcome, [.. labels, ("success", "true")]).Add(1);
+            await backend.Exporter.ConsumeAsync(part, cancellationToken);
+            backend.Succeeded.Add(1);
         }
         catch
         {
-            _settings.Metrics.Counter(LoadBalancingExporterFactory.BackendOutcome, [.. labels, ("success", "false")]).Add(1);
+            backend.Failed.Add(1);
             throw;
         }
     }
@@ -166,7 +171,7 @@ internal sealed class LoadBalancingExporter<T> : IExporter<T> where T : class, I
         await _resolver.DisposeAsync();
         Task[] draining;
         lock (_draining) draining = [.. _draining];
-        await Task.WhenAll([.. _backends.Exporters.Values.Select(e => e.ShutdownAsync(cancellationToken)), .. draining]);
+        await Task.WhenAll([.. _backends.Exporters.Values.Select(b => b.Exporter.ShutdownAsync(cancellationToken)), .. draining]);
     }
 
     /// <summary>The request cut into one request per backend, each keeping the resource and scope of its items.</summary>
