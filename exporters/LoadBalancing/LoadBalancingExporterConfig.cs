@@ -20,7 +20,7 @@ public sealed record LoadBalancingExporterConfig : ComponentConfig
     [ConfigDescription("How each backend is reached: protocol.otlp takes the otlp exporter's settings (its endpoint is each resolved backend).")]
     public LoadBalancingProtocol Protocol { get; init; } = new();
 
-    [ConfigDescription("Where the backends come from: static hostnames or a DNS name (exactly one).")]
+    [ConfigDescription("Where the backends come from: static hostnames, a DNS name or a Kubernetes Service (exactly one).")]
     public LoadBalancingResolver Resolver { get; init; } = new();
 
     public override IEnumerable<ConfigError> Validate()
@@ -33,7 +33,7 @@ public sealed record LoadBalancingExporterConfig : ComponentConfig
             yield return new("routing_attributes", "must list at least one attribute with routing_key attributes");
         var resolvers = (Resolver.Static is null ? 0 : 1) + (Resolver.Dns is null ? 0 : 1) + (Resolver.K8s is null ? 0 : 1);
         if (resolvers != 1) yield return new("resolver", "set exactly one of static, dns or k8s");
-        if (Resolver.K8s is not null) yield return new("resolver.k8s", "the k8s resolver is not supported by otelai yet; use dns with a headless Service");
+        if (Resolver.K8s is { Service.Length: 0 }) yield return new("resolver.k8s.service", "must be set (name or name.namespace)");
         if (Resolver.Static is { Hostnames.Count: 0 }) yield return new("resolver.static.hostnames", "must list at least one backend");
         if (Resolver.Dns is { Hostname.Length: 0 }) yield return new("resolver.dns.hostname", "must be set");
     }
@@ -72,14 +72,29 @@ public sealed record LoadBalancingResolver
 
     public DnsResolverConfig? Dns { get; init; }
 
-    [ConfigDescription("Accepted in configs, refused by validation (not supported yet).")]
-    public ConfigValue? K8s { get; init; }
+    [ConfigDescription("A Kubernetes Service's ready endpoints, watched through the API server with the pod's service account.")]
+    public K8sResolverConfig? K8s { get; init; }
 }
 
 public sealed record StaticResolverConfig
 {
     [ConfigDescription("Backends as host:port (port 4317 when left out).")]
     public List<string> Hostnames { get; init; } = [];
+}
+
+public sealed record K8sResolverConfig
+{
+    [ConfigDescription("The Service as name or name.namespace (default: the pod's namespace).")]
+    public string Service { get; init; } = "";
+
+    [ConfigDescription("Ports every endpoint is reached on.")]
+    public List<int> Ports { get; init; } = [4317];
+
+    [ConfigDescription("How long one list of the endpoints may take.")]
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    [ConfigDescription("Use the endpoints' hostnames (StatefulSet pods: name.service.namespace) instead of their addresses.")]
+    public bool ReturnHostnames { get; init; }
 }
 
 public sealed record DnsResolverConfig

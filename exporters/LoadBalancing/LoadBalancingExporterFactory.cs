@@ -69,12 +69,14 @@ internal sealed class LoadBalancingExporter<T> : IExporter<T> where T : class, I
         _config = config;
         _otlp = otlp;
         var id = ("exporter", settings.Id.ToString());
-        _resolverName = config.Resolver.Dns is not null ? "dns" : "static";
-        _resolver = config.Resolver.Dns is { } dns
-            ? new DnsResolver(dns, settings.Logger,
-                settings.Metrics.Counter(LoadBalancingExporterFactory.NumResolutions, id, ("resolver", "dns"), ("success", "true")),
-                settings.Metrics.Counter(LoadBalancingExporterFactory.NumResolutions, id, ("resolver", "dns"), ("success", "false")))
-            : new StaticResolver(config.Resolver.Static!);
+        _resolverName = config.Resolver.Dns is not null ? "dns" : config.Resolver.K8s is not null ? "k8s" : "static";
+        Counter Resolutions(string success) => settings.Metrics.Counter(LoadBalancingExporterFactory.NumResolutions, id, ("resolver", _resolverName), ("success", success));
+        _resolver = config.Resolver switch
+        {
+            { Dns: { } dns } => new DnsResolver(dns, settings.Logger, Resolutions("true"), Resolutions("false")),
+            { K8s: { } k8s } => new K8sResolver(k8s, settings.Logger, Resolutions("true"), Resolutions("false")),
+            _ => new StaticResolver(config.Resolver.Static!),
+        };
         settings.Metrics.Gauge(LoadBalancingExporterFactory.NumBackends, () => _backends.Ring.Backends.Count, id, ("resolver", _resolverName));
     }
 

@@ -59,6 +59,73 @@ public sealed class LoadBalancingTests
     }
 
     [Fact]
+    public async Task K8s_resolver_lists_ready_endpoint_slices_then_follows_the_watch_with_the_service_account_token()
+    {
+        var port = TestPorts.GetFree();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var requests = new List<string>();
+        var watchOpen = new TaskCompletionSource<HttpListenerResponse>();
+        var server = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext context;
+                try { context = await listener.GetContextAsync(); }
+                catch (Exception) { return; }
+                var url = context.Request.RawUrl!;
+                lock (requests) requests.Add($"{context.Request.Headers["Authorization"]} {url}");
+                if (url.Contains("watch=true", StringComparison.Ordinal))
+                {
+                    context.Response.SendChunked = true;
+                    watchOpen.TrySetResult(context.Response); // kept open: events are written by the test
+                    continue;
+                }
+                var body = """
+                    {"kind":"EndpointSliceList","metadata":{"resourceVersion":"41"},"items":[{"metadata":{"name":"samplers-abc"},
+                      "endpoints":[{"addresses":["10.1.0.1"],"conditions":{"ready":true},"hostname":"sampler-0"},
+                                   {"addresses":["10.1.0.2"],"conditions":{"ready":false}},
+                                   {"addresses":["10.1.0.3"]}],
+                      "ports":[{"name":"otlp","port":4317}]}]}
+                    """u8.ToArray();
+                context.Response.ContentType = "application/json";
+                await context.Response.OutputStream.WriteAsync(body);
+                context.Response.Close();
+            }
+        });
+        var metrics = new MetricRegistry();
+        var seen = new List<string>();
+        var second = new TaskCompletionSource();
+        await using (var resolver = new K8sResolver(new K8sResolverConfig { Service = "samplers.observability", Ports = [4317, 4318] }, NullLogger.Instance,
+            metrics.Counter(LoadBalancingExporterFactory.NumResolutions, ("exporter", "lb"), ("resolver", "k8s"), ("success", "true")),
+            metrics.Counter(LoadBalancingExporterFactory.NumResolutions, ("exporter", "lb"), ("resolver", "k8s"), ("success", "false")),
+            new Uri($"http://127.0.0.1:{port}"), () => "sa-token", new HttpClient()))
+        {
+            await resolver.StartAsync(backends =>
+            {
+                lock (seen) seen.Add(string.Join(",", backends));
+                if (seen.Count == 2) second.TrySetResult();
+                return Task.CompletedTask;
+            }, CancellationToken.None);
+            Assert.Equal("10.1.0.1:4317,10.1.0.1:4318,10.1.0.3:4317,10.1.0.3:4318", Assert.Single(seen)); // the not-ready endpoint is left out
+
+            var watch = await watchOpen.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await watch.OutputStream.WriteAsync("""{"type":"MODIFIED","object":{"metadata":{"name":"samplers-abc"},"endpoints":[{"addresses":["10.1.0.1"]},{"addresses":["10.1.0.4"],"conditions":{"ready":true}}]}}"""u8.ToArray());
+            await watch.OutputStream.WriteAsync("\n"u8.ToArray());
+            await watch.OutputStream.FlushAsync();
+            await second.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal("10.1.0.1:4317,10.1.0.1:4318,10.1.0.4:4317,10.1.0.4:4318", seen[1]);
+        }
+        listener.Stop();
+        lock (requests)
+        {
+            Assert.All(requests, r => Assert.StartsWith("Bearer sa-token /apis/discovery.k8s.io/v1/namespaces/observability/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dsamplers", r));
+            Assert.Contains(requests, r => r.EndsWith("&watch=true&resourceVersion=41&allowWatchBookmarks=true", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task Three_engines_behind_one_load_balancer_get_whole_traces_and_every_span_arrives()
     {
         var backends = new List<(Collector Collector, CaptureExporterFactory Capture, int Port)>();
