@@ -43,6 +43,23 @@ public class RealComponentsTests
     public void Manifests_embed_configs_that_the_sample_theories_cover() =>
         Assert.Contains(SampleNames(), name => name.StartsWith("kubernetes/gateway.yaml#", StringComparison.Ordinal));
 
+    /// <summary>
+    /// Every signal the sidecar sample forwards to the gateway has a pipeline in the gateway's ConfigMap that
+    /// receives it over OTLP (a missing pipeline answers UNIMPLEMENTED and the sidecar drops that signal).
+    /// </summary>
+    [Fact]
+    public void The_gateway_manifest_receives_every_signal_the_sidecar_sends_it()
+    {
+        var sidecar = ConfigLoader.Load([new ConfigSource("sidecar.yaml", SampleYaml("sidecar.yaml"))], Registry(), environment: _ => null).Config;
+        var toGateway = sidecar.Exporters.Where(e => e.Value is OtelAi.Exporters.Otlp.OtlpExporterConfig { Client.Endpoint: var endpoint } && endpoint.Contains("otelai-gateway", StringComparison.Ordinal))
+            .Select(e => e.Key).ToHashSet();
+        Assert.NotEmpty(toGateway);
+        var sent = sidecar.Pipelines.Where(p => p.Value.Exporters.Any(toGateway.Contains)).Select(p => p.Key.Signal).ToHashSet();
+        var gateway = ConfigLoader.Load([new ConfigSource("gateway", SampleYaml("kubernetes/gateway.yaml#otelai-gateway/config.yaml"))], Registry()).Config;
+        var received = gateway.Pipelines.Where(p => p.Value.Receivers.Any(r => r.Type == "otlp")).Select(p => p.Key.Signal).ToHashSet();
+        Assert.Empty(sent.Except(received));
+    }
+
     private static string SampleYaml(string sample)
     {
         var hash = sample.IndexOf('#');
