@@ -87,6 +87,35 @@ public class RealComponentsTests
         return configs;
     }
 
+    /// <summary>
+    /// The environment a manifest's containers get (values as written; downward-API fields as stand-ins, an IP for
+    /// status.podIP), so an embedded config that reads ${env:MY_POD_IP} is checked as it runs. Empty for plain samples.
+    /// </summary>
+    private static Dictionary<string, string> ManifestEnvironment(string sample)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        var hash = sample.IndexOf('#');
+        if (hash < 0) return environment;
+        foreach (var document in LoadDocuments(File.ReadAllText(RepositoryPaths.Combine("config-samples", sample[..hash]))))
+            foreach (var env in Descendants(document).OfType<YamlMappingNode>()
+                .Where(m => m.Children.ContainsKey(new YamlScalarNode("env")))
+                .SelectMany(m => m.Children[new YamlScalarNode("env")] is YamlSequenceNode list ? list.OfType<YamlMappingNode>() : []))
+            {
+                var name = env.Children[new YamlScalarNode("name")].ToString();
+                environment[name] = env.Children.TryGetValue(new YamlScalarNode("value"), out var value)
+                    ? value.ToString()
+                    : env.ToString().Contains("status.podIP", StringComparison.Ordinal) ? "10.1.2.3" : $"{name.ToLowerInvariant()}-from-the-downward-api";
+            }
+        return environment;
+    }
+
+    private static IEnumerable<YamlNode> Descendants(YamlNode node) => node switch
+    {
+        YamlMappingNode mapping => mapping.Children.Values.SelectMany(Descendants).Prepend(node),
+        YamlSequenceNode sequence => sequence.Children.SelectMany(Descendants).Prepend(node),
+        _ => [node],
+    };
+
     private static IEnumerable<YamlMappingNode> LoadDocuments(string text)
     {
         var stream = new YamlStream();
@@ -98,7 +127,9 @@ public class RealComponentsTests
     [MemberData(nameof(Samples))]
     public void SampleConfigLoads(string sample)
     {
-        var loaded = ConfigLoader.Load([new ConfigSource(sample, SampleYaml(sample))], Registry());
+        var environment = ManifestEnvironment(sample);
+        var loaded = ConfigLoader.Load([new ConfigSource(sample, SampleYaml(sample))], Registry(),
+            environment: name => environment.GetValueOrDefault(name) ?? Environment.GetEnvironmentVariable(name));
         Assert.NotEmpty(loaded.Config.Pipelines);
         foreach (var pipeline in loaded.Config.Pipelines.Values) Assert.NotEmpty(pipeline.Receivers);
     }
