@@ -9,6 +9,7 @@ public static class EngineComponents
     public static ComponentRegistry AddEngineComponents(this ComponentRegistry registry)
     {
         registry.Add(new HealthCheckExtensionFactory());
+        registry.Add(new Extensions.ZPages.ZPagesExtensionFactory());
         registry.Add(new ForwardConnectorFactory());
         registry.Add(new Extensions.FileStorage.FileStorageFactory());
         registry.Add(new Extensions.Auth.BearerTokenAuthFactory());

@@ -394,5 +394,7 @@ public sealed partial class Collector : IAsyncDisposable
         public void ReportStatus(ComponentStatusEvent status) => collector.OnStatus(status);
 
         public IReadOnlyCollection<ComponentHealth> ComponentHealth => [.. collector._health.Values];
+
+        public ServiceConfig Config => collector._config;
     }
 }

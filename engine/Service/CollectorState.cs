@@ -23,4 +23,7 @@ public interface ICollectorStatus
 
     /// <summary>The last status each component reported (components that reported nothing are not listed).</summary>
     IReadOnlyCollection<Components.ComponentHealth> ComponentHealth => [];
+
+    /// <summary>The running config (pipelines, extensions), for pages that describe the service.</summary>
+    Config.ServiceConfig Config => new();
 }

@@ -68,6 +68,7 @@ public sealed class ComponentConformanceTests : IAsyncLifetime
         (ComponentKind.Extension, "basicauth") => "client_auth: {username: conformance, password: secret}",
         (ComponentKind.Extension, "headers_setter") => "headers: [{key: X-Scope-OrgID, value: conformance}]",
         (ComponentKind.Extension, "health_check") => "endpoint: '127.0.0.1:0'",
+        (ComponentKind.Extension, "zpages") => "endpoint: '127.0.0.1:0'",
         (ComponentKind.Extension, "file_storage") => $"directory: '{_directory}'",
         _ => "",
     };

@@ -341,3 +341,51 @@ public sealed class SelfMetricsPushTests
         await pushing.DisposeAsync();
     }
 }
+
+/// <summary>zpages at otelcol's paths, in HTML and JSON.</summary>
+public sealed class ZPagesTests
+{
+    [Fact]
+    public async Task Zpages_describe_the_service_pipelines_extensions_and_feature_gates()
+    {
+        var registry = BuiltinComponents.CreateRegistry();
+        registry.FeatureGates.Apply("telemetry.newPipelineTelemetry");
+        var port = TestPorts.GetFree();
+        await using var collector = Collector.FromYaml($"""
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    endpoint: 127.0.0.1:0
+            processors:
+              batch:
+            exporters:
+              debug:
+            extensions:
+              zpages:
+                endpoint: 127.0.0.1:{port}
+            service:
+              extensions: [zpages]
+              telemetry:
+                metrics:
+                  level: none
+              pipelines:
+                traces/ai:
+                  receivers: [otlp]
+                  processors: [batch]
+                  exporters: [debug]
+            """, registry, Harness.QuietOptions);
+        await collector.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        var pipelines = await http.GetStringAsync("/debug/pipelinez");
+        Assert.Contains("<td>traces/ai</td><td>processor</td><td>batch</td><td>ok</td>", pipelines);
+        var service = JsonDocument.Parse(await http.GetStringAsync("/debug/servicez?format=json")).RootElement;
+        Assert.Contains(service.GetProperty("rows").EnumerateArray(), row => row.GetProperty("property").GetString() == "State" && row.GetProperty("value").GetString() == "Running");
+        var gates = JsonDocument.Parse(await http.GetStringAsync("/debug/featurez?format=json")).RootElement.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Contains(gates, g => g.GetProperty("id").GetString() == "telemetry.newPipelineTelemetry" && g.GetProperty("enabled").GetString() == "true");
+        Assert.Contains("<td>zpages</td>", await http.GetStringAsync("/debug/extensionz"));
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/debug/nope")).StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await http.PostAsync("/debug/servicez", new StringContent(""))).StatusCode);
+    }
+}
