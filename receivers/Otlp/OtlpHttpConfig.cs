@@ -15,10 +15,13 @@ public sealed record OtlpHttpConfig : IConfigSection
 
     public string LogsUrlPath { get; init; } = "/v1/logs";
 
+    /// <summary>As otelcol: a path written without its leading / gets one (<c>v1/traces</c> serves <c>/v1/traces</c>).</summary>
+    internal static string Rooted(string path) => path.StartsWith('/') ? path : "/" + path;
+
     public IEnumerable<ConfigError> Validate()
     {
         foreach (var (key, path) in new[] { ("traces_url_path", TracesUrlPath), ("metrics_url_path", MetricsUrlPath), ("logs_url_path", LogsUrlPath) })
-            if (!path.StartsWith('/'))
-                yield return new ConfigError(key, $"\"{path}\" must start with /");
+            if (path.IndexOfAny(['?', '#', ' ']) >= 0)
+                yield return new ConfigError(key, $"\"{path}\" is not a URL path");
     }
 }

@@ -30,7 +30,6 @@ internal sealed class OtlpHttpServer
     private const string SupportedTypes = "application/json, application/x-protobuf";
     private const string SupportedEncodings = "gzip, deflate, identity";
 
-    private readonly OtlpHttpConfig _config;
     private readonly HttpServerSettings _server;
     private readonly ExportHandler<ExportTraceServiceRequest>? _traces;
     private readonly ExportHandler<ExportMetricsServiceRequest>? _metrics;
@@ -41,6 +40,7 @@ internal sealed class OtlpHttpServer
     private readonly AuthGate? _auth;
     private readonly RequestDurations? _durations;
     private readonly UnfinishedBodyBudget _unfinished;
+    private readonly string _tracesPath, _metricsPath, _logsPath;
 
     public OtlpHttpServer(
         OtlpHttpConfig config,
@@ -54,7 +54,6 @@ internal sealed class OtlpHttpServer
         _auth = auth;
         _durations = durations;
         _logger = logger;
-        _config = config;
         _server = config.Server;
         _traces = traces;
         _metrics = metrics;
@@ -62,6 +61,7 @@ internal sealed class OtlpHttpServer
         _cors = config.Server.Cors is { AllowedOrigins.Count: > 0 } cors ? new CorsPolicy(cors) : null;
         _maxBodySize = config.Server.EffectiveMaxRequestBodySize;
         _unfinished = UnfinishedBodyBudget.Create(config.Server.MaxUnfinishedRequestsMib, _maxBodySize);
+        (_tracesPath, _metricsPath, _logsPath) = (OtlpHttpConfig.Rooted(config.TracesUrlPath), OtlpHttpConfig.Rooted(config.MetricsUrlPath), OtlpHttpConfig.Rooted(config.LogsUrlPath));
     }
 
     /// <summary>What unfinished request bodies hold on this listener (tests read it).</summary>
@@ -98,9 +98,9 @@ internal sealed class OtlpHttpServer
         }
 
         // The start is read before the export begins (arguments are evaluated left to right).
-        if (path == _config.TracesUrlPath && _traces is not null) return Timed(context, path, Stopwatch.GetTimestamp(), ExportAsync(context, _traces));
-        if (path == _config.MetricsUrlPath && _metrics is not null) return Timed(context, path, Stopwatch.GetTimestamp(), ExportAsync(context, _metrics));
-        if (path == _config.LogsUrlPath && _logs is not null) return Timed(context, path, Stopwatch.GetTimestamp(), ExportAsync(context, _logs));
+        if (path == _tracesPath && _traces is not null) return Timed(context, path, Stopwatch.GetTimestamp(), ExportAsync(context, _traces));
+        if (path == _metricsPath && _metrics is not null) return Timed(context, path, Stopwatch.GetTimestamp(), ExportAsync(context, _metrics));
+        if (path == _logsPath && _logs is not null) return Timed(context, path, Stopwatch.GetTimestamp(), ExportAsync(context, _logs));
         return WriteText(context, StatusCodes.Status404NotFound, "404 page not found");
     }
 

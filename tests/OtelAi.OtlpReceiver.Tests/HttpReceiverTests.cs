@@ -23,6 +23,17 @@ public sealed class HttpReceiverTests
     private const string Json = "application/json";
 
     [Fact]
+    public async Task A_url_path_written_without_its_slash_is_served_with_one_as_otelcol_does()
+    {
+        await using var harness = await ReceiverHarness.StartAsync(http: c => c with { TracesUrlPath = "ingest/traces" });
+        using var client = new HttpClient();
+        var body = new ByteArrayContent(SampleData.Traces(2).ToByteArray());
+        body.Headers.ContentType = new(Proto);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync(harness.HttpUrl + "/ingest/traces", body)).StatusCode);
+        Assert.Single(harness.Traces.Payloads);
+    }
+
+    [Fact]
     public async Task Connections_past_max_connections_are_closed_and_the_first_ones_keep_working()
     {
         await using var harness = await ReceiverHarness.StartAsync(http: c => c with { Server = c.Server with { MaxConnections = 2 } });
