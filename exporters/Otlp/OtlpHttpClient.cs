@@ -12,7 +12,8 @@ internal static class OtlpHttpClient
 {
     public static readonly ProductInfoHeaderValue UserAgent = new("otelai", BuildInfo.Current.Version);
 
-    public static HttpClient Create(TlsClientSettings tls, string host, bool useTls, KeepaliveClientSettings? keepalive)
+    /// <param name="connections">The HTTP exporters' confighttp connection settings (proxy, idle timeout, per-host cap); null for gRPC.</param>
+    public static HttpClient Create(TlsClientSettings tls, string host, bool useTls, KeepaliveClientSettings? keepalive, HttpClientSettings? connections = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -24,6 +25,17 @@ internal static class OtlpHttpClient
             UseCookies = false,
             UseProxy = false,
         };
+        if (connections is not null)
+        {
+            handler.PooledConnectionIdleTimeout = connections.DisableKeepAlives ? TimeSpan.Zero
+                : connections.IdleConnTimeout == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : connections.IdleConnTimeout;
+            if (connections.MaxConnsPerHost > 0) handler.MaxConnectionsPerServer = connections.MaxConnsPerHost;
+            if (connections.ProxyUrl.Length > 0)
+            {
+                handler.UseProxy = true;
+                handler.Proxy = new WebProxy(connections.ProxyUrl);
+            }
+        }
         if (keepalive is not null)
         {
             handler.KeepAlivePingDelay = keepalive.Time;

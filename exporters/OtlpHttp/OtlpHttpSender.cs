@@ -47,7 +47,7 @@ internal sealed class OtlpHttpSender<T> : IExportSender<T>, IDisposable where T 
         _compressionLevel = config.Client.CompressionParams.EffectiveLevel;
         _compression = config.Client.Compression switch { Compression.Gzip => ContentCoding.Gzip, Compression.Deflate => ContentCoding.Deflate, _ => ContentCoding.Identity };
         _headers = config.Client.Headers.ToArray();
-        _client = OtlpHttpClient.Create(config.Client.Tls, uri.IdnHost, uri.Scheme == "https", keepalive: null);
+        _client = OtlpHttpClient.Create(config.Client.Tls, uri.IdnHost, uri.Scheme == "https", keepalive: null, config.Client);
     }
 
     /// <summary>

@@ -54,7 +54,7 @@ internal sealed class RemoteWriteSender : IExportSender<ExportMetricsServiceRequ
         _headers = config.Client.Headers
             .Where(header => !IsFixedHeader(header.Key))
             .ToArray();
-        _client = OtlpHttpClient.Create(config.Client.Tls, uri.IdnHost, uri.Scheme == "https", keepalive: null);
+        _client = OtlpHttpClient.Create(config.Client.Tls, uri.IdnHost, uri.Scheme == "https", keepalive: null, config.Client);
         _translator = new PromTranslator(config.Translation);
         _maxBatchBytes = config.MaxBatchSizeBytes;
         _parallelism = Math.Max(1, config.RemoteWriteQueue.NumConsumers);

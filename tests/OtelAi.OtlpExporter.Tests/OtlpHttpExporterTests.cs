@@ -102,6 +102,49 @@ public sealed class OtlpHttpExporterTests
     private static OtlpHttpExporterConfig Config(string url) =>
         new() { Client = new HttpClientSettings { Endpoint = url }, RetryOnFailure = FastRetry, SendingQueue = new QueueConfig { Enabled = false } };
 
+    [Fact]
+    public async Task Proxy_url_sends_through_the_proxy_and_the_connection_keys_of_confighttp_load()
+    {
+        // A minimal HTTP proxy on loopback: it records the absolute-form request line and answers 200.
+        using var proxy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        proxy.Start();
+        var requestLine = Task.Run(async () =>
+        {
+            using var client = await proxy.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            // The head of the request, up to its blank line (the body is not needed to answer).
+            var head = new List<byte>();
+            var one = new byte[1];
+            while (!(head.Count >= 4 && head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n') && await stream.ReadAsync(one) == 1) head.Add(one[0]);
+            var lines = System.Text.Encoding.ASCII.GetString([.. head]).Split("\r\n");
+            var first = lines[0];
+            // Read the body too: closing with unread bytes would reset the connection under the client's feet.
+            var length = lines.Where(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)).Select(l => int.Parse(l[15..].Trim())).FirstOrDefault();
+            var body = new byte[length];
+            await stream.ReadExactlyAsync(body);
+            await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n"u8.ToArray());
+            return first;
+        });
+        var config = ConfigLoader.Bind<OtlpHttpExporterConfig>($"""
+            endpoint: http://backend.example.invalid:4318
+            proxy_url: http://127.0.0.1:{((System.Net.IPEndPoint)proxy.LocalEndpoint).Port}
+            idle_conn_timeout: 10s
+            max_conns_per_host: 4
+            max_idle_conns: 100
+            read_buffer_size: 65536
+            compression: none
+            sending_queue:
+              enabled: false
+            retry_on_failure:
+              enabled: false
+            """);
+        var (exporter, _, _) = await StartAsync<ExportTraceServiceRequest>(config);
+        await exporter.ConsumeAsync(SampleData.Traces(2), CancellationToken.None);
+        Assert.Equal("POST http://backend.example.invalid:4318/v1/traces HTTP/1.1", await requestLine.WaitAsync(TimeSpan.FromSeconds(10)));
+        await exporter.ShutdownAsync(CancellationToken.None);
+        Assert.Contains("proxy_url", Assert.Throws<ConfigException>(() => ConfigLoader.Bind<OtlpHttpExporterConfig>("endpoint: http://h:4318\nproxy_url: socks://x")).Message);
+    }
+
     [Theory]
     [InlineData(OtlpHttpEncoding.Proto, Compression.Gzip)]
     [InlineData(OtlpHttpEncoding.Proto, Compression.None)]
