@@ -39,6 +39,20 @@ public abstract class ComponentFactory<TConfig> : IComponentFactory where TConfi
         Enum.GetValues<Signal>().ToDictionary(signal => signal, _ => level);
 }
 
+/// <summary>Extensions: no signals, one stability level; derived factories only say how to build the extension.</summary>
+public abstract class ExtensionFactory<TConfig> : ComponentFactory<TConfig>, IExtensionFactory where TConfig : ComponentConfig, new()
+{
+    public sealed override ComponentKind Kind => ComponentKind.Extension;
+
+    public sealed override IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>();
+
+    public virtual StabilityLevel ExtensionStability => StabilityLevel.Beta;
+
+    public IComponent CreateExtension(ComponentCreateSettings settings, ComponentConfig config) => Create(settings, (TConfig)config);
+
+    protected abstract IComponent Create(ComponentCreateSettings settings, TConfig config);
+}
+
 public abstract class ReceiverFactory<TConfig> : ComponentFactory<TConfig>, IReceiverFactory where TConfig : ComponentConfig, new()
 {
     public sealed override ComponentKind Kind => ComponentKind.Receiver;

@@ -23,8 +23,7 @@ public sealed class MetricsEndpoint : IAsyncDisposable
     public static async Task<MetricsEndpoint> StartAsync(MetricRegistry registry, string address, CancellationToken cancellationToken,
         IReadOnlyList<(string Key, string Value)>? constantLabels = null, Settings.TlsServerSettings? tls = null)
     {
-        var setup = tls is null ? ServerHostSetup.Http1 : new ServerHostSetup { Tls = tls.Load() };
-        var server = await ServerHost.StartAsync(address, context => ServeAsync(registry, constantLabels, context), setup, cancellationToken);
+        var server = await ServerHost.StartAsync(address, context => ServeAsync(registry, constantLabels, context), ServerHostSetup.Http1Or(tls?.Load()), cancellationToken);
         return new MetricsEndpoint(server);
     }
 

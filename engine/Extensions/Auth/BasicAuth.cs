@@ -49,17 +49,12 @@ public sealed record BasicAuthConfig : ComponentConfig
     }
 }
 
-public sealed class BasicAuthFactory : IExtensionFactory
+public sealed class BasicAuthFactory : ExtensionFactory<BasicAuthConfig>
 {
-    public string Type => "basicauth";
-    public ComponentKind Kind => ComponentKind.Extension;
-    public Type ConfigType => typeof(BasicAuthConfig);
-    public StabilityLevel ExtensionStability => StabilityLevel.Beta;
-    public IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>();
-    public ComponentConfig CreateDefaultConfig() => new BasicAuthConfig();
+    public override string Type => "basicauth";
 
-    public IComponent CreateExtension(ComponentCreateSettings settings, ComponentConfig config) =>
-        new BasicAuth(settings, (BasicAuthConfig)config);
+    protected override IComponent Create(ComponentCreateSettings settings, BasicAuthConfig config) =>
+        new BasicAuth(settings, config);
 }
 
 /// <summary>

@@ -35,17 +35,12 @@ public sealed record BearerTokenAuthConfig : ComponentConfig
     }
 }
 
-public sealed class BearerTokenAuthFactory : IExtensionFactory
+public sealed class BearerTokenAuthFactory : ExtensionFactory<BearerTokenAuthConfig>
 {
-    public string Type => "bearertokenauth";
-    public ComponentKind Kind => ComponentKind.Extension;
-    public Type ConfigType => typeof(BearerTokenAuthConfig);
-    public StabilityLevel ExtensionStability => StabilityLevel.Beta;
-    public IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>();
-    public ComponentConfig CreateDefaultConfig() => new BearerTokenAuthConfig();
+    public override string Type => "bearertokenauth";
 
-    public IComponent CreateExtension(ComponentCreateSettings settings, ComponentConfig config) =>
-        new BearerTokenAuth(settings, (BearerTokenAuthConfig)config, TimeProvider.System);
+    protected override IComponent Create(ComponentCreateSettings settings, BearerTokenAuthConfig config) =>
+        new BearerTokenAuth(settings, config, TimeProvider.System);
 }
 
 /// <summary>

@@ -48,16 +48,14 @@ public sealed record HeadersSetterConfig : ComponentConfig
     }
 }
 
-public sealed class HeadersSetterFactory : IExtensionFactory
+public sealed class HeadersSetterFactory : ExtensionFactory<HeadersSetterConfig>
 {
-    public string Type => "headers_setter";
-    public ComponentKind Kind => ComponentKind.Extension;
-    public Type ConfigType => typeof(HeadersSetterConfig);
-    public StabilityLevel ExtensionStability => StabilityLevel.Alpha;
-    public IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>();
-    public ComponentConfig CreateDefaultConfig() => new HeadersSetterConfig();
+    public override string Type => "headers_setter";
 
-    public IComponent CreateExtension(ComponentCreateSettings settings, ComponentConfig config) => new HeadersSetter((HeadersSetterConfig)config);
+    public override StabilityLevel ExtensionStability => StabilityLevel.Alpha;
+
+    protected override IComponent Create(ComponentCreateSettings settings, HeadersSetterConfig config) =>
+        new HeadersSetter(config);
 }
 
 /// <summary>The headers_setter extension: a client authenticator that writes the configured headers on every request.</summary>

@@ -84,18 +84,12 @@ public sealed record FileStorageConfig : ComponentConfig
     }
 }
 
-public sealed class FileStorageFactory : IExtensionFactory
+public sealed class FileStorageFactory : ExtensionFactory<FileStorageConfig>
 {
-    public string Type => "file_storage";
-    public ComponentKind Kind => ComponentKind.Extension;
-    public Type ConfigType => typeof(FileStorageConfig);
-    public StabilityLevel ExtensionStability => StabilityLevel.Beta;
-    public IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>();
+    public override string Type => "file_storage";
 
-    public ComponentConfig CreateDefaultConfig() => new FileStorageConfig();
-
-    public IComponent CreateExtension(ComponentCreateSettings settings, ComponentConfig config) =>
-        new FileStorageExtension(settings, (FileStorageConfig)config);
+    protected override IComponent Create(ComponentCreateSettings settings, FileStorageConfig config) =>
+        new FileStorageExtension(settings, config);
 }
 
 /// <summary>Hands out one file-backed client per (component kind, id, name); runs on_rebound compaction.</summary>

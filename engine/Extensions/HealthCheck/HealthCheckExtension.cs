@@ -63,22 +63,12 @@ public sealed record HealthCheckResponseBody
     public string Unhealthy { get; init; } = "";
 }
 
-public sealed class HealthCheckExtensionFactory : IExtensionFactory
+public sealed class HealthCheckExtensionFactory : ExtensionFactory<HealthCheckConfig>
 {
-    public string Type => "health_check";
+    public override string Type => "health_check";
 
-    public ComponentKind Kind => ComponentKind.Extension;
-
-    public Type ConfigType => typeof(HealthCheckConfig);
-
-    public ComponentConfig CreateDefaultConfig() => new HealthCheckConfig();
-
-    public IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>();
-
-    public StabilityLevel ExtensionStability => StabilityLevel.Beta;
-
-    public IComponent CreateExtension(ComponentCreateSettings settings, ComponentConfig config) =>
-        new HealthCheckExtension(settings, (HealthCheckConfig)config);
+    protected override IComponent Create(ComponentCreateSettings settings, HealthCheckConfig config) =>
+        new HealthCheckExtension(settings, config);
 }
 
 /// <summary>
@@ -100,7 +90,7 @@ internal sealed class HealthCheckExtension(ComponentCreateSettings settings, Hea
         _status = host as ICollectorStatus
             ?? throw new InvalidOperationException("health_check needs a host that reports the collector state (ICollectorStatus)");
         _server = await ServerHost.StartAsync(config.Endpoint, HandleAsync,
-            config.Tls is { } tls ? new ServerHostSetup { Tls = tls.Load(), Logger = settings.Logger } : ServerHostSetup.Http1, cancellationToken);
+            ServerHostSetup.Http1Or(config.Tls?.Load(), settings.Logger), cancellationToken);
         settings.Logger.LogInformation("health check serving on {Endpoint} (port {Port}), path {Path}", config.Endpoint, _server.Port, config.Path);
     }
 

@@ -36,22 +36,12 @@ public sealed record ExpvarConfig
     public bool Enabled { get; init; }
 }
 
-public sealed class ZPagesExtensionFactory : IExtensionFactory
+public sealed class ZPagesExtensionFactory : ExtensionFactory<ZPagesConfig>
 {
-    public string Type => "zpages";
+    public override string Type => "zpages";
 
-    public ComponentKind Kind => ComponentKind.Extension;
-
-    public Type ConfigType => typeof(ZPagesConfig);
-
-    public ComponentConfig CreateDefaultConfig() => new ZPagesConfig();
-
-    public IReadOnlyDictionary<Signal, StabilityLevel> Stability { get; } = new Dictionary<Signal, StabilityLevel>();
-
-    public StabilityLevel ExtensionStability => StabilityLevel.Beta;
-
-    public IComponent CreateExtension(ComponentCreateSettings settings, ComponentConfig config) =>
-        new ZPagesExtension(settings, (ZPagesConfig)config);
+    protected override IComponent Create(ComponentCreateSettings settings, ZPagesConfig config) =>
+        new ZPagesExtension(settings, config);
 }
 
 /// <summary>
@@ -72,7 +62,7 @@ internal sealed class ZPagesExtension(ComponentCreateSettings settings, ZPagesCo
         _status = host as ICollectorStatus
             ?? throw new InvalidOperationException("zpages needs a host that reports the collector (ICollectorStatus)");
         _server = await ServerHost.StartAsync(config.Endpoint, HandleAsync,
-            config.Tls is { } tls ? new ServerHostSetup { Tls = tls.Load(), Logger = settings.Logger } : ServerHostSetup.Http1, cancellationToken);
+            ServerHostSetup.Http1Or(config.Tls?.Load(), settings.Logger), cancellationToken);
         settings.Logger.LogInformation("zpages serving on {Endpoint} (port {Port}): /debug/servicez, /debug/pipelinez, /debug/extensionz, /debug/featurez",
             config.Endpoint, _server.Port);
     }

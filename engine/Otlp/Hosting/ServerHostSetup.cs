@@ -12,6 +12,9 @@ internal sealed record ServerHostSetup
     /// <summary>Plain HTTP/1.1, default limits: the engine's own small endpoints.</summary>
     public static readonly ServerHostSetup Http1 = new();
 
+    /// <summary>The engine's small endpoints (health, zpages, self-metrics): plain HTTP/1.1, or TLS when configured.</summary>
+    public static ServerHostSetup Http1Or(ServerTls? tls, ILogger? logger = null) => tls is null ? Http1 : new ServerHostSetup { Tls = tls, Logger = logger };
+
     public HttpProtocols PlaintextProtocols { get; init; } = HttpProtocols.Http1;
 
     public ServerTls? Tls { get; init; }
