@@ -77,31 +77,19 @@ public sealed class HealthCheckExtensionFactory : ExtensionFactory<HealthCheckCo
 /// after all of them, so it reports 503 throughout start-up and shutdown. With <c>check_collector_pipeline</c>, a
 /// running collector whose pipelines do not move data answers 500, as otelcol-contrib's, with the reason in the body.
 /// </summary>
-internal sealed class HealthCheckExtension(ComponentCreateSettings settings, HealthCheckConfig config) : IComponent
+internal sealed class HealthCheckExtension(ComponentCreateSettings settings, HealthCheckConfig config)
+    : CollectorPageServer(settings, config.Endpoint, config.Tls)
 {
-    private ICollectorStatus? _status;
-    private ServerHost? _server;
+    protected override string Serves => $"path {config.Path}";
 
-    /// <summary>The bound port (useful when the endpoint asked for port 0).</summary>
-    public int Port => _server?.Port ?? throw new InvalidOperationException("health_check is not started");
-
-    public async Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
-    {
-        _status = host as ICollectorStatus
-            ?? throw new InvalidOperationException("health_check needs a host that reports the collector state (ICollectorStatus)");
-        _server = await ServerHost.StartAsync(config.Endpoint, HandleAsync,
-            ServerHostSetup.Http1Or(config.Tls?.Load(), settings.Logger), cancellationToken);
-        settings.Logger.LogInformation("health check serving on {Endpoint} (port {Port}), path {Path}", config.Endpoint, _server.Port, config.Path);
-    }
-
-    private Task HandleAsync(HttpContext context)
+    protected override Task HandleAsync(HttpContext context)
     {
         if (context.Request.Path != config.Path)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
         }
-        var status = _status!;
+        var status = Status;
         var since = status.RunningSince;
         var healthy = status.State == CollectorState.Running && since is not null;
         var pipelineProblem = healthy && config.CheckCollectorPipeline.Enabled
@@ -148,12 +136,6 @@ internal sealed class HealthCheckExtension(ComponentCreateSettings settings, Hea
         var secondsText = seconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture) + "s";
         if (hours > 0) return $"{hours}h{uptime.Minutes}m{secondsText}";
         return uptime.Minutes > 0 ? $"{uptime.Minutes}m{secondsText}" : secondsText;
-    }
-
-    public async Task ShutdownAsync(CancellationToken cancellationToken)
-    {
-        if (_server is not null) await _server.DisposeAsync();
-        _server = null;
     }
 
 }

@@ -50,24 +50,12 @@ public sealed class ZPagesExtensionFactory : ExtensionFactory<ZPagesConfig>
 /// (the engine records no spans of its own: the page says so). Each page is HTML, or JSON with <c>?format=json</c>
 /// for scripts.
 /// </summary>
-internal sealed class ZPagesExtension(ComponentCreateSettings settings, ZPagesConfig config) : IComponent
+internal sealed class ZPagesExtension(ComponentCreateSettings settings, ZPagesConfig config)
+    : CollectorPageServer(settings, config.Endpoint, config.Tls)
 {
-    private ICollectorStatus? _status;
-    private ServerHost? _server;
+    protected override string Serves => "/debug/servicez, /debug/pipelinez, /debug/extensionz, /debug/featurez";
 
-    public int Port => _server?.Port ?? throw new InvalidOperationException("zpages is not started");
-
-    public async Task StartAsync(IComponentHost host, CancellationToken cancellationToken)
-    {
-        _status = host as ICollectorStatus
-            ?? throw new InvalidOperationException("zpages needs a host that reports the collector (ICollectorStatus)");
-        _server = await ServerHost.StartAsync(config.Endpoint, HandleAsync,
-            ServerHostSetup.Http1Or(config.Tls?.Load(), settings.Logger), cancellationToken);
-        settings.Logger.LogInformation("zpages serving on {Endpoint} (port {Port}): /debug/servicez, /debug/pipelinez, /debug/extensionz, /debug/featurez",
-            config.Endpoint, _server.Port);
-    }
-
-    private Task HandleAsync(HttpContext context)
+    protected override Task HandleAsync(HttpContext context)
     {
         var page = context.Request.Path.Value switch
         {
@@ -99,8 +87,8 @@ internal sealed class ZPagesExtension(ComponentCreateSettings settings, ZPagesCo
 
     private Page Servicez()
     {
-        var status = _status!;
-        var build = settings.BuildInfo;
+        var status = Status;
+        var build = Settings.BuildInfo;
         var since = status.RunningSince;
         return new Page("Service", ["Property", "Value"],
         [
@@ -113,29 +101,23 @@ internal sealed class ZPagesExtension(ComponentCreateSettings settings, ZPagesCo
 
     private Page Pipelinez()
     {
-        var health = _status!.ComponentHealth;
-        string Status(ComponentKind kind, ComponentId id) =>
+        var health = Status.ComponentHealth;
+        string StatusOf(ComponentKind kind, ComponentId id) =>
             health.FirstOrDefault(h => h.Kind == kind && h.Id == id) is { Status: ComponentStatus.RecoverableError } failing ? $"failing: {failing.Message}" : "ok";
         var rows = new List<string[]>();
-        foreach (var (id, pipeline) in _status.Config.Pipelines.OrderBy(p => p.Key.ToString(), StringComparer.Ordinal))
+        foreach (var (id, pipeline) in Status.Config.Pipelines.OrderBy(p => p.Key.ToString(), StringComparer.Ordinal))
         {
-            foreach (var receiver in pipeline.Receivers) rows.Add([id.ToString(), "receiver", receiver.ToString(), Status(ComponentKind.Receiver, receiver)]);
-            foreach (var processor in pipeline.Processors) rows.Add([id.ToString(), "processor", processor.ToString(), Status(ComponentKind.Processor, processor)]);
-            foreach (var exporter in pipeline.Exporters) rows.Add([id.ToString(), "exporter", exporter.ToString(), Status(ComponentKind.Exporter, exporter)]);
+            foreach (var receiver in pipeline.Receivers) rows.Add([id.ToString(), "receiver", receiver.ToString(), StatusOf(ComponentKind.Receiver, receiver)]);
+            foreach (var processor in pipeline.Processors) rows.Add([id.ToString(), "processor", processor.ToString(), StatusOf(ComponentKind.Processor, processor)]);
+            foreach (var exporter in pipeline.Exporters) rows.Add([id.ToString(), "exporter", exporter.ToString(), StatusOf(ComponentKind.Exporter, exporter)]);
         }
         return new Page("Pipelines", ["Pipeline", "Kind", "Component", "Status"], rows);
     }
 
-    private Page Extensionz() => new("Extensions", ["Extension"], [.. _status!.Config.ServiceExtensions.Select(e => new[] { e.ToString() })]);
+    private Page Extensionz() => new("Extensions", ["Extension"], [.. Status.Config.ServiceExtensions.Select(e => new[] { e.ToString() })]);
 
     private Page Featurez() => new("Feature gates", ["ID", "Enabled", "Stage", "Description"],
-        [.. settings.FeatureGates.All.Select(g => new[] { g.Gate.Id, g.Enabled ? "true" : "false", g.Gate.Stage.ToString(), g.Gate.Description })]);
-
-    public async Task ShutdownAsync(CancellationToken cancellationToken)
-    {
-        if (_server is not null) await _server.DisposeAsync();
-        _server = null;
-    }
+        [.. Settings.FeatureGates.All.Select(g => new[] { g.Gate.Id, g.Enabled ? "true" : "false", g.Gate.Stage.ToString(), g.Gate.Description })]);
 
     /// <summary>One page: a title and a table.</summary>
     private sealed record Page(string Title, string[] Columns, IReadOnlyList<string[]> Rows)
