@@ -179,17 +179,17 @@ internal sealed class LoadBalancingExporter<T> : IExporter<T> where T : class, I
     /// <summary>The request cut into one request per backend, each keeping the resource and scope of its items.</summary>
     private Dictionary<string, T> Split(T request, HashRing ring) => request switch
     {
-        ExportTraceServiceRequest traces => Cast(RequestSplitter.Split(traces.ResourceSpans, r => r.ScopeSpans, s => s.Spans, r => r.Resource,
+        ExportTraceServiceRequest traces => Cast(RequestSplitter.Split(traces.ResourceSpans, r => r.ScopeSpans, s => s.Spans,
             r => new ResourceSpans { Resource = r.Resource, SchemaUrl = r.SchemaUrl }, s => new ScopeSpans { Scope = s.Scope, SchemaUrl = s.SchemaUrl },
-            (resource, _, span) => TraceKey(resource, span.TraceId, span.Attributes), ring,
+            r => TraceOwners<Span>(r.Resource, ring, span => span.TraceId, span => span.Attributes),
             () => new ExportTraceServiceRequest(), (req, r) => req.ResourceSpans.Add(r))),
-        ExportLogsServiceRequest logs => Cast(RequestSplitter.Split(logs.ResourceLogs, r => r.ScopeLogs, s => s.LogRecords, r => r.Resource,
+        ExportLogsServiceRequest logs => Cast(RequestSplitter.Split(logs.ResourceLogs, r => r.ScopeLogs, s => s.LogRecords,
             r => new ResourceLogs { Resource = r.Resource, SchemaUrl = r.SchemaUrl }, s => new ScopeLogs { Scope = s.Scope, SchemaUrl = s.SchemaUrl },
-            (resource, _, record) => TraceKey(resource, record.TraceId, record.Attributes), ring,
+            r => TraceOwners<LogRecord>(r.Resource, ring, record => record.TraceId, record => record.Attributes),
             () => new ExportLogsServiceRequest(), (req, r) => req.ResourceLogs.Add(r))),
-        ExportMetricsServiceRequest metrics => Cast(RequestSplitter.Split(metrics.ResourceMetrics, r => r.ScopeMetrics, s => s.Metrics, r => r.Resource,
+        ExportMetricsServiceRequest metrics => Cast(RequestSplitter.Split(metrics.ResourceMetrics, r => r.ScopeMetrics, s => s.Metrics,
             r => new ResourceMetrics { Resource = r.Resource, SchemaUrl = r.SchemaUrl }, s => new ScopeMetrics { Scope = s.Scope, SchemaUrl = s.SchemaUrl },
-            (resource, _, metric) => MetricKey(resource, metric), ring,
+            r => MetricOwners(r.Resource, ring),
             () => new ExportMetricsServiceRequest(), (req, r) => req.ResourceMetrics.Add(r))),
         _ => throw new NotSupportedException(typeof(T).Name),
     };
@@ -197,23 +197,44 @@ internal sealed class LoadBalancingExporter<T> : IExporter<T> where T : class, I
     private static Dictionary<string, T> Cast<TRequest>(Dictionary<string, TRequest> parts) =>
         parts.ToDictionary(p => p.Key, p => (T)(object)p.Value!);
 
-    /// <summary>Spans and log records: the trace id (records without one go by service), or the configured key.</summary>
-    private byte[] TraceKey(Resource? resource, ByteString traceId, RepeatedField<KeyValue> attributes) => _config.RoutingKey switch
+    /// <summary>
+    /// The owner of each span or log record of one resource: by trace id (hashed in place; records without one go by
+    /// service), or by the configured key. Keys of the resource alone are hashed once per resource, not per item.
+    /// </summary>
+    private Func<TItem, string> TraceOwners<TItem>(Resource? resource, HashRing ring, Func<TItem, ByteString> traceIdOf, Func<TItem, RepeatedField<KeyValue>> attributesOf)
     {
-        "traceID" when !traceId.IsEmpty => traceId.ToByteArray(),
-        "traceID" or "service" => Service(resource),
-        "resource" => ResourceText(resource),
-        _ => AttributesKey(resource, attributes),
-    };
+        switch (_config.RoutingKey)
+        {
+            case "traceID":
+                string? byService = null;
+                return item => traceIdOf(item) is { IsEmpty: false } traceId ? ring.Owner(traceId.Span)! : byService ??= ring.Owner(Service(resource))!;
+            case "service":
+                return Fixed<TItem>(ring.Owner(Service(resource))!);
+            case "resource":
+                return Fixed<TItem>(ring.Owner(ResourceText(resource))!);
+            default:
+                return item => ring.Owner(AttributesKey(resource, attributesOf(item)))!;
+        }
+    }
 
-    /// <summary>Metrics: by service (also for traceID, which metrics do not have), resource, or resource and metric name.</summary>
-    private byte[] MetricKey(Resource? resource, Metric metric) => _config.RoutingKey switch
+    /// <summary>The owner of each metric of one resource: by service (also for traceID, which metrics lack), resource, resource and metric name, or routing attributes.</summary>
+    private Func<Metric, string> MetricOwners(Resource? resource, HashRing ring)
     {
-        "resource" => ResourceText(resource),
-        "metric" => [.. ResourceText(resource), 0, .. Encoding.UTF8.GetBytes(metric.Name)],
-        "attributes" => AttributesKey(resource, null),
-        _ => Service(resource),
-    };
+        switch (_config.RoutingKey)
+        {
+            case "resource":
+                return Fixed<Metric>(ring.Owner(ResourceText(resource))!);
+            case "metric":
+                var prefix = ResourceText(resource);
+                return metric => ring.Owner([.. prefix, 0, .. Encoding.UTF8.GetBytes(metric.Name)])!;
+            case "attributes":
+                return Fixed<Metric>(ring.Owner(AttributesKey(resource, null))!);
+            default:
+                return Fixed<Metric>(ring.Owner(Service(resource))!);
+        }
+    }
+
+    private static Func<TItem, string> Fixed<TItem>(string owner) => _ => owner;
 
     private static byte[] Service(Resource? resource) => Encoding.UTF8.GetBytes(resource?.Attributes.Get("service.name")?.StringValue ?? "");
 
@@ -230,19 +251,20 @@ internal static class RequestSplitter
 {
     public static Dictionary<string, TRequest> Split<TRequest, TResource, TScope, TItem>(
         RepeatedField<TResource> resources, Func<TResource, RepeatedField<TScope>> scopesOf, Func<TScope, RepeatedField<TItem>> itemsOf,
-        Func<TResource, Resource?> resourceOf, Func<TResource, TResource> resourceHeader, Func<TScope, TScope> scopeHeader,
-        Func<Resource?, TScope, TItem, byte[]> keyOf, HashRing ring, Func<TRequest> newRequest, Action<TRequest, TResource> addResource)
+        Func<TResource, TResource> resourceHeader, Func<TScope, TScope> scopeHeader,
+        Func<TResource, Func<TItem, string>> ownersOf, Func<TRequest> newRequest, Action<TRequest, TResource> addResource)
     {
         var parts = new Dictionary<string, TRequest>(StringComparer.Ordinal);
         foreach (var resource in resources)
         {
+            var ownerOf = ownersOf(resource);
             var resourceParts = new Dictionary<string, TResource>(StringComparer.Ordinal);
             foreach (var scope in scopesOf(resource))
             {
                 var scopeParts = new Dictionary<string, TScope>(StringComparer.Ordinal);
                 foreach (var item in itemsOf(scope))
                 {
-                    var owner = ring.Owner(keyOf(resourceOf(resource), scope, item))!;
+                    var owner = ownerOf(item);
                     if (!scopeParts.TryGetValue(owner, out var scopePart))
                     {
                         if (!resourceParts.TryGetValue(owner, out var resourcePart))
