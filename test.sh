@@ -17,6 +17,9 @@ command -v prometheus-node-exporter >/dev/null || need_apt+=(prometheus-node-exp
 # The anomaly connector's alerts go to a real Alertmanager in its tests.
 command -v prometheus-alertmanager >/dev/null || need_apt+=(prometheus-alertmanager)
 /usr/bin/python3 -c 'import grpc' 2>/dev/null || need_apt+=(python3-grpcio python3-protobuf)
+# The live page's browser test drives Debian's Chromium (through npm playwright-core); `otelai top` runs in tmux.
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v tmux >/dev/null || need_apt+=(tmux)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

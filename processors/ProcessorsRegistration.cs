@@ -19,6 +19,7 @@ public static class ProcessorsRegistration
         registry.Add(new SpanMetrics.SpanMetricsConnectorFactory());
         registry.Add(new GenAiMetrics.GenAiMetricsConnectorFactory());
         registry.Add(new Anomaly.AnomalyConnectorFactory());
+        registry.TapConditions ??= new Ottl.OttlTapConditions();
         return registry;
     }
 }

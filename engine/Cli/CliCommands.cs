@@ -16,6 +16,8 @@ public static class CliCommands
         new SchemaCommand(),
         new DocsCommand(),
         new EbpfCommand(),
+        new TopCommand(),
+        new TapCommand(),
         new CompletionCommand(),
     ];
 
@@ -46,7 +48,7 @@ public static class CliCommands
 
     /// <summary>One command's help: what it does, then the config sources and flags every command that reads a config takes.</summary>
     public static string CommandUsage(ICliCommand command) =>
-        string.Join('\n', [$"otelai {command.Name}: {command.Summary}", "", .. ConfigUsage]);
+        string.Join('\n', [$"otelai {command.Name}: {command.Summary}", "", .. command.TakesConfig ? ConfigUsage : []]);
 
     private static readonly string[] ConfigUsage =
     [

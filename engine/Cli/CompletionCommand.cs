@@ -13,10 +13,15 @@ internal sealed class CompletionCommand : ICliCommand
     /// <summary>Flags every config-reading command takes.</summary>
     private static readonly string[] Flags = ["--config", "--set", "--shutdown-timeout", "--feature-gates", "--mode", "--help", "--version"];
 
+    /// <summary>Flags of the commands that read a running collector's live API (top, tap).</summary>
+    private static readonly string[] LiveFlags = ["--endpoint", "--token", "--insecure-skip-verify", "--component", "--pipeline", "--where", "--count", "--once", "--interval", "--help"];
+
     public Task<int> RunAsync(IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken)
     {
         var commands = string.Join(' ', CliCommands.All.Select(c => c.Name));
         var flags = string.Join(' ', Flags);
+        var liveFlags = string.Join(' ', LiveFlags);
+        var liveCommands = string.Join('|', CliCommands.All.Where(c => !c.TakesConfig).Select(c => c.Name));
         switch (args.Count == 1 ? args[0] : null)
         {
             case "bash":
@@ -29,10 +34,12 @@ internal sealed class CompletionCommand : ICliCommand
                             --mode) COMPREPLY=($(compgen -W "redacted unredacted" -- "$cur")); return ;;
                             completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")); return ;;
                         esac
+                        local flags="{{flags}}"
+                        case "${COMP_WORDS[1]}" in {{liveCommands}}) flags="{{liveFlags}}" ;; esac
                         if [ "$COMP_CWORD" -eq 1 ] && [[ "$cur" != -* ]]; then
                             COMPREPLY=($(compgen -W "{{commands}}" -- "$cur"))
                         else
-                            COMPREPLY=($(compgen -W "{{flags}}" -- "$cur"))
+                            COMPREPLY=($(compgen -W "$flags" -- "$cur"))
                         fi
                     }
                     complete -o default -F _otelai otelai
@@ -47,6 +54,7 @@ internal sealed class CompletionCommand : ICliCommand
                         local -a commands flags
                         commands=({{commands}})
                         flags=({{flags}})
+                        case "${words[2]}" in {{liveCommands}}) flags=({{liveFlags}}) ;; esac
                         case "${words[CURRENT-1]}" in
                             --config|-c) _files; return ;;
                             --mode) compadd redacted unredacted; return ;;

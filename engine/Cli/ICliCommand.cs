@@ -8,6 +8,9 @@ public interface ICliCommand
     /// <summary>One line for <c>otelai --help</c>.</summary>
     string Summary { get; }
 
+    /// <summary>Whether it reads a collector config (its help then lists the config sources and flags).</summary>
+    bool TakesConfig => true;
+
     /// <summary>Runs with the arguments after the command name; returns the process exit code.</summary>
     Task<int> RunAsync(IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken);
 }

@@ -9,6 +9,9 @@ public sealed class ComponentRegistry
     /// <summary>The engine's feature gates and the registered factories'; set them before building a collector.</summary>
     public FeatureGates FeatureGates { get; } = new(FeatureGates.EngineGates);
 
+    /// <summary>The language of the live page's tap filters (the processors assembly registers OTTL); null: taps take no filter.</summary>
+    public Service.ITapConditionCompiler? TapConditions { get; set; }
+
     /// <summary>Registers <paramref name="factory"/> under its type and its <see cref="IComponentFactory.Aliases"/>.</summary>
     public ComponentRegistry Add(IComponentFactory factory)
     {

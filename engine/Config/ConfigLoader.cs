@@ -45,7 +45,7 @@ public static class ConfigLoader
         var config = new ServiceConfigReader(registry, issues).Read(expanded, SourceMapBuilder.Build(expanded));
         if (issues.HasErrors && checkGraph is not null) issues.AddGraphErrors(checkGraph(config));
         issues.ThrowIfErrors();
-        return new LoadedConfig(config, issues.Warnings) { Effective = expanded };
+        return new LoadedConfig(config with { Effective = expanded }, issues.Warnings) { Effective = expanded };
     }
 
     public static LoadedConfig LoadFiles(IReadOnlyList<string> paths, ComponentRegistry registry, IReadOnlyList<string>? setOverrides = null,

@@ -27,6 +27,9 @@ public sealed record ServiceConfig
 
     /// <summary>Where each key path came from, for error messages; empty for configs built in code.</summary>
     public ConfigSourceMap Source { get; init; } = ConfigSourceMap.Empty;
+
+    /// <summary>The merged, expanded YAML it was read from (the live page shows each component's part, redacted); null for configs built in code.</summary>
+    internal MappingNode? Effective { get; init; }
 }
 
 /// <summary>A pipeline id: <c>traces</c>, <c>metrics/name</c>, ...</summary>

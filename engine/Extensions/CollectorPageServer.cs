@@ -14,6 +14,13 @@ internal abstract class CollectorPageServer(ComponentCreateSettings settings, st
 {
     private ICollectorStatus? _status;
     private ServerHost? _server;
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Cancelled when shutdown begins: long-lived responses (event streams) end with it.</summary>
+    protected CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>The host the extension was started with.</summary>
+    protected IComponentHost? Host { get; private set; }
 
     protected ComponentCreateSettings Settings => settings;
 
@@ -32,12 +39,14 @@ internal abstract class CollectorPageServer(ComponentCreateSettings settings, st
     {
         _status = host as ICollectorStatus
             ?? throw new InvalidOperationException($"{settings.Id} needs a host that reports the collector (ICollectorStatus)");
+        Host = host;
         _server = await ServerHost.StartAsync(endpoint, HandleAsync, ServerHostSetup.Http1Or(tls?.Load(), settings.Logger), cancellationToken);
         settings.Logger.LogInformation("{Extension} serving on {Endpoint} (port {Port}): {Serves}", settings.Id, endpoint, _server.Port, Serves);
     }
 
     public async Task ShutdownAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync();
         if (_server is not null) await _server.DisposeAsync();
         _server = null;
     }

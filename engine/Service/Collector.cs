@@ -51,6 +51,7 @@ public sealed partial class Collector : IAsyncDisposable
     // State the components share (memory limiters, GPU stores): this collector's alone, dropped when it stops.
     private readonly SharedComponents _shared = new();
     private readonly ServiceHost _host;
+    private readonly LiveView? _live;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _startedCount;
@@ -90,7 +91,11 @@ public sealed partial class Collector : IAsyncDisposable
         foreach (var warning in Warnings) _logger.LogWarning("config: {Warning}", warning);
         try
         {
-            _components = GraphBuilder.Build(plan, _loggerFactory, Metrics, _shared);
+            // A live page (zpages) reads edge counts, taps and recent warnings: built only when one is configured.
+            _live = plan.Extensions.Any(e => e.Factory is Extensions.ZPages.ZPagesExtensionFactory)
+                ? new LiveView(plan.FeatureGates.IsEnabled(FeatureGates.NewPipelineTelemetry) ? Metrics : new MetricRegistry())
+                : null;
+            _components = GraphBuilder.Build(plan, _live is null ? _loggerFactory : _live.Logs.Wrap(_loggerFactory), Metrics, _shared, _live);
         }
         catch (ComponentCreateException)
         {
@@ -373,8 +378,16 @@ public sealed partial class Collector : IAsyncDisposable
     }
 
     /// <summary>What components see of the service: started extensions, fatal-error reporting and the state.</summary>
-    private sealed class ServiceHost(Collector collector) : IComponentHost, ICollectorStatus
+    private sealed class ServiceHost(Collector collector) : IComponentHost, ICollectorStatus, ILiveCollector
     {
+        public LiveView? Live => collector._live;
+
+        public MetricRegistry Metrics => collector.Metrics;
+
+        public ComponentRegistry Registry => collector.ComponentRegistry;
+
+        public IReadOnlyList<BuiltComponent> Components => collector._components;
+
         public CollectorState State => collector._state;
 
         public DateTimeOffset? RunningSince => collector._state == CollectorState.Running ? collector._runningSince : null;

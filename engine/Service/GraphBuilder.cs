@@ -30,21 +30,26 @@ internal sealed class GraphBuilder
     private readonly Dictionary<(ComponentId, Signal, Signal), object> _connectors = new();
     private readonly Dictionary<PipelineId, object> _pipelineEntries = new();
     private readonly List<BuiltComponent> _order = [];
-    private readonly bool _observeEdges;
+    // Where edge counts go: the service's metrics under telemetry.newPipelineTelemetry, else the live page's own
+    // registry when a live page is configured, else nowhere (nothing is added to the data path).
+    private readonly MetricRegistry? _edgeMetrics;
+    private readonly TapHub? _taps;
 
-    private GraphBuilder(GraphPlan plan, ILoggerFactory loggers, MetricRegistry metrics, SharedComponents shared)
+    private GraphBuilder(GraphPlan plan, ILoggerFactory loggers, MetricRegistry metrics, SharedComponents shared, LiveView? live)
     {
         _plan = plan;
-        _observeEdges = plan.FeatureGates.IsEnabled(FeatureGates.NewPipelineTelemetry);
+        _edgeMetrics = live?.EdgeMetrics ?? (plan.FeatureGates.IsEnabled(FeatureGates.NewPipelineTelemetry) ? metrics : null);
+        _taps = live?.Taps;
         _loggers = loggers;
         _metrics = metrics;
         _shared = shared;
     }
 
     /// <summary>Every component of the plan, in start order (extensions, exporters, connectors and processors downstream first, receivers).</summary>
-    public static IReadOnlyList<BuiltComponent> Build(GraphPlan plan, ILoggerFactory loggers, MetricRegistry metrics, SharedComponents shared)
+    /// <param name="live">The live page's counters and taps, when one is configured.</param>
+    public static IReadOnlyList<BuiltComponent> Build(GraphPlan plan, ILoggerFactory loggers, MetricRegistry metrics, SharedComponents shared, LiveView? live = null)
     {
-        var builder = new GraphBuilder(plan, loggers, metrics, shared);
+        var builder = new GraphBuilder(plan, loggers, metrics, shared, live);
         foreach (var spec in plan.Extensions)
             builder._order.Add(new BuiltComponent(spec,
                 Create(spec.Describe(), () => ((IExtensionFactory)spec.Factory).CreateExtension(builder.Settings(spec), spec.Config)), spec.Describe()));
@@ -71,7 +76,7 @@ internal sealed class GraphBuilder
     private ITelemetryConsumer<T>? ReceiverFanOut<T>(ComponentId receiver, Signal signal) where T : class, IMessage<T>, new()
     {
         var entries = _plan.PipelinesReceivingFrom(receiver, signal).Select(p => (ITelemetryConsumer<T>)PipelineEntry(p)).ToList();
-        return entries.Count == 0 ? null : Observed(FanOutConsumer<T>.Of(entries), PipelineTelemetry.ReceiverProduced, ComponentKind.Receiver, receiver, signal);
+        return entries.Count == 0 ? null : Observed(FanOutConsumer<T>.Of(entries), PipelineTelemetry.ReceiverProduced, ComponentKind.Receiver, receiver, signal, tapped: true);
     }
 
     /// <summary>The consumer at the head of a pipeline (its first processor, or the fan-out to its exporters).</summary>
@@ -106,7 +111,7 @@ internal sealed class GraphBuilder
         {
             var spec = plan.Processors[i];
             var description = $"{spec.Describe()} in pipeline \"{pipeline}\"";
-            var chained = Observed(next, PipelineTelemetry.ProcessorProduced, ComponentKind.Processor, spec.Id, pipeline.Signal, pipeline);
+            var chained = Observed(next, PipelineTelemetry.ProcessorProduced, ComponentKind.Processor, spec.Id, pipeline.Signal, pipeline, tapped: true);
             var processor = Create(description, () => ((IProcessorFactory)spec.Factory).CreateProcessor(Settings(spec), spec.Config, chained));
             _order.Add(new BuiltComponent(spec, processor, description));
             next = Observed(processor, PipelineTelemetry.ProcessorConsumed, ComponentKind.Processor, spec.Id, pipeline.Signal, pipeline);
@@ -129,9 +134,9 @@ internal sealed class GraphBuilder
         _order.Add(new BuiltComponent(spec, created, description));
         var consumer = signal switch
         {
-            Signal.Traces => Observed((ITelemetryConsumer<ExportTraceServiceRequest>)created, PipelineTelemetry.ExporterConsumed, ComponentKind.Exporter, spec.Id, signal),
-            Signal.Metrics => Observed((ITelemetryConsumer<ExportMetricsServiceRequest>)created, PipelineTelemetry.ExporterConsumed, ComponentKind.Exporter, spec.Id, signal),
-            _ => (object)Observed((ITelemetryConsumer<ExportLogsServiceRequest>)created, PipelineTelemetry.ExporterConsumed, ComponentKind.Exporter, spec.Id, signal),
+            Signal.Traces => Observed((ITelemetryConsumer<ExportTraceServiceRequest>)created, PipelineTelemetry.ExporterConsumed, ComponentKind.Exporter, spec.Id, signal, tapped: true),
+            Signal.Metrics => Observed((ITelemetryConsumer<ExportMetricsServiceRequest>)created, PipelineTelemetry.ExporterConsumed, ComponentKind.Exporter, spec.Id, signal, tapped: true),
+            _ => (object)Observed((ITelemetryConsumer<ExportLogsServiceRequest>)created, PipelineTelemetry.ExporterConsumed, ComponentKind.Exporter, spec.Id, signal, tapped: true),
         };
         _exporters[(spec.Id, signal)] = consumer;
         return consumer;
@@ -164,17 +169,24 @@ internal sealed class GraphBuilder
     {
         var spec = route.Connector;
         var next = Observed(FanOutConsumer<TOut>.Of(route.Downstream.Select(p => (ITelemetryConsumer<TOut>)PipelineEntry(p)).ToList()),
-            PipelineTelemetry.ConnectorProduced, ComponentKind.Connector, spec.Id, route.From, output: route.To);
+            PipelineTelemetry.ConnectorProduced, ComponentKind.Connector, spec.Id, route.From, output: route.To, tapped: true);
         var description = $"{spec.Describe()} ({route.From.ToConfigName()} → {route.To.ToConfigName()})";
         var connector = Create(description, () => ((IConnectorFactory)spec.Factory).CreateConnector<TIn, TOut>(Settings(spec), spec.Config, next));
         _order.Add(new BuiltComponent(spec, connector, description));
         return Observed(connector, PipelineTelemetry.ConnectorConsumed, ComponentKind.Connector, spec.Id, route.From, output: route.To);
     }
 
-    /// <summary>The consumer, counted when telemetry.newPipelineTelemetry is on; else itself (nothing on the data path).</summary>
+    /// <summary>
+    /// The consumer, counted when edges are counted (and, if <paramref name="tapped"/>, tappable from the live page:
+    /// a component's output, an exporter's input); else itself (nothing on the data path).
+    /// </summary>
     private ITelemetryConsumer<T> Observed<T>(ITelemetryConsumer<T> consumer, SelfMetric metric, ComponentKind kind, ComponentId id, Signal signal,
-        PipelineId? pipeline = null, Signal? output = null) where T : class, IMessage<T>, new() =>
-        _observeEdges ? PipelineTelemetry.Observe(consumer, _metrics, metric, kind, id, signal, pipeline, output) : consumer;
+        PipelineId? pipeline = null, Signal? output = null, bool tapped = false) where T : class, IMessage<T>, new()
+    {
+        if (_edgeMetrics is null) return consumer;
+        var tap = tapped ? _taps?.Point(LiveView.NodeName(kind, id), pipeline?.ToString() ?? "", output ?? signal) : null;
+        return PipelineTelemetry.Observe(consumer, _edgeMetrics, metric, kind, id, signal, pipeline, output, tap);
+    }
 
     private static T Create<T>(string description, Func<T> create)
     {

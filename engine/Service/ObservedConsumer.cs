@@ -33,8 +33,9 @@ internal static class PipelineTelemetry
     public static void MarkDownstream(Exception error) => error.Data[DownstreamKey] = true;
 
     /// <summary><paramref name="consumer"/> counted under <paramref name="metric"/>, ascribed to the component the labels name.</summary>
+    /// <param name="tap">Where the live page's taps see this edge's data (null: not tapped here).</param>
     public static ITelemetryConsumer<T> Observe<T>(ITelemetryConsumer<T> consumer, MetricRegistry metrics, SelfMetric metric,
-        ComponentKind kind, ComponentId id, Signal signal, PipelineId? pipeline = null, Signal? output = null)
+        ComponentKind kind, ComponentId id, Signal signal, PipelineId? pipeline = null, Signal? output = null, TapPoint? tap = null)
         where T : class, IMessage<T>, new()
     {
         Counter For(string outcome) => metrics.Counter(metric, [.. new (string Key, string Value)[]
@@ -42,12 +43,15 @@ internal static class PipelineTelemetry
             (Kind, kind.ToString().ToLowerInvariant()), (Id, id.ToString()), (Pipeline, pipeline?.ToString() ?? ""),
             (SignalLabel, signal.ToConfigName()), (Output, output?.ToConfigName() ?? ""), (Outcome, outcome),
         }.Where(label => metric.Labels.Contains(label.Key))]);
-        return new ObservedConsumer<T>(consumer, For("success"), For("failure"), For("refused"));
+        return new ObservedConsumer<T>(consumer, For("success"), For("failure"), For("refused"), tap);
     }
 }
 
-/// <summary>One counting layer of <see cref="PipelineTelemetry"/>; it counts before passing on (downstream may change the data).</summary>
-internal sealed class ObservedConsumer<T>(ITelemetryConsumer<T> inner, Counter success, Counter failure, Counter refused) : ITelemetryConsumer<T>
+/// <summary>
+/// One counting layer of <see cref="PipelineTelemetry"/>; it counts, and shows the data to open taps, before passing
+/// on (downstream may change the data).
+/// </summary>
+internal sealed class ObservedConsumer<T>(ITelemetryConsumer<T> inner, Counter success, Counter failure, Counter refused, TapPoint? tap) : ITelemetryConsumer<T>
     where T : class, IMessage<T>, new()
 {
     public ConsumerCapabilities Capabilities => inner.Capabilities;
@@ -55,6 +59,7 @@ internal sealed class ObservedConsumer<T>(ITelemetryConsumer<T> inner, Counter s
     public ValueTask ConsumeAsync(Payload<T> data, CancellationToken cancellationToken)
     {
         var items = data.ItemCount;
+        tap?.Offer(data);
         ValueTask consumed;
         try
         {

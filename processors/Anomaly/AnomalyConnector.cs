@@ -39,8 +39,10 @@ public sealed class AnomalyConnectorFactory : ConnectorFactory<AnomalyConfig>
 }
 
 /// <summary>One (input, output) instance: it feeds the shared engine when it is the first of its input signal.</summary>
-internal sealed class AnomalyConnector<T>(AnomalyEngine engine, ComponentId id, bool feeds) : IExporter<T> where T : class, IMessage<T>, new()
+internal sealed class AnomalyConnector<T>(AnomalyEngine engine, ComponentId id, bool feeds) : IExporter<T>, ILiveStatus where T : class, IMessage<T>, new()
 {
+    public LivePanel LiveStatus() => engine.LiveStatus();
+
     private volatile bool _stopped;
 
     /// <summary>Reads values during the call and keeps aggregates only.</summary>

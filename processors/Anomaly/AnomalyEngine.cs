@@ -99,6 +99,8 @@ internal sealed class AnomalyEngine : IAsyncDisposable
     private sealed class RuleState
     {
         public AlertState State;
+        public double Value;
+        public string Labels = "";
         public DateTimeOffset Since;
         public DateTimeOffset StartsAt;
         public DateTimeOffset LastSent;
@@ -484,6 +486,8 @@ internal sealed class AnomalyEngine : IAsyncDisposable
                 byRuleAndGroup[(rule.Name, groupKey)] = verdict;
                 var state = _states.TryGetValue((rule.Name, groupKey), out var known) ? known : _states[(rule.Name, groupKey)] = new RuleState();
                 var changed = Transition(state, verdict.Active, rule.For, now);
+                state.Value = verdict.Value;
+                state.Labels = string.Join(", ", verdict.Series.GroupBy.Zip(verdict.Group, (label, value) => $"{label}={value}"));
                 if (rule.Silent) continue;
                 if (changed is not null)
                 {
@@ -500,6 +504,28 @@ internal sealed class AnomalyEngine : IAsyncDisposable
             }
         }
         return verdicts;
+    }
+
+    /// <summary>The live page's panel: what is tracked, and every alert pending or firing with its value.</summary>
+    public LivePanel LiveStatus()
+    {
+        lock (_lock)
+        {
+            var levels = _config.Rules.ToDictionary(r => r.Name, r => r.Level.ToString().ToLowerInvariant());
+            var alerts = _states.Where(s => s.Value.State != AlertState.Inactive)
+                .OrderByDescending(s => s.Value.State).ThenBy(s => s.Key.Rule, StringComparer.Ordinal)
+                .Select(s => (IReadOnlyList<string>)[s.Key.Rule, s.Value.Labels, levels.GetValueOrDefault(s.Key.Rule, ""),
+                    s.Value.State.ToString().ToLowerInvariant(), s.Value.Since.ToString("HH:mm:ss"), s.Value.Value.ToString("G4", CultureInfo.InvariantCulture)])
+                .ToList();
+            return new LivePanel("Anomaly alerts",
+            [
+                new LiveField("series groups", _series.Values.Sum(s => s.Groups.Count).ToString(CultureInfo.InvariantCulture)),
+                new LiveField("rules", _config.Rules.Count.ToString(CultureInfo.InvariantCulture)),
+                new LiveField("window / step", $"{OtelAi.Engine.Config.Durations.Format(_config.Window)} / {OtelAi.Engine.Config.Durations.Format(_config.Step)}"),
+                new LiveField("active alerts", alerts.Count.ToString(CultureInfo.InvariantCulture)),
+            ],
+            [new LiveTable("Pending and firing", ["rule", "group", "level", "state", "since", "value"], alerts)]);
+        }
     }
 
     /// <summary>The series a rule reads (a combination reads its members').</summary>

@@ -17,7 +17,7 @@ namespace OtelAi.Processors.TailSampling;
 /// on whole; late spans of a decided trace follow its decision. One lock guards the buffer and is taken once per
 /// request (per run of spans between waits for room), not per span; policies are evaluated under a second lock, so stateful ones (rate limits) need none.
 /// </summary>
-internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceRequest>
+internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceRequest>, ILiveStatus
 {
     private readonly TailSamplingConfig _config;
     private readonly ITelemetryConsumer<ExportTraceServiceRequest> _next;
@@ -68,6 +68,30 @@ internal sealed class TailSamplingProcessor : IProcessor<ExportTraceServiceReque
         _newTraces = metrics.Counter(TailSamplingProcessorFactory.NewTraceIdReceived, processor);
         _lateSpans = metrics.Counter(TailSamplingProcessorFactory.LateSpans, processor);
         metrics.Gauge(TailSamplingProcessorFactory.TracesOnMemory, () => { lock (_buffer) return _traces.Count; }, processor);
+    }
+
+    /// <summary>The live page's panel: what is buffered, and each policy's decisions so far.</summary>
+    public LivePanel LiveStatus()
+    {
+        int traces;
+        long bytes;
+        lock (_buffer)
+        {
+            traces = _traces.Count;
+            bytes = _undecidedBytes;
+        }
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        return new LivePanel("Tail sampling",
+        [
+            new LiveField("traces buffered", $"{traces.ToString(invariant)} / {_config.NumTraces.ToString(invariant)}"),
+            new LiveField("bytes buffered", _measureBytes ? bytes.ToString(invariant) : "not measured (no byte limit configured)"),
+            new LiveField("decision wait", Engine.Config.Durations.Format(_config.DecisionWait)),
+            new LiveField("sampled", _tracesSampled.Count.ToString(invariant)),
+            new LiveField("not sampled", _tracesNotSampled.Count.ToString(invariant)),
+            new LiveField("late spans", _lateSpans.Count.ToString(invariant)),
+        ],
+        [new LiveTable("Decisions per policy", ["policy", "type", "sampled", "not sampled"],
+            [.. _policies.Select((p, i) => (IReadOnlyList<string>)[p.Name, _config.Policies[i].Type, p.SampledTraces.Count.ToString(invariant), p.NotSampledTraces.Count.ToString(invariant)])])]);
     }
 
     /// <summary>Keeps references to the spans it is given until their trace is decided; changes them only to explain decisions.</summary>

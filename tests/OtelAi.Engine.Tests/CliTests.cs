@@ -311,15 +311,17 @@ public sealed class CliSourceTests
     }
 
     [Fact]
-    public async Task Every_command_has_help_naming_the_config_sources()
+    public async Task Every_command_has_help_naming_the_config_sources_when_it_reads_a_config()
     {
         foreach (var command in CliCommands.All)
         {
             var (code, output, _) = await RunAsync(command.Name, "--help");
             Assert.Equal(0, code);
             Assert.StartsWith($"otelai {command.Name}: {command.Summary}", output);
-            Assert.Contains("env:VARIABLE", output);
+            if (command.TakesConfig) Assert.Contains("env:VARIABLE", output);
+            else Assert.DoesNotContain("env:VARIABLE", output);
         }
+        Assert.Contains(CliCommands.All, c => !c.TakesConfig && c.Name == "top");
     }
 
     [Fact]
@@ -336,6 +338,7 @@ public sealed class CliSourceTests
         await File.WriteAllTextAsync(file, script + """
             COMP_WORDS=(otelai va); COMP_CWORD=1; _otelai; echo "${COMPREPLY[*]}"
             COMP_WORDS=(otelai validate --co); COMP_CWORD=2; _otelai; echo "${COMPREPLY[*]}"
+            COMP_WORDS=(otelai tap --co); COMP_CWORD=2; _otelai; echo "${COMPREPLY[*]}"
             """);
         using var bash = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", [file]) { RedirectStandardOutput = true })!;
         var output = (await bash.StandardOutput.ReadToEndAsync()).Split('\n');
@@ -343,6 +346,7 @@ public sealed class CliSourceTests
         File.Delete(file);
         Assert.Equal("validate", output[0]);
         Assert.Equal("--config", output[1]);
+        Assert.Equal("--component --count", output[2]);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +12,7 @@ using OtelAi.Otlp.Hosting;
 
 namespace OtelAi.Engine.Extensions.ZPages;
 
-/// <summary>Config of otelcol's <c>zpages</c> extension.</summary>
+/// <summary>Config of otelcol's <c>zpages</c> extension, with otelai's live page, API and tap.</summary>
 public sealed record ZPagesConfig : ComponentConfig, IListenEndpoints
 {
     public IEnumerable<(string KeyPath, string Endpoint)> ListenEndpoints() => [("endpoint", Endpoint)];
@@ -22,8 +23,14 @@ public sealed record ZPagesConfig : ComponentConfig, IListenEndpoints
     [ConfigDescription("Serve over TLS (the shared server TLS settings, reload_interval included).")]
     public Settings.TlsServerSettings? Tls { get; init; }
 
+    [ConfigDescription("Require credentials checked by an authenticator extension (e.g. bearertokenauth) on the API and otelcol's pages; the live page's shell is served without, and asks for the token.")]
+    public Auth.AuthSettings? Auth { get; init; }
+
     [ConfigDescription("otelcol's expvar page: accepted; otelai has no Go expvars, /debug/expvarz answers 404.")]
     public ExpvarConfig Expvar { get; init; } = new();
+
+    [ConfigDescription("Limits of the live tap (/api/v1/tap, otelai tap).")]
+    public TapConfig Tap { get; init; } = new();
 
     public override IEnumerable<ConfigError> Validate()
     {
@@ -36,6 +43,43 @@ public sealed record ExpvarConfig
     public bool Enabled { get; init; }
 }
 
+/// <summary>What a tap may show: it copies only the items it shows, at a bounded rate and size.</summary>
+public sealed record TapConfig : IConfigSection
+{
+    [ConfigDescription("Most items a tap shows per second (1 to 100).")]
+    public int MaxItemsPerSecond { get; init; } = 10;
+
+    [ConfigDescription("Largest event in bytes; a bigger item is shown as a one-line summary.")]
+    public int MaxItemBytes { get; init; } = 16384;
+
+    [ConfigDescription("Most taps open at once; more get 429.")]
+    public int MaxOpen { get; init; } = 4;
+
+    [ConfigDescription("Batches a filtered tap inspects per second at each point, at most (bounds its decoding cost under load).")]
+    public int MaxBatchesInspectedPerSecond { get; init; } = 50;
+
+    [ConfigDescription("Regular expressions: the parts of attribute values they match are shown as [REDACTED] (values of credential attributes such as *.authorization always are).")]
+    public IReadOnlyList<string> RedactValues { get; init; } = [];
+
+    public IEnumerable<ConfigError> Validate()
+    {
+        if (MaxItemsPerSecond is < 1 or > 100) yield return new ConfigError("max_items_per_second", "must be between 1 and 100");
+        if (MaxItemBytes < 1024) yield return new ConfigError("max_item_bytes", "must be at least 1024");
+        if (MaxOpen < 1) yield return new ConfigError("max_open", "must be at least 1");
+        if (MaxBatchesInspectedPerSecond < 1) yield return new ConfigError("max_batches_inspected_per_second", "must be at least 1");
+        for (var i = 0; i < RedactValues.Count; i++)
+        {
+            string? problem = null;
+            try { _ = new Regex(RedactValues[i]); }
+            catch (ArgumentException ex) { problem = ex.Message; }
+            if (problem is not null) yield return new ConfigError($"redact_values[{i}]", $"is not a valid regular expression: {problem}");
+        }
+    }
+
+    internal TapLimits Limits() => new(MaxItemsPerSecond, MaxItemBytes, Buffered: 4 * MaxItemsPerSecond, MaxBatchesInspectedPerSecond,
+        [.. RedactValues.Select(r => new Regex(r, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50)))]);
+}
+
 public sealed class ZPagesExtensionFactory : ExtensionFactory<ZPagesConfig>
 {
     public override string Type => "zpages";
@@ -45,21 +89,33 @@ public sealed class ZPagesExtensionFactory : ExtensionFactory<ZPagesConfig>
 }
 
 /// <summary>
-/// otelcol's zpages at their paths: <c>/debug/servicez</c> (build, state, uptime), <c>/debug/pipelinez</c> (each
-/// pipeline's components), <c>/debug/extensionz</c>, <c>/debug/featurez</c> (feature gates) and <c>/debug/tracez</c>
-/// (the engine records no spans of its own: the page says so). Each page is HTML, or JSON with <c>?format=json</c>
-/// for scripts.
+/// otelcol's zpages at their paths — <c>/debug/servicez</c> (build, state, uptime), <c>/debug/pipelinez</c> (each
+/// pipeline's components), <c>/debug/extensionz</c>, <c>/debug/featurez</c> (feature gates), <c>/debug/tracez</c>
+/// (the engine records no spans of its own: the page says so), each HTML or JSON with <c>?format=json</c> — and
+/// otelai's live page at <c>/</c> over a JSON API under <c>/api/v1/</c> (see <see cref="LiveApi"/>).
 /// </summary>
 internal sealed class ZPagesExtension(ComponentCreateSettings settings, ZPagesConfig config)
     : CollectorPageServer(settings, config.Endpoint, config.Tls)
 {
-    protected override string Serves => "/debug/servicez, /debug/pipelinez, /debug/extensionz, /debug/featurez";
+    private LiveApi? _live;
+    private Auth.IServerAuthenticator? _authenticator;
+
+    protected override string Serves => "the live page at /, its API under /api/v1/, and /debug/servicez, /debug/pipelinez, /debug/extensionz, /debug/featurez";
 
     protected override Task HandleAsync(HttpContext context)
     {
-        var page = context.Request.Path.Value switch
+        var path = context.Request.Path.Value ?? "/";
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
         {
-            "/debug/servicez" or "/" => Servicez(),
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            return Task.CompletedTask;
+        }
+        if (LiveAssets.Serve(context, path) is { } asset) return asset;
+        if (!Authorized(context)) return Task.CompletedTask;
+        if (path.StartsWith("/api/", StringComparison.Ordinal)) return Live.HandleAsync(context, path, Stopping);
+        var page = path switch
+        {
+            "/debug/servicez" => Servicez(),
             "/debug/pipelinez" => Pipelinez(),
             "/debug/extensionz" => Extensionz(),
             "/debug/featurez" => Featurez(),
@@ -71,11 +127,6 @@ internal sealed class ZPagesExtension(ComponentCreateSettings settings, ZPagesCo
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
         }
-        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
-        {
-            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-            return Task.CompletedTask;
-        }
         if (context.Request.Query["format"] == "json")
         {
             context.Response.ContentType = "application/json";
@@ -83,6 +134,20 @@ internal sealed class ZPagesExtension(ComponentCreateSettings settings, ZPagesCo
         }
         context.Response.ContentType = "text/html; charset=utf-8";
         return context.Response.WriteAsync(page.ToHtml());
+    }
+
+    private LiveApi Live => _live ??= new LiveApi(Status, (ILiveCollector)Host!, config.Tap, Settings.Logger);
+
+    /// <summary>With <c>auth</c> set, answers 401 (and returns false) unless the authenticator accepts the request.</summary>
+    private bool Authorized(HttpContext context)
+    {
+        if (config.Auth is null) return true;
+        // Resolved on first use: the authenticator may be listed after zpages in service.extensions.
+        _authenticator ??= config.Auth.ServerAuthenticator(Host!);
+        if (_authenticator.Authenticate(context.Request.Headers)) return true;
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"otelai\"";
+        return false;
     }
 
     private Page Servicez()
