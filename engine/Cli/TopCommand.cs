@@ -76,7 +76,7 @@ internal sealed class TopCommand : ICliCommand
             $"CPU {process.GetProperty("cpu_percent").GetDouble():0.0}% · RSS {Bytes(process.GetProperty("rss_bytes").GetDouble())} · " +
             $"heap {Bytes(process.GetProperty("heap_bytes").GetDouble())} · GC pause {process.GetProperty("gc_pause_percent").GetDouble():0.00}%\n\n");
         var kinds = graph.GetProperty("nodes").EnumerateArray().ToDictionary(n => n.GetProperty("id").GetString()!, n => n);
-        var rows = new List<string[]> { new[] { "COMPONENT", "PIPELINE", "IN/S", "OUT/S", "IN", "OUT", "DROPPED", "FAILED", "QUEUE", "STATUS" } };
+        var rows = new List<string[]> { new[] { "COMPONENT", "PIPELINE", "IN/S", "OUT/S", "IN", "OUT", "DROPPED", "FAILED", "QUEUE", "LATENCY", "STATUS" } };
         foreach (var node in stats.GetProperty("nodes").EnumerateArray())
         {
             var id = node.GetProperty("id").GetString()!;
@@ -89,6 +89,7 @@ internal sealed class TopCommand : ICliCommand
                 described.ValueKind == JsonValueKind.Object && described.TryGetProperty("pipeline", out var pipeline) ? pipeline.GetString()! : "",
                 Rate(node.GetProperty("in_rate").GetDouble()), Rate(node.GetProperty("out_rate").GetDouble()),
                 Total("in_total"), Total("out_total"), Total("dropped_total"), failed, queue,
+                node.TryGetProperty("latency_ms", out var latency) ? $"{latency.GetDouble().ToString("0.#", CultureInfo.InvariantCulture)}ms" : "-",
                 node.GetProperty("status").GetString() + (node.TryGetProperty("status_message", out var message) ? $": {message.GetString()}" : ""),
             ]);
         }
@@ -96,7 +97,7 @@ internal sealed class TopCommand : ICliCommand
         foreach (var row in rows)
         {
             for (var c = 0; c < widths.Length; c++)
-                text.Append(c is >= 2 and <= 8 ? row[c].PadLeft(widths[c]) : row[c].PadRight(widths[c])).Append("  ");
+                text.Append(c is >= 2 and <= 9 ? row[c].PadLeft(widths[c]) : row[c].PadRight(widths[c])).Append("  ");
             text.Append(row[^1]).Append('\n');
         }
         foreach (var panel in stats.GetProperty("panels").EnumerateArray())

@@ -34,7 +34,7 @@ public sealed class ExporterHelper<T> : IExporter<T> where T : class, IMessage<T
         var metrics = new ExporterMetrics(settings.Metrics, settings.Id, OtlpSignal<T>.Instance.Signal);
         _status = new ComponentStatusReporter(settings.Kind, settings.Id);
         _send = new MetricsSender<T>(metrics, settings, _status,
-            new RetrySender<T>(options.Retry, settings, delay,
+            new RetrySender<T>(options.Retry, settings, metrics, delay,
                 new TimeoutSender<T>(options.Timeout, sender)));
         if (options.Queue.Enabled) _queue = new QueueSender<T>(options.Queue, settings, metrics, _send);
     }

@@ -17,6 +17,7 @@ internal sealed class MetricsSender<T>(ExporterMetrics metrics, ComponentCreateS
     public async ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken)
     {
         var items = request.ItemCount;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         SendResult result;
         try
         {
@@ -28,10 +29,12 @@ internal sealed class MetricsSender<T>(ExporterMetrics metrics, ComponentCreateS
         }
         catch (Exception ex)
         {
+            metrics.RequestDone(System.Diagnostics.Stopwatch.GetElapsedTime(started));
             metrics.SendFailed(items);
             status.Report(ComponentStatus.RecoverableError, ex.Message);
             throw;
         }
+        metrics.RequestDone(System.Diagnostics.Stopwatch.GetElapsedTime(started));
         status.Report(ComponentStatus.Ok);
         Record(items, result);
         return result;

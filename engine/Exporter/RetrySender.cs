@@ -1,3 +1,4 @@
+using OtelAi.Engine.SelfTelemetry;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using OtelAi.Engine.Components;
@@ -10,7 +11,7 @@ namespace OtelAi.Engine.Exporter;
 /// exponential backoff and jitter between attempts; the server's throttle hint (Retry-After / RetryInfo) is the
 /// minimum next wait. Cancellation of the caller's token surfaces as <see cref="OperationCanceledException"/>.
 /// </summary>
-internal sealed class RetrySender<T>(RetryConfig retry, ComponentCreateSettings settings, Func<TimeSpan, CancellationToken, Task> delay, IExportSender<T> next)
+internal sealed class RetrySender<T>(RetryConfig retry, ComponentCreateSettings settings, ExporterMetrics metrics, Func<TimeSpan, CancellationToken, Task> delay, IExportSender<T> next)
     : IExportSender<T> where T : class, Google.Protobuf.IMessage<T>, new()
 {
     public async ValueTask<SendResult> SendAsync(Payload<T> request, CancellationToken cancellationToken)
@@ -47,6 +48,7 @@ internal sealed class RetrySender<T>(RetryConfig retry, ComponentCreateSettings 
                     throttle, inner: failure);
             settings.Logger.LogInformation("exporter {Exporter}: attempt {Attempt} failed ({Error}); retrying in {Wait:0.###}s",
                 settings.Id, attempt, failure.Message, wait.TotalSeconds);
+            metrics.Retried();
             await delay(wait, cancellationToken);
         }
     }

@@ -45,6 +45,21 @@ public sealed class MetricRegistry
         return family.Series.Where(s => parts.All(p => s.Key.Contains(p, StringComparison.Ordinal))).Sum(s => s.Value.Value);
     }
 
+    /// <summary>Count and sum of a histogram over every series whose labels include all of <paramref name="labels"/>.</summary>
+    public (double Count, double Sum) HistogramTotals(string name, params (string Key, string Value)[] labels)
+    {
+        if (!_families.TryGetValue(name, out var family)) return (0, 0);
+        var parts = labels.Select(l => LabelText([l])).ToArray();
+        double count = 0, sum = 0;
+        foreach (var (key, series) in family.Series)
+            if (series is Histogram histogram && parts.All(p => key.Contains(p, StringComparison.Ordinal)))
+            {
+                count += histogram.Value;
+                sum += histogram.Sum;
+            }
+        return (count, sum);
+    }
+
     /// <summary>Prometheus text exposition format 0.0.4; counters get the <c>_total</c> suffix.</summary>
     /// <param name="constantLabels">Labels every series gets after its own (otelcol's service_name, service_instance_id, service_version).</param>
     public void WritePrometheusText(TextWriter writer, IReadOnlyList<(string Key, string Value)>? constantLabels = null)

@@ -124,6 +124,10 @@ public sealed class LivePageTests
         Assert.Equal(["errors", "keep-some"], panel.GetProperty("tables")[0].GetProperty("rows").EnumerateArray().Select(r => r[0].GetString()));
 
         await WaitForAsync(async () => Node(await StatsAsync(api), "exporter/otlphttp/backend").GetProperty("status").GetString() == "failing", "the dead backend's status");
+        var debug = Node(await StatsAsync(api), "exporter/debug");
+        Assert.True(debug.GetProperty("sent_total").GetDouble() > 0);
+        Assert.Equal(0, debug.GetProperty("retries_total").GetDouble());
+        Assert.True(debug.GetProperty("latency_ms").GetDouble() >= 0);
         var backend = JsonDocument.Parse(await api.GetStringAsync("/api/v1/components/exporter/otlphttp/backend")).RootElement;
         var config = backend.GetProperty("config").GetString()!;
         Assert.Contains("endpoint: http://127.0.0.1:1", config);

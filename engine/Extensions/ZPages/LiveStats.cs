@@ -24,7 +24,7 @@ internal sealed class LiveStats(LiveGraph graph, ICollectorStatus status, ILiveC
 
     /// <summary>Counts of one node since start; <c>-1</c> where the node has no such count.</summary>
     private sealed record NodeTotals(double In, double Out, double Failed, double Refused, double Dropped, double Sent, double SendFailed,
-        double EnqueueFailed, double QueueSize, double QueueCapacity);
+        double EnqueueFailed, double QueueSize, double QueueCapacity, double Retries = -1, double Requests = 0, double RequestMilliseconds = 0);
 
     /// <summary>The current numbers as JSON (the <c>/api/v1/stats</c> body and each event of <c>/api/v1/stream</c>).</summary>
     public string Json()
@@ -77,6 +77,7 @@ internal sealed class LiveStats(LiveGraph graph, ICollectorStatus status, ILiveC
                     Refused: Edge("otelcol_connector_consumed_items", ("otelcol_component_outcome", "refused")),
                     Dropped: -1, Sent: -1, SendFailed: -1, EnqueueFailed: -1, QueueSize: -1, QueueCapacity: -1);
             default:
+                var (requests, milliseconds) = metrics.HistogramTotals("otelai_exporter_request_duration_milliseconds", ("exporter", id));
                 var hasQueue = metrics.Read("otelcol_exporter_queue_capacity", ("exporter", id), ("data_type", "traces")) is not null
                     || metrics.Read("otelcol_exporter_queue_capacity", ("exporter", id), ("data_type", "metrics")) is not null
                     || metrics.Read("otelcol_exporter_queue_capacity", ("exporter", id), ("data_type", "logs")) is not null;
@@ -89,7 +90,8 @@ internal sealed class LiveStats(LiveGraph graph, ICollectorStatus status, ILiveC
                     SendFailed: AllSignals("otelcol_exporter_send_failed_{items}", "exporter"),
                     EnqueueFailed: AllSignals("otelcol_exporter_enqueue_failed_{items}", "exporter"),
                     QueueSize: hasQueue ? metrics.Sum("otelcol_exporter_queue_size", ("exporter", id)) : -1,
-                    QueueCapacity: hasQueue ? metrics.Sum("otelcol_exporter_queue_capacity", ("exporter", id)) : -1);
+                    QueueCapacity: hasQueue ? metrics.Sum("otelcol_exporter_queue_capacity", ("exporter", id)) : -1,
+                    Retries: metrics.Sum("otelai_exporter_retries", ("exporter", id)), Requests: requests, RequestMilliseconds: milliseconds);
         }
     }
 
@@ -130,6 +132,13 @@ internal sealed class LiveStats(LiveGraph graph, ICollectorStatus status, ILiveC
                 Optional("enqueue_failed_total", totals.EnqueueFailed);
                 Optional("queue_size", totals.QueueSize);
                 Optional("queue_capacity", totals.QueueCapacity);
+                Optional("retries_total", totals.Retries);
+                if (node.Kind == ComponentKind.Exporter)
+                {
+                    // Mean time of the requests that finished since the previous reading (retries included).
+                    var finished = totals.Requests - (before?.Requests ?? 0);
+                    writer.WriteNumber("latency_ms", finished > 0 ? Math.Round((totals.RequestMilliseconds - (before?.RequestMilliseconds ?? 0)) / finished, 1) : 0);
+                }
                 var reported = health.FirstOrDefault(h => h.Kind == node.Kind && h.Id == node.Component);
                 writer.WriteString("status", reported?.Status switch
                 {

@@ -164,6 +164,8 @@ function updateGraph(stats) {
     if (s.refused_total) extras.push(`refused ${s.refused_total}`);
     if (s.send_failed_total) extras.push(`send failed ${s.send_failed_total}`);
     if (s.queue_capacity > 0) extras.push(`queue ${s.queue_size}/${s.queue_capacity}`);
+    if (s.latency_ms) extras.push(`${s.latency_ms} ms`);
+    if (s.retries_total) extras.push(`retries ${s.retries_total}`);
     if (s.recent_errors) extras.push(`${s.recent_errors} warnings`);
     g.querySelector("text.extra").textContent = extras.join(" · ");
     g.querySelector("rect.status").setAttribute("class", "status " + s.status);
@@ -246,7 +248,7 @@ function updateDetailsNumbers() {
   if (!s) return;
   const names = { in_total: "in", out_total: "out", in_rate: "in /s", out_rate: "out /s", failed_total: "failed", refused_total: "refused",
     dropped_total: "dropped", sent_total: "sent", send_failed_total: "send failed", enqueue_failed_total: "enqueue failed",
-    queue_size: "queue size", queue_capacity: "queue capacity" };
+    queue_size: "queue size", queue_capacity: "queue capacity", retries_total: "retries", latency_ms: "request latency (ms)" };
   const rows = Object.entries(names).filter(([k]) => k in s).map(([k, label]) => [label, String(s[k])]);
   $("details-numbers").replaceChildren(...table(["", ""], rows).rows);
 }
