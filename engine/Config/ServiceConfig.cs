@@ -101,6 +101,12 @@ public sealed record TelemetryMetricsConfig
     /// <summary>Prometheus pull endpoint for the engine's own metrics.</summary>
     public string Address { get; init; } = "localhost:8888";
 
+    /// <summary>
+    /// Whether the config names the endpoint (<c>address</c> or <c>readers</c>) rather than leaving the default; an
+    /// embedded collector (<see cref="CollectorOptions.ServeDefaultSelfMetricsEndpoint"/> false) serves only a named one.
+    /// </summary>
+    public bool AddressConfigured { get; init; }
+
     /// <summary>otelai: serve the pull endpoint over TLS (the shared server TLS settings, reload_interval included).</summary>
     public Settings.TlsServerSettings? Tls { get; init; }
 

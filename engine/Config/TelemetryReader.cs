@@ -24,6 +24,8 @@ internal sealed class TelemetryReader(Binder binder, ConfigIssues issues, Compon
 
     public TelemetryConfig Read(ConfigNode node, string path)
     {
+        var metricsNode = (node as MappingNode)?.Find("metrics")?.Value as MappingNode;
+        var addressNamed = metricsNode?.Find("address") is not null || metricsNode?.Find("readers") is not null;
         if (node is MappingNode mapping) node = Prepare(mapping, path, "");
         var telemetry = (TelemetryConfig?)binder.Bind(node, typeof(TelemetryConfig), new TelemetryConfig(), path) ?? new TelemetryConfig();
         // otelcol reads levels case-insensitively ("INFO", "Detailed"); consumers get them in lower case.
@@ -34,7 +36,11 @@ internal sealed class TelemetryReader(Binder binder, ConfigIssues issues, Compon
                 Level = OneOf(telemetry.Logs.Level, LogLevels, node, path, "logs", "level"),
                 Encoding = OneOf(telemetry.Logs.Encoding, LogEncodings, node, path, "logs", "encoding"),
             },
-            Metrics = telemetry.Metrics with { Level = OneOf(telemetry.Metrics.Level, MetricLevels, node, path, "metrics", "level"), PushReaders = _pushReaders },
+            Metrics = telemetry.Metrics with
+            {
+                Level = OneOf(telemetry.Metrics.Level, MetricLevels, node, path, "metrics", "level"), PushReaders = _pushReaders,
+                AddressConfigured = addressNamed,
+            },
         };
     }
 

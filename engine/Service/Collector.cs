@@ -18,6 +18,12 @@ public sealed record CollectorOptions
 
     /// <summary>Longest time <see cref="Collector.StopAsync"/> waits for components to drain, in total; null: <c>service.shutdown_timeout</c>, else 30 s.</summary>
     public TimeSpan? ShutdownTimeout { get; init; }
+
+    /// <summary>
+    /// Whether the self-metrics endpoint opens on its default address (localhost:8888) when the config does not name
+    /// one, as otelcol does; a library embedding the collector sets false, so it opens no port it was not asked for.
+    /// </summary>
+    public bool ServeDefaultSelfMetricsEndpoint { get; init; } = true;
 }
 
 /// <summary>A factory could not build a component (the config passed validation but the factory refused it).</summary>
@@ -126,6 +132,7 @@ public sealed partial class Collector : IAsyncDisposable
 
     public ComponentRegistry ComponentRegistry { get; }
 
+
     /// <summary>The engine's own metrics (otelcol_* names), served on <c>service.telemetry.metrics.address</c>.</summary>
     public MetricRegistry Metrics { get; }
 
@@ -133,6 +140,9 @@ public sealed partial class Collector : IAsyncDisposable
     public IReadOnlyList<ConfigIssue> Warnings { get; }
 
     public CollectorState State => _state;
+
+    /// <summary>The last status each component reported (components that reported nothing are not listed).</summary>
+    public IReadOnlyCollection<ComponentHealth> ComponentHealth => [.. _health.Values];
 
     /// <summary>The drain budget of <see cref="StopAsync"/>: the option, else <c>service.shutdown_timeout</c>, else 30 s.</summary>
     public TimeSpan ShutdownTimeout { get; }
@@ -181,7 +191,7 @@ public sealed partial class Collector : IAsyncDisposable
                 if (!string.Equals(_config.Telemetry.Metrics.Level, "none", StringComparison.OrdinalIgnoreCase))
                 {
                     ProcessMetrics.Register(Metrics);
-                    if (_config.Telemetry.Metrics.Address.Length > 0)
+                    if (_config.Telemetry.Metrics.Address.Length > 0 && (_config.Telemetry.Metrics.AddressConfigured || _options.ServeDefaultSelfMetricsEndpoint))
                     {
                         var metrics = _config.Telemetry.Metrics;
                         _metricsEndpoint = await MetricsEndpoint.StartAsync(Metrics, metrics.Address, cancellationToken, ServiceLabels(), metrics.Tls);
@@ -406,7 +416,7 @@ public sealed partial class Collector : IAsyncDisposable
 
         public void ReportStatus(ComponentStatusEvent status) => collector.OnStatus(status);
 
-        public IReadOnlyCollection<ComponentHealth> ComponentHealth => [.. collector._health.Values];
+        public IReadOnlyCollection<ComponentHealth> ComponentHealth => collector.ComponentHealth;
 
         public ServiceConfig Config => collector._config;
     }

@@ -1,0 +1,100 @@
+using System.Globalization;
+using Google.Protobuf;
+using Google.Protobuf.Collections;
+using OtelAi.Otlp.Proto.Common.V1;
+
+namespace OtelAi.Hosting.Bridge;
+
+/// <summary>
+/// Attribute values of the OpenTelemetry .NET SDK as its OTLP exporter writes them: integers of every width up to
+/// <c>long</c> as ints, <c>float</c>/<c>double</c> as doubles, <c>char</c> and strings as strings, <c>byte[]</c> as
+/// bytes, other arrays as array values (element by element under the same rules, null as an empty value), key/value
+/// lists as kvlists three levels deep (deeper ones as their string form), null as an empty value, anything else as
+/// its invariant string (<c>ulong</c>, <c>decimal</c>, enums, ...).
+/// </summary>
+internal static class SdkValues
+{
+    private const int MaxDepth = 3;
+
+    public static void Add(RepeatedField<KeyValue> target, string key, object? value)
+    {
+        if (Convert(value, 0) is { } converted) target.Add(new KeyValue { Key = key, Value = converted });
+    }
+
+    public static void AddAll(RepeatedField<KeyValue> target, IEnumerable<KeyValuePair<string, object?>>? tags)
+    {
+        if (tags is null) return;
+        foreach (var (key, value) in tags) Add(target, key, value);
+    }
+
+    /// <summary>The value, or null when the SDK drops it (its string form throws or is null).</summary>
+    private static AnyValue? Convert(object? value, int depth)
+    {
+        switch (value)
+        {
+            case null: return new AnyValue();
+            case char c: return new AnyValue { StringValue = c.ToString() };
+            case string s: return new AnyValue { StringValue = s };
+            case bool b: return new AnyValue { BoolValue = b };
+            case byte n: return new AnyValue { IntValue = n };
+            case sbyte n: return new AnyValue { IntValue = n };
+            case short n: return new AnyValue { IntValue = n };
+            case ushort n: return new AnyValue { IntValue = n };
+            case int n: return new AnyValue { IntValue = n };
+            case uint n: return new AnyValue { IntValue = n };
+            case long n: return new AnyValue { IntValue = n };
+            case float f: return new AnyValue { DoubleValue = f };
+            case double d: return new AnyValue { DoubleValue = d };
+            case IEnumerable<KeyValuePair<string, object?>> list when depth < MaxDepth:
+                var kvlist = new KeyValueList();
+                foreach (var (key, item) in list)
+                    if (Convert(item, depth + 1) is { } converted) kvlist.Values.Add(new KeyValue { Key = key, Value = converted });
+                return new AnyValue { KvlistValue = kvlist };
+            case byte[] bytes: return new AnyValue { BytesValue = ByteString.CopyFrom(bytes) };
+            case Array array when value is not IEnumerable<KeyValuePair<string, object?>>:
+                return ArrayOf(array);
+            default:
+                try
+                {
+                    return System.Convert.ToString(value, CultureInfo.InvariantCulture) is { } text ? new AnyValue { StringValue = text } : null;
+                }
+                catch
+                {
+                    return null; // the SDK drops a tag whose ToString throws
+                }
+        }
+    }
+
+    private static AnyValue? ArrayOf(Array array)
+    {
+        var values = new ArrayValue();
+        try
+        {
+            foreach (var item in array)
+            {
+                values.Values.Add(item switch
+                {
+                    null => new AnyValue(),
+                    char c => new AnyValue { StringValue = c.ToString() },
+                    string s => new AnyValue { StringValue = s },
+                    bool b => new AnyValue { BoolValue = b },
+                    byte n => new AnyValue { IntValue = n },
+                    sbyte n => new AnyValue { IntValue = n },
+                    short n => new AnyValue { IntValue = n },
+                    ushort n => new AnyValue { IntValue = n },
+                    int n => new AnyValue { IntValue = n },
+                    uint n => new AnyValue { IntValue = n },
+                    long n => new AnyValue { IntValue = n },
+                    float f => new AnyValue { DoubleValue = f },
+                    double d => new AnyValue { DoubleValue = d },
+                    _ => System.Convert.ToString(item, CultureInfo.InvariantCulture) is { } text ? new AnyValue { StringValue = text } : new AnyValue(),
+                });
+            }
+        }
+        catch
+        {
+            return null; // an element's ToString threw: the SDK drops the whole array
+        }
+        return new AnyValue { ArrayValue = values };
+    }
+}
