@@ -14,11 +14,12 @@ using OtelAi.Receivers;
 namespace OtelAi.TestSupport;
 
 /// <summary>An exporter type for tests: every payload of every signal lands in the sinks of its factory.</summary>
-public sealed class CaptureExporterFactory(string type = "capture") : IExporterFactory
+/// <param name="keep">False: the sinks count items and forget them (benchmarks).</param>
+public sealed class CaptureExporterFactory(string type = "capture", bool keep = true) : IExporterFactory
 {
-    public Sink<ExportTraceServiceRequest> Traces { get; } = new();
-    public Sink<ExportMetricsServiceRequest> Metrics { get; } = new();
-    public Sink<ExportLogsServiceRequest> Logs { get; } = new();
+    public Sink<ExportTraceServiceRequest> Traces { get; } = new(keep);
+    public Sink<ExportMetricsServiceRequest> Metrics { get; } = new(keep);
+    public Sink<ExportLogsServiceRequest> Logs { get; } = new(keep);
 
     /// <summary>Every built-in component plus this one.</summary>
     public ComponentRegistry WithBuiltins() => new ComponentRegistry().AddEngineComponents().AddReceivers().AddProcessors().AddExporters().Add(this);
