@@ -18,6 +18,7 @@ public static class CliCommands
         new EbpfCommand(),
         new TopCommand(),
         new TapCommand(),
+        new HealthCommand(),
         new CompletionCommand(),
     ];
 

@@ -13,8 +13,8 @@ internal sealed class CompletionCommand : ICliCommand
     /// <summary>Flags every config-reading command takes.</summary>
     private static readonly string[] Flags = ["--config", "--set", "--shutdown-timeout", "--feature-gates", "--mode", "--help", "--version"];
 
-    /// <summary>Flags of the commands that read a running collector's live API (top, tap).</summary>
-    private static readonly string[] LiveFlags = ["--endpoint", "--token", "--insecure-skip-verify", "--component", "--pipeline", "--where", "--count", "--once", "--interval", "--help"];
+    /// <summary>Flags of the commands that ask a running collector (top, tap, health).</summary>
+    private static readonly string[] LiveFlags = ["--endpoint", "--token", "--insecure-skip-verify", "--component", "--pipeline", "--where", "--count", "--once", "--interval", "--path", "--timeout", "--help"];
 
     public Task<int> RunAsync(IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken)
     {
