@@ -34,6 +34,10 @@ for service in prometheus prometheus-node-exporter prometheus-alertmanager; do
   fi
 done
 
+# KubernetesManifestTests render the Kustomize overlays with kubectl (the machine image ships 1.32 with Kustomize 5.5;
+# Debian's kubernetes-client package conflicts with it, so it is not installed here).
+command -v kubectl >/dev/null || echo "warning: kubectl not found: KubernetesManifestTests will fail (they need kubectl with kustomize)"
+
 if [ -f tests/interop/package.json ]; then
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
 fi

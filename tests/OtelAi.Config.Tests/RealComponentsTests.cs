@@ -41,7 +41,7 @@ public class RealComponentsTests
 
     [Fact]
     public void Manifests_embed_configs_that_the_sample_theories_cover() =>
-        Assert.Contains(SampleNames(), name => name.StartsWith("kubernetes/gateway.yaml#", StringComparison.Ordinal));
+        Assert.Contains(SampleNames(), name => name.StartsWith("kubernetes/gateway/gateway.yaml#", StringComparison.Ordinal));
 
     /// <summary>
     /// Every signal the sidecar sample forwards to the gateway has a pipeline in the gateway's ConfigMap that
@@ -55,7 +55,7 @@ public class RealComponentsTests
             .Select(e => e.Key).ToHashSet();
         Assert.NotEmpty(toGateway);
         var sent = sidecar.Pipelines.Where(p => p.Value.Exporters.Any(toGateway.Contains)).Select(p => p.Key.Signal).ToHashSet();
-        var gateway = ConfigLoader.Load([new ConfigSource("gateway", SampleYaml("kubernetes/gateway.yaml#otelai-gateway/config.yaml"))], Registry()).Config;
+        var gateway = ConfigLoader.Load([new ConfigSource("gateway", SampleYaml("kubernetes/gateway/gateway.yaml#otelai-gateway/config.yaml"))], Registry()).Config;
         var received = gateway.Pipelines.Where(p => p.Value.Receivers.Any(r => r.Type == "otlp")).Select(p => p.Key.Signal).ToHashSet();
         Assert.Empty(sent.Except(received));
     }
