@@ -49,25 +49,7 @@ public class GrpcClientBenchmarks
     public void Setup()
     {
         var port = TestPorts.GetFree();
-        var discard = new CaptureExporterFactory("discard", keep: false);
-        _collector = Collector.FromYaml($$"""
-            receivers:
-              otlp:
-                protocols:
-                  grpc:
-                    endpoint: 127.0.0.1:{{port}}
-            exporters:
-              discard:
-            service:
-              telemetry:
-                metrics:
-                  level: none
-              pipelines:
-                traces:
-                  receivers: [otlp]
-                  exporters: [discard]
-            """, discard.WithBuiltins(), new CollectorOptions { LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance });
-        _collector.StartAsync().GetAwaiter().GetResult();
+        _collector = DiscardingCollector.Start(DiscardingCollector.OtlpGrpc(port), ["otlp"]);
 
         var request = SampleData.Traces(100);
         foreach (var span in request.ResourceSpans[0].ScopeSpans[0].Spans)

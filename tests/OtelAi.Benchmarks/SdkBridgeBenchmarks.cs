@@ -30,27 +30,7 @@ public class SdkBridgeBenchmarks
     public void Setup()
     {
         var port = TestPorts.GetFree();
-        var discard = new CaptureExporterFactory("discard", keep: false);
-        _collector = Collector.FromYaml($$"""
-            receivers:
-              inprocess:
-              otlp:
-                protocols:
-                  grpc:
-                    endpoint: 127.0.0.1:{{port}}
-            exporters:
-              discard:
-            service:
-              telemetry:
-                metrics:
-                  level: none
-              pipelines:
-                traces:
-                  receivers: [inprocess, otlp]
-                  exporters: [discard]
-            """, discard.WithBuiltins().Add(new InProcessReceiverFactory()),
-            new CollectorOptions { LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance });
-        _collector.StartAsync().GetAwaiter().GetResult();
+        _collector = DiscardingCollector.Start("  inprocess:\n" + DiscardingCollector.OtlpGrpc(port), ["inprocess", "otlp"], new InProcessReceiverFactory());
 
         _source = new ActivitySource("inference.bench", "1.0");
         _listener = new ActivityListener

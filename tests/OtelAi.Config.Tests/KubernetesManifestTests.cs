@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using OtelAi.Engine.Components;
 using OtelAi.Engine.Config;
@@ -30,10 +29,10 @@ public sealed class KubernetesManifestTests
     [MemberData(nameof(Overlays))]
     public async Task Overlay_renders_valid_objects_that_agree_with_the_config_they_mount(string overlay, string[] kinds)
     {
-        var (code, rendered, errors) = await RunAsync("kubectl", null, "kustomize", RepositoryPaths.Combine("config-samples", "kubernetes", overlay));
+        var (code, rendered, errors) = await ExternalCommand.RunAsync("kubectl", ["kustomize", RepositoryPaths.Combine("config-samples", "kubernetes", overlay)]);
         Assert.True(code == 0, $"kubectl kustomize {overlay}: {errors}");
 
-        var (validated, verdict, validationErrors) = await RunAsync("node", rendered, RepositoryPaths.Combine("tests", "interop", "validate-manifests.mjs"));
+        var (validated, verdict, validationErrors) = await ExternalCommand.RunAsync("node", [RepositoryPaths.Combine("tests", "interop", "validate-manifests.mjs")], RepositoryPaths.Interop, stdin: rendered);
         Assert.True(validated == 0, $"{verdict}\n{validationErrors}");
         var seen = JsonDocument.Parse(verdict).RootElement.GetProperty("kinds").EnumerateArray().Select(k => string.Join('/', k.GetString()!.Split('/')[..^1])).ToList();
         Assert.Equal(kinds.Order(), seen.Order());
@@ -119,23 +118,4 @@ public sealed class KubernetesManifestTests
     private static IEnumerable<YamlMappingNode> Sequence(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out var child) && child is YamlSequenceNode sequence ? sequence.OfType<YamlMappingNode>() : [];
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string file, string? stdin, params string[] args)
-    {
-        var start = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null,
-            WorkingDirectory = RepositoryPaths.Interop,
-        };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start");
-        if (stdin is not null)
-        {
-            await process.StandardInput.WriteAsync(stdin);
-            process.StandardInput.Close();
-        }
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
-    }
 }

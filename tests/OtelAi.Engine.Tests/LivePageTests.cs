@@ -290,8 +290,8 @@ public sealed class LivePageTests
             var screenshot = RepositoryPaths.Combine("artifacts", "screenshots", "live-page.png");
             Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
             var script = RepositoryPaths.Combine("tests", "interop", "live-page.mjs");
-            var (exit, stdout, stderr) = await RunNodeAsync(script, $"http://127.0.0.1:{zpagesPort}/", Token, string.Join(',', Components),
-                "exporter/otlphttp/backend", "receiver/otlp", "attributes[\"http.route\"] == \"/v1/chat/completions\"", screenshot);
+            var (exit, stdout, stderr) = await ExternalCommand.RunAsync("node", [script, $"http://127.0.0.1:{zpagesPort}/", Token, string.Join(',', Components),
+                "exporter/otlphttp/backend", "receiver/otlp", "attributes[\"http.route\"] == \"/v1/chat/completions\"", screenshot], RepositoryPaths.Interop, timeout: TimeSpan.FromMinutes(2));
             Assert.True(exit == 0, $"{stderr}\n{stdout}\nengine:\n{engine.Output}");
             var seen = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement;
             Assert.Empty(seen.GetProperty("pageErrors").EnumerateArray());
@@ -334,33 +334,9 @@ public sealed class LivePageTests
 
     private static string Run(string file, params string[] args)
     {
-        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = process.StandardOutput.ReadToEnd();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}: {error}");
+        var (code, output, error) = ExternalCommand.RunAsync(file, args).GetAwaiter().GetResult();
+        if (code != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {code}: {error}");
         return output;
-    }
-
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunNodeAsync(string script, params string[] args)
-    {
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(script)! };
-        start.ArgumentList.Add(script);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"the browser script did not finish in 2 minutes: {await stderr}");
-        }
-        return (process.ExitCode, await stdout, await stderr);
     }
 
     private static HttpClient Client(int port, string? token)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OtelAi.TestSupport;
 
 namespace OtelAi.Hosting.Tests;
@@ -131,25 +130,11 @@ public sealed class PackagingTests : IDisposable
         Assert.Contains("\"model_id\"", written); // aiattributes from the package ran
     }
 
+    /// <summary>Runs a command without the CLI's telemetry and banners; stdout and stderr together.</summary>
     private static async Task<(int Code, string Output)> RunAsync(string file, string directory, params string[] args)
     {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 5 minutes: {await stdout}{await stderr}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
+        var (code, stdout, stderr) = await ExternalCommand.RunAsync(file, args, directory,
+            environment: new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" });
+        return (code, stdout + stderr);
     }
 }
