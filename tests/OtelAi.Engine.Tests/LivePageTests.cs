@@ -218,97 +218,101 @@ public sealed class LivePageTests
     [Trait(OtelaiProcess.Trait, OtelaiProcess.Executable)]
     public async Task Top_and_tap_commands_show_every_component_with_rates_under_load()
     {
-        var otlpPort = TestPorts.GetFree();
-        var zpagesPort = TestPorts.GetFree();
-        var configPath = Path.Combine(Path.GetTempPath(), $"otelai-live-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(configPath, Config(otlpPort, zpagesPort));
-        using var engine = OtelaiProcess.Start("--config", configPath);
+        using var engine = new EngineUnderLoad();
+        var zpagesPort = engine.ZPagesPort;
+
+        // otelai top in a real terminal: a private tmux server, ended by its own socket.
+        var socket = $"otelai-top-{Guid.NewGuid():N}";
+        var command = string.Join(' ', TopCommandLine(zpagesPort).Select(a => $"'{a}'"));
+        Run("tmux", "-L", socket, "new-session", "-d", "-x", "220", "-y", "40", command);
         try
         {
-            engine.WaitUntilListening(otlpPort, zpagesPort);
-            using var load = new SpanLoad(otlpPort);
-
-            // otelai top in a real terminal: a private tmux server, ended by its own socket.
-            var socket = $"otelai-top-{Guid.NewGuid():N}";
-            var command = string.Join(' ', TopCommandLine(zpagesPort).Select(a => $"'{a}'"));
-            Run("tmux", "-L", socket, "new-session", "-d", "-x", "220", "-y", "40", command);
-            try
+            string screen = "";
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (DateTime.UtcNow < deadline)
             {
-                string screen = "";
-                var deadline = DateTime.UtcNow.AddSeconds(30);
-                while (DateTime.UtcNow < deadline)
-                {
-                    await Task.Delay(500);
-                    screen = Run("tmux", "-L", socket, "capture-pane", "-p");
-                    var receiverRow = screen.Split('\n').FirstOrDefault(l => l.StartsWith("receiver/otlp", StringComparison.Ordinal));
-                    if (Components.All(screen.Contains) && receiverRow is not null && RateColumns(receiverRow).Any(r => r > 0)) break;
-                }
-                foreach (var component in Components) Assert.Contains(component, screen);
-                Assert.Contains("otelai top", screen);
-                Assert.Contains("Tail sampling", screen);
-                var row = screen.Split('\n').First(l => l.StartsWith("receiver/otlp", StringComparison.Ordinal));
-                Assert.True(RateColumns(row).Any(r => r > 0), $"no rate above zero on the receiver row:\n{screen}");
+                await Task.Delay(500);
+                screen = Run("tmux", "-L", socket, "capture-pane", "-p");
+                var receiverRow = screen.Split('\n').FirstOrDefault(l => l.StartsWith("receiver/otlp", StringComparison.Ordinal));
+                if (Components.All(screen.Contains) && receiverRow is not null && RateColumns(receiverRow).Any(r => r > 0)) break;
             }
-            finally
-            {
-                Run("tmux", "-L", socket, "kill-server");
-            }
-
-            // otelai tap from the command line: three matching items, then it exits.
-            var tap = OtelaiProcess.Start("tap", "--endpoint", $"127.0.0.1:{zpagesPort}", "--token", Token, "--component", "processor/batch",
-                "--where", "attributes[\"http.route\"] == \"/v1/chat/completions\"", "--count", "3");
-            var (exitCode, stderr) = await tap.WaitForExitAsync(TimeSpan.FromSeconds(60));
-            Assert.True(exitCode == 0, stderr);
-            var lines = tap.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(3, lines.Length);
-            Assert.All(lines, line => Assert.Contains("/v1/chat/completions", line));
-            Assert.All(lines, line => Assert.DoesNotContain("\"/health\"", line));
-
-            var refused = OtelaiProcess.Start("top", "--endpoint", $"127.0.0.1:{zpagesPort}", "--once");
-            var (refusedCode, refusedError) = await refused.WaitForExitAsync(TimeSpan.FromSeconds(30));
-            Assert.Equal(1, refusedCode);
-            Assert.Contains("401", refusedError);
+            foreach (var component in Components) Assert.Contains(component, screen);
+            Assert.Contains("otelai top", screen);
+            Assert.Contains("Tail sampling", screen);
+            var row = screen.Split('\n').First(l => l.StartsWith("receiver/otlp", StringComparison.Ordinal));
+            Assert.True(RateColumns(row).Any(r => r > 0), $"no rate above zero on the receiver row:\n{screen}");
         }
         finally
         {
-            File.Delete(configPath);
+            Run("tmux", "-L", socket, "kill-server");
         }
+
+        // otelai tap from the command line: three matching items, then it exits.
+        var tap = OtelaiProcess.Start("tap", "--endpoint", $"127.0.0.1:{zpagesPort}", "--token", Token, "--component", "processor/batch",
+            "--where", "attributes[\"http.route\"] == \"/v1/chat/completions\"", "--count", "3");
+        var (exitCode, stderr) = await tap.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(exitCode == 0, stderr);
+        var lines = tap.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.All(lines, line => Assert.Contains("/v1/chat/completions", line));
+        Assert.All(lines, line => Assert.DoesNotContain("\"/health\"", line));
+
+        var refused = OtelaiProcess.Start("top", "--endpoint", $"127.0.0.1:{zpagesPort}", "--once");
+        var (refusedCode, refusedError) = await refused.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, refusedCode);
+        Assert.Contains("401", refusedError);
     }
 
     [Fact]
     public async Task Live_page_in_headless_chromium_shows_rates_config_and_a_filtered_tap()
     {
-        var otlpPort = TestPorts.GetFree();
-        var zpagesPort = TestPorts.GetFree();
-        var configPath = Path.Combine(Path.GetTempPath(), $"otelai-live-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(configPath, Config(otlpPort, zpagesPort));
-        using var engine = OtelaiProcess.Start("--config", configPath);
-        try
+        using var engine = new EngineUnderLoad();
+        var zpagesPort = engine.ZPagesPort;
+        var screenshot = RepositoryPaths.Combine("artifacts", "screenshots", "live-page.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        var script = RepositoryPaths.Combine("tests", "interop", "live-page.mjs");
+        var (exit, stdout, stderr) = await ExternalCommand.RunAsync("node", [script, $"http://127.0.0.1:{zpagesPort}/", Token, string.Join(',', Components),
+            "exporter/otlphttp/backend", "receiver/otlp", "attributes[\"http.route\"] == \"/v1/chat/completions\"", screenshot], RepositoryPaths.Interop, timeout: TimeSpan.FromMinutes(2));
+        Assert.True(exit == 0, $"{stderr}\n{stdout}\nengine:\n{engine.Process.Output}");
+        var seen = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement;
+        Assert.Empty(seen.GetProperty("pageErrors").EnumerateArray());
+        Assert.Contains("/s in", seen.GetProperty("rateText").GetString());
+        var config = seen.GetProperty("config").GetString()!;
+        Assert.Contains("[REDACTED]", config);
+        Assert.DoesNotContain("backend-secret-123", config);
+        var tapItems = seen.GetProperty("tapItems").EnumerateArray().Select(i => i.GetString()!).ToList();
+        Assert.True(tapItems.Count >= 3);
+        Assert.All(tapItems, item => Assert.Contains("/v1/chat/completions", item));
+        Assert.All(tapItems, item => Assert.DoesNotContain("\"/health\"", item));
+        Assert.Contains("processor/tail_sampling", seen.GetProperty("panels").EnumerateArray().Select(p => p.GetString()));
+        Assert.True(new FileInfo(screenshot).Length > 10_000);
+    }
+
+    /// <summary>The otelai executable on <see cref="Config"/>, listening, with spans flowing in, for the tests that drive it from outside.</summary>
+    private sealed class EngineUnderLoad : IDisposable
+    {
+        private readonly string _configPath = Path.Combine(Path.GetTempPath(), $"otelai-live-{Guid.NewGuid():N}.yaml");
+        private readonly SpanLoad _load;
+
+        public EngineUnderLoad()
         {
-            engine.WaitUntilListening(otlpPort, zpagesPort);
-            using var load = new SpanLoad(otlpPort);
-            var screenshot = RepositoryPaths.Combine("artifacts", "screenshots", "live-page.png");
-            Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
-            var script = RepositoryPaths.Combine("tests", "interop", "live-page.mjs");
-            var (exit, stdout, stderr) = await ExternalCommand.RunAsync("node", [script, $"http://127.0.0.1:{zpagesPort}/", Token, string.Join(',', Components),
-                "exporter/otlphttp/backend", "receiver/otlp", "attributes[\"http.route\"] == \"/v1/chat/completions\"", screenshot], RepositoryPaths.Interop, timeout: TimeSpan.FromMinutes(2));
-            Assert.True(exit == 0, $"{stderr}\n{stdout}\nengine:\n{engine.Output}");
-            var seen = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement;
-            Assert.Empty(seen.GetProperty("pageErrors").EnumerateArray());
-            Assert.Contains("/s in", seen.GetProperty("rateText").GetString());
-            var config = seen.GetProperty("config").GetString()!;
-            Assert.Contains("[REDACTED]", config);
-            Assert.DoesNotContain("backend-secret-123", config);
-            var tapItems = seen.GetProperty("tapItems").EnumerateArray().Select(i => i.GetString()!).ToList();
-            Assert.True(tapItems.Count >= 3);
-            Assert.All(tapItems, item => Assert.Contains("/v1/chat/completions", item));
-            Assert.All(tapItems, item => Assert.DoesNotContain("\"/health\"", item));
-            Assert.Contains("processor/tail_sampling", seen.GetProperty("panels").EnumerateArray().Select(p => p.GetString()));
-            Assert.True(new FileInfo(screenshot).Length > 10_000);
+            File.WriteAllText(_configPath, Config(OtlpPort, ZPagesPort));
+            Process = OtelaiProcess.Start("--config", _configPath);
+            Process.WaitUntilListening(OtlpPort, ZPagesPort);
+            _load = new SpanLoad(OtlpPort);
         }
-        finally
+
+        public int OtlpPort { get; } = TestPorts.GetFree();
+
+        public int ZPagesPort { get; } = TestPorts.GetFree();
+
+        public OtelaiProcess Process { get; }
+
+        public void Dispose()
         {
-            File.Delete(configPath);
+            _load.Dispose();
+            Process.Dispose();
+            File.Delete(_configPath);
         }
     }
 
