@@ -23,6 +23,7 @@ internal static partial class OttlFunctions
     {
         RegisterEditors();
         RegisterConverters();
+        RegisterStringAndTimeConverters();
     }
 
     public static OttlFunction? Editor(string name) => All.TryGetValue(name, out var f) && f.CompileEditor is not null ? f : null;

@@ -255,3 +255,94 @@ public class ConverterTests
         Assert.Throws<OttlCompileException>(() => OttlLanguage.CompileCondition("Time(\"x\", \"%Q\") == nil", OttlContextKind.Span));
     }
 }
+
+/// <summary>The string, map, number, duration and time converters, on the examples of otelcol's ottlfuncs README.</summary>
+public class StringAndTimeConverterTests
+{
+    private static AnyValue Of(string expression)
+    {
+        var (_, context) = Span();
+        return Value(context, expression)!;
+    }
+
+    [Theory]
+    [InlineData("HasPrefix(\"ingest_service\", \"ingest_\")", true)]
+    [InlineData("HasPrefix(resource.attributes[\"service.name\"], \"ingest_\")", false)]
+    [InlineData("HasSuffix(\"ingest_service\", \"_service\")", true)]
+    [InlineData("HasSuffix(name, \"/infer\")", true)]
+    [InlineData("IsEmpty(\"\")", true)]
+    [InlineData("IsEmpty(attributes[\"missing\"])", true)]
+    [InlineData("IsEmpty(name)", false)]
+    [InlineData("IsEmpty(0)", true)]
+    [InlineData("IsValidLuhn(\"17893729974\")", true)]
+    [InlineData("IsValidLuhn(\"17893729975\")", false)]
+    [InlineData("IsValidLuhn(17893729974)", true)]
+    [InlineData("IsInCIDR(\"192.168.1.10\", [\"192.168.0.0/16\"])", true)]
+    [InlineData("IsInCIDR(\"10.1.2.3\", [\"192.168.0.0/16\", \"10.0.0.0/8\"])", true)]
+    [InlineData("IsInCIDR(\"172.16.0.1\", [\"192.168.0.0/16\", \"10.0.0.0/8\"])", false)]
+    public void Predicates(string expression, bool expected) => Assert.Equal(expected, Of(expression).BoolValue);
+
+    [Theory]
+    [InlineData("Index(\"hello world\", \"world\")", 6)]
+    [InlineData("Index(\"hello world\", \"moon\")", -1)]
+    [InlineData("Index(\"héllo world\", \"world\")", 7)] // a byte offset, as Go's strings.Index
+    [InlineData("Index(Split(\"a,error,b\", \",\"), \"error\")", 1)]
+    [InlineData("Index([90, 95, 100], 95)", 1)]
+    [InlineData("ParseInt(\"0b1111_0000\", 0)", 240)]
+    [InlineData("ParseInt(\"0b10110\", 0)", 22)]
+    [InlineData("ParseInt(\"0xFF\", 0)", 255)]
+    [InlineData("ParseInt(\"-0xFF\", 0)", -255)]
+    [InlineData("ParseInt(\"-0o123\", 0)", -83)]
+    [InlineData("ParseInt(\"12345\", 10)", 12345)]
+    [InlineData("ParseInt(\"0xAA\", 0)", 170)]
+    [InlineData("ParseInt(\"AA\", 16)", 170)]
+    [InlineData("ParseInt(\"-20\", 8)", -16)]
+    [InlineData("Milliseconds(Duration(\"1h\"))", 3_600_000)]
+    [InlineData("Microseconds(Duration(\"1h\"))", 3_600_000_000)]
+    [InlineData("Nanoseconds(Duration(\"1h30m\"))", 5_400_000_000_000)]
+    [InlineData("Year(Time(\"2023-02-04 15:04:05\", \"%Y-%m-%d %H:%M:%S\"))", 2023)]
+    [InlineData("Month(Time(\"2023-02-04 15:04:05\", \"%Y-%m-%d %H:%M:%S\"))", 2)]
+    [InlineData("Day(Time(\"2023-02-04 15:04:05\", \"%Y-%m-%d %H:%M:%S\"))", 4)]
+    [InlineData("Hour(Time(\"2023-02-04 15:04:05\", \"%Y-%m-%d %H:%M:%S\"))", 15)]
+    [InlineData("Minute(Time(\"2023-02-04 15:04:05\", \"%Y-%m-%d %H:%M:%S\"))", 4)]
+    [InlineData("Second(Time(\"2023-02-04 15:04:05\", \"%Y-%m-%d %H:%M:%S\"))", 5)]
+    [InlineData("Weekday(Time(\"2023-02-04 15:04:05\", \"%Y-%m-%d %H:%M:%S\"))", 6)] // a Saturday
+    public void Integers(string expression, long expected) => Assert.Equal(expected, Of(expression).IntValue);
+
+    [Theory]
+    [InlineData("Hours(Duration(\"1h\"))", 1.0)]
+    [InlineData("Minutes(Duration(\"1h\"))", 60.0)]
+    [InlineData("Seconds(Duration(\"1m30s\"))", 90.0)]
+    [InlineData("Hours(Duration(\"-1.5h\"))", -1.5)]
+    [InlineData("Log(100)", 4.605170185988092)]
+    [InlineData("Log(\"2.718281828459045\")", 1.0)]
+    public void Doubles(string expression, double expected) => Assert.Equal(expected, Of(expression).DoubleValue, 12);
+
+    [Theory]
+    [InlineData("TrimPrefix(\"ingest_service\", \"ingest_\")", "service")]
+    [InlineData("TrimPrefix(\"ingest_service\", \"other\")", "ingest_service")]
+    [InlineData("TrimSuffix(\"ingest_service\", \"_service\")", "ingest")]
+    [InlineData("Trim(\"  padded  \")", "padded")]
+    [InlineData("Trim(\"--x-y--\", \"-\")", "x-y")]
+    public void Strings(string expression, string expected) => Assert.Equal(expected, Of(expression).StringValue);
+
+    [Fact]
+    public void Keys_and_values_of_a_map()
+    {
+        Assert.Equal(["service.name", "host.name"], Of("Keys(resource.attributes)").ArrayValue.Values.Select(v => v.StringValue));
+        Assert.Equal(["inference-api", "node-1"], Of("Values(resource.attributes)").ArrayValue.Values.Select(v => v.StringValue));
+    }
+
+    [Theory]
+    [InlineData("HasPrefix(attributes[\"http.response.status_code\"], \"2\")")]
+    [InlineData("Log(0)")]
+    [InlineData("Log(false)")]
+    [InlineData("ParseInt(\"12a\", 10)")]
+    [InlineData("ParseInt(\"9223372036854775808\", 10)")]
+    [InlineData("Duration(\"1 fortnight\")")]
+    [InlineData("Hours(name)")]
+    [InlineData("Keys(name)")]
+    [InlineData("IsValidLuhn(\"12-34\")")]
+    public void Errors_as_otelcol_reports_them(string expression) =>
+        Assert.Throws<OttlRuntimeException>(() => Of(expression));
+}
