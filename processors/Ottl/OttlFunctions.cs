@@ -24,6 +24,7 @@ internal static partial class OttlFunctions
         RegisterEditors();
         RegisterConverters();
         RegisterStringAndTimeConverters();
+        RegisterListFunctions();
     }
 
     public static OttlFunction? Editor(string name) => All.TryGetValue(name, out var f) && f.CompileEditor is not null ? f : null;

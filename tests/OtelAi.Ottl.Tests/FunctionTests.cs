@@ -346,3 +346,64 @@ public class StringAndTimeConverterTests
     public void Errors_as_otelcol_reports_them(string expression) =>
         Assert.Throws<OttlRuntimeException>(() => Of(expression));
 }
+
+/// <summary>delete_index, SliceToMap and Sort on the examples of otelcol's ottlfuncs README.</summary>
+public class ListFunctionTests
+{
+    private const string Things = "ParseJSON(\"[{\\\"name\\\":\\\"foo\\\",\\\"value\\\":2},{\\\"name\\\":\\\"bar\\\",\\\"value\\\":5}]\")";
+
+    private static AnyValue Of(string expression)
+    {
+        var (_, context) = Span();
+        return Value(context, expression)!;
+    }
+
+    private static string Render(AnyValue value) => value.ValueCase switch
+    {
+        AnyValue.ValueOneofCase.ArrayValue => "[" + string.Join(",", value.ArrayValue.Values.Select(Render)) + "]",
+        AnyValue.ValueOneofCase.KvlistValue => "{" + string.Join(",", value.KvlistValue.Values.Select(kv => $"{kv.Key}:{Render(kv.Value)}")) + "}",
+        AnyValue.ValueOneofCase.StringValue => $"\"{value.StringValue}\"",
+        AnyValue.ValueOneofCase.BoolValue => value.BoolValue ? "true" : "false",
+        AnyValue.ValueOneofCase.IntValue => value.IntValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.DoubleValue.ToString("0.0##", System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    [Theory]
+    [InlineData("SliceToMap(" + Things + ", [\"name\"])", "{foo:{name:\"foo\",value:2.0},bar:{name:\"bar\",value:5.0}}")]
+    [InlineData("SliceToMap(" + Things + ")", "{0:{name:\"foo\",value:2.0},1:{name:\"bar\",value:5.0}}")]
+    [InlineData("SliceToMap(" + Things + ", [\"name\"], [\"value\"])", "{foo:2.0,bar:5.0}")]
+    [InlineData("Sort([3, 1, 2])", "[1,2,3]")]
+    [InlineData("Sort([3, 1, 2], \"desc\")", "[3,2,1]")]
+    [InlineData("Sort([3, 1.5, 2])", "[1.5,2,3]")]
+    [InlineData("Sort([\"b\", \"a\", \"c\"])", "[\"a\",\"b\",\"c\"]")]
+    [InlineData("Sort([true, false])", "[false,true]")]
+    [InlineData("Sort([\"b\", 1, true])", "[1,\"b\",true]")]
+    public void Converters(string expression, string expected) => Assert.Equal(expected, Render(Of(expression)));
+
+    [Theory]
+    [InlineData("delete_index(attributes[\"tags\"], 0)", "[\"b\",\"c\",\"d\"]")]
+    [InlineData("delete_index(attributes[\"tags\"], 0, 3)", "[\"d\"]")]
+    [InlineData("delete_index(attributes[\"tags\"], 1, 1)", "[\"a\",\"b\",\"c\",\"d\"]")]
+    [InlineData("delete_index(attributes[\"tags\"], Index(attributes[\"tags\"], \"c\"))", "[\"a\",\"b\",\"d\"]")]
+    public void Delete_index(string statement, string expected)
+    {
+        var (_, context) = Span();
+        Run(context, "set(attributes[\"tags\"], [\"a\", \"b\", \"c\", \"d\"])");
+        Run(context, statement);
+        Assert.Equal(expected, Render(context.Span.Attributes.Get("tags")!));
+    }
+
+    [Theory]
+    [InlineData("Sort([{\"a\": 1}])")]
+    [InlineData("SliceToMap(" + Things + ", [\"missing\"])")]
+    [InlineData("SliceToMap(name)")]
+    public void Errors(string expression) => Assert.Throws<OttlRuntimeException>(() => Of(expression));
+
+    [Fact]
+    public void Delete_index_out_of_range_is_an_error()
+    {
+        var (_, context) = Span();
+        Run(context, "set(attributes[\"tags\"], [\"a\"])");
+        Assert.Throws<OttlRuntimeException>(() => Run(context, "delete_index(attributes[\"tags\"], 1)"));
+    }
+}
