@@ -25,6 +25,7 @@ internal static partial class OttlFunctions
         RegisterConverters();
         RegisterStringAndTimeConverters();
         RegisterListFunctions();
+        RegisterEncodingAndCaseConverters();
     }
 
     public static OttlFunction? Editor(string name) => All.TryGetValue(name, out var f) && f.CompileEditor is not null ? f : null;

@@ -407,3 +407,57 @@ public class ListFunctionTests
         Assert.Throws<OttlRuntimeException>(() => Run(context, "delete_index(attributes[\"tags\"], 1)"));
     }
 }
+
+/// <summary>Encodings, casing and value picking, on the examples of otelcol's ottlfuncs README.</summary>
+public class EncodingAndCaseConverterTests
+{
+    private static AnyValue? Of(string expression)
+    {
+        var (_, context) = Span();
+        return Value(context, expression);
+    }
+
+    [Theory]
+    [InlineData("Base64Encode(\"test string\")", "dGVzdCBzdHJpbmc=")]
+    [InlineData("Base64Encode(\"test string\", \"base64-raw\")", "dGVzdCBzdHJpbmc")]
+    [InlineData("Base64Encode(\"??>\", \"base64-url\")", "Pz8-")]
+    [InlineData("Base64Encode(\"??>\")", "Pz8+")]
+    [InlineData("Base64Decode(\"aGVsbG8gd29ybGQ=\")", "hello world")]
+    [InlineData("Decode(\"aGVsbG8gd29ybGQ=\", \"base64\")", "hello world")]
+    [InlineData("Decode(\"aGVsbG8gd29ybGQ\", \"base64-raw\")", "hello world")]
+    [InlineData("Decode(\"Pz8-\", \"base64-url\")", "??>")]
+    [InlineData("Decode(\"hello\", \"us-ascii\")", "hello")]
+    [InlineData("Coalesce([attributes[\"user.id\"], attributes[\"enduser.id\"], \"unknown\"])", "unknown")]
+    [InlineData("Coalesce([attributes[\"missing\"], \"first\", \"second\"])", "first")]
+    [InlineData("ConvertCase(\"MY_METRIC\", \"lower\")", "my_metric")]
+    [InlineData("ConvertCase(\"my_metric\", \"upper\")", "MY_METRIC")]
+    [InlineData("ConvertCase(\"myMetric\", \"snake\")", "my_metric")]
+    [InlineData("ConvertCase(\"my_metric\", \"camel\")", "MyMetric")]
+    [InlineData("ToSnakeCase(\"numbers2and55with000\")", "numbers_2_and_55_with_000")]
+    [InlineData("ToSnakeCase(\"HTTPServerRequests\")", "http_server_requests")]
+    [InlineData("ToCamelCase(\"my.metric.name\")", "MyMetricName")]
+    public void Strings(string expression, string expected) => Assert.Equal(expected, Of(expression)!.StringValue);
+
+    [Theory]
+    [InlineData("Bool(\"true\")", true)]
+    [InlineData("Bool(\"0\")", false)]
+    [InlineData("Bool(\"T\")", true)]
+    [InlineData("Bool(2.5)", true)]
+    [InlineData("Bool(0)", false)]
+    [InlineData("ContainsValue([1, 2, 3, 4, 5], 3)", true)]
+    [InlineData("ContainsValue([1.1, 2.2, 3.3, 4.4], 4.4)", true)]
+    [InlineData("ContainsValue([\"GET\", \"PUT\", \"POST\"], \"GET\")", true)]
+    [InlineData("ContainsValue([\"GET\", \"PUT\", \"POST\"], \"DELETE\")", false)]
+    public void Booleans(string expression, bool expected) => Assert.Equal(expected, Of(expression)!.BoolValue);
+
+    [Fact]
+    public void Bool_of_an_unparsable_string_is_nil_and_bad_arguments_fail()
+    {
+        var (_, context) = Span();
+        Assert.True(Eval(context, "Bool(\"maybe\") == nil"));
+        Assert.Throws<OttlRuntimeException>(() => Of("Base64Decode(\"%%%\")"));
+        Assert.Throws<OttlRuntimeException>(() => Of("ContainsValue(name, \"x\")"));
+        Assert.Throws<OttlCompileException>(() => Of("ConvertCase(name, \"title\")"));
+        Assert.Throws<OttlCompileException>(() => Of("Decode(name, \"no-such-charset\")"));
+    }
+}
