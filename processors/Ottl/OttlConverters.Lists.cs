@@ -33,6 +33,14 @@ internal static partial class OttlFunctions
             };
         });
 
+        // A span whose parent span id is empty (all zeros): the root of its trace. Span context only.
+        Converter("IsRootSpan", [], 0, a =>
+        {
+            if (a.Compiler.Context != OttlContextKind.Span)
+                throw a.Compiler.Error(0, $"IsRootSpan is supported in the span context only, not in {a.Compiler.Context.Name()}");
+            return ctx => OttlValue.Of(ctx.Span.ParentSpanId.Span.IndexOfAnyExcept((byte)0) < 0);
+        });
+
         Converter("SliceToMap", ["target", "keyPath", "valuePath"], 1, a =>
         {
             var target = a.Getter(0);

@@ -461,3 +461,19 @@ public class EncodingAndCaseConverterTests
         Assert.Throws<OttlCompileException>(() => Of("Decode(name, \"no-such-charset\")"));
     }
 }
+
+public class IsRootSpanTests
+{
+    [Fact]
+    public void A_span_without_a_parent_is_the_root_and_only_spans_may_ask()
+    {
+        var (_, context) = Span();
+        context.Span.ParentSpanId = Google.Protobuf.ByteString.Empty;
+        Assert.True(Eval(context, "IsRootSpan()"));
+        context.Span.ParentSpanId = Google.Protobuf.ByteString.CopyFrom(new byte[8]);
+        Assert.True(Eval(context, "IsRootSpan()"));
+        context.Span.ParentSpanId = Google.Protobuf.ByteString.CopyFrom([1, 2, 3, 4, 5, 6, 7, 8]);
+        Assert.False(Eval(context, "IsRootSpan()"));
+        Assert.Throws<OttlCompileException>(() => Eval(context, "IsRootSpan()", OttlContextKind.Log));
+    }
+}
