@@ -29,24 +29,27 @@ internal sealed class HealthCommand : ICliCommand
             console.Error.WriteLine($"--timeout: \"{text}\" is not a duration such as 3s");
             return 2;
         }
-        var endpoint = parsed["--endpoint"] ?? "localhost:13133";
-        var url = (endpoint.Contains("://", StringComparison.Ordinal) ? endpoint : "http://" + endpoint).TrimEnd('/') + "/" + (parsed["--path"] ?? "/").TrimStart('/');
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        // No token: health_check answers without one (an empty token also keeps $OTELAI_ZPAGES_TOKEN out).
+        using var client = LiveClient.Create(parsed["--endpoint"] ?? "localhost:13133", token: "", insecure: false, out error);
+        if (client is null)
         {
-            console.Error.WriteLine($"--endpoint: \"{endpoint}\" is not host:port or a URL");
+            console.Error.WriteLine(error);
             return 2;
         }
-        using var http = new HttpClient { Timeout = timeout };
+        var path = (parsed["--path"] ?? "/").TrimStart('/');
+        var url = new Uri(client.BaseAddress, path);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
         try
         {
-            using var response = await http.GetAsync(uri, cancellationToken);
-            var healthy = response.IsSuccessStatusCode;
-            (healthy ? console.Out : console.Error).WriteLine($"{uri}: {(int)response.StatusCode} {(healthy ? "healthy" : await response.Content.ReadAsStringAsync(cancellationToken))}");
+            var (status, body) = await client.GetStatusAsync(path, deadline.Token);
+            var healthy = status is >= 200 and < 300;
+            (healthy ? console.Out : console.Error).WriteLine($"{url}: {status} {(healthy ? "healthy" : body)}");
             return healthy ? 0 : 1;
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
         {
-            console.Error.WriteLine($"{uri}: {ex.Message}");
+            console.Error.WriteLine($"{url}: {(ex is OperationCanceledException ? $"no answer within {Engine.Config.Durations.Format(timeout)}" : ex.Message)}");
             return 1;
         }
     }

@@ -4,8 +4,9 @@ using System.Text;
 namespace OtelAi.Cli;
 
 /// <summary>
-/// A client of a running collector's zpages live API (<c>otelai top</c>, <c>otelai tap</c>): the endpoint as the
-/// extension's <c>endpoint</c> key writes it (or a full http(s) URL), and an optional bearer token.
+/// A client of a running collector's endpoints (the zpages live API for <c>otelai top</c> and <c>otelai tap</c>,
+/// health_check for <c>otelai health</c>): the endpoint as the extension's <c>endpoint</c> key writes it (or a full
+/// http(s) URL), and an optional bearer token.
 /// </summary>
 internal sealed class LiveClient : IDisposable
 {
@@ -45,6 +46,13 @@ internal sealed class LiveClient : IDisposable
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode) throw new LiveApiException(Describe(response, body));
         return body;
+    }
+
+    /// <summary>GET a path and return its status code and body, whatever the status.</summary>
+    public async Task<(int Status, string Body)> GetStatusAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(path, cancellationToken);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
     }
 
     /// <summary>The server-sent events of a path, as (event name, data) pairs, until the stream ends.</summary>

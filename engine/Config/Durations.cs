@@ -13,21 +13,28 @@ public static class Durations
     /// <summary>Regex for the JSON schema: the same syntax as <see cref="TryParse"/>.</summary>
     public const string Pattern = @"^([-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+))$";
 
-    private static readonly (string Unit, double Ticks)[] Units =
+    private static readonly (string Unit, double Nanoseconds)[] Units =
     [
-        ("ns", 0.01), ("us", 10), ("µs", 10), ("μs", 10), ("ms", TimeSpan.TicksPerMillisecond),
-        ("s", TimeSpan.TicksPerSecond), ("m", TimeSpan.TicksPerMinute), ("h", TimeSpan.TicksPerHour),
+        ("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 6e10), ("h", 3.6e12),
     ];
 
     public static bool TryParse(string text, out TimeSpan duration)
     {
-        duration = default;
+        var parsed = TryParseNanoseconds(text, out var nanoseconds);
+        duration = parsed ? TimeSpan.FromTicks(nanoseconds / 100) : default;
+        return parsed;
+    }
+
+    /// <summary>As <see cref="TryParse"/>, to the nanosecond (Go's time.Duration; OTTL's durations), within ±292 years.</summary>
+    public static bool TryParseNanoseconds(string text, out long nanoseconds)
+    {
+        nanoseconds = 0;
         var s = text.AsSpan();
         var negative = false;
         if (s.Length > 0 && (s[0] == '-' || s[0] == '+')) { negative = s[0] == '-'; s = s[1..]; }
         if (s is "0") return true;
         if (s.IsEmpty) return false;
-        double ticks = 0;
+        double total = 0;
         while (!s.IsEmpty)
         {
             var numberLength = 0;
@@ -38,13 +45,13 @@ public static class Durations
             var unitLength = 0;
             while (unitLength < s.Length && !char.IsAsciiDigit(s[unitLength]) && s[unitLength] != '.') unitLength++;
             var unit = s[..unitLength].ToString();
-            var factor = Array.Find(Units, u => u.Unit == unit).Ticks;
+            var factor = Array.Find(Units, u => u.Unit == unit).Nanoseconds;
             if (factor == 0) return false;
-            ticks += number * factor;
+            total += number * factor;
             s = s[unitLength..];
         }
-        if (ticks > TimeSpan.MaxValue.Ticks) return false;
-        duration = TimeSpan.FromTicks((long)(negative ? -ticks : ticks));
+        if (total >= long.MaxValue) return false;
+        nanoseconds = (long)(negative ? -total : total);
         return true;
     }
 

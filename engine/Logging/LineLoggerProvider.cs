@@ -75,8 +75,7 @@ public sealed class LineLoggerProvider(TextWriter output, LogLevel minimumLevel,
 
     internal static string FormatJson(DateTime utc, string category, LogLevel level, string message, Exception? exception)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        return JsonText.Of(json =>
         {
             json.WriteStartObject();
             json.WriteString("ts", utc.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
@@ -94,8 +93,7 @@ public sealed class LineLoggerProvider(TextWriter output, LogLevel minimumLevel,
             json.WriteString("msg", message);
             if (exception is not null) json.WriteString("error", exception.ToString());
             json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length) + "\n";
+        }) + "\n";
     }
 
     private static string LevelName(LogLevel level) => level switch

@@ -189,18 +189,13 @@ internal sealed partial class TapSubscription
         }
     }
 
-    private string Error(TapPoint point, Exception error)
+    private static string Error(TapPoint point, Exception error) => JsonText.Of(writer =>
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("component", point.Component);
-            writer.WriteString("error", $"the tap stopped: {error.Message}");
-            writer.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
+        writer.WriteStartObject();
+        writer.WriteString("component", point.Component);
+        writer.WriteString("error", $"the tap stopped: {error.Message}");
+        writer.WriteEndObject();
+    });
 
     private void Refill()
     {
@@ -219,30 +214,25 @@ internal sealed partial class TapSubscription
         return Encoding.UTF8.GetByteCount(json) <= _limits.MaxItemBytes ? json : Write(point, item, withItem: false);
     }
 
-    private string Write(TapPoint point, IMessage item, bool withItem)
+    private string Write(TapPoint point, IMessage item, bool withItem) => JsonText.Of(writer =>
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        writer.WriteStartObject();
+        writer.WriteString("time", _time.GetUtcNow().ToString("O"));
+        writer.WriteString("component", point.Component);
+        if (point.Pipeline.Length > 0) writer.WriteString("pipeline", point.Pipeline);
+        writer.WriteString("signal", point.Signal.ToConfigName());
+        if (withItem)
         {
-            writer.WriteStartObject();
-            writer.WriteString("time", _time.GetUtcNow().ToString("O"));
-            writer.WriteString("component", point.Component);
-            if (point.Pipeline.Length > 0) writer.WriteString("pipeline", point.Pipeline);
-            writer.WriteString("signal", point.Signal.ToConfigName());
-            if (withItem)
-            {
-                writer.WritePropertyName("item");
-                JsonCodecs.For(item.GetType()).WriteMessage(writer, item);
-            }
-            else
-            {
-                writer.WriteBoolean("truncated", true);
-                writer.WriteString("summary", TapSelection.Summary(item));
-            }
-            writer.WriteEndObject();
+            writer.WritePropertyName("item");
+            JsonCodecs.For(item.GetType()).WriteMessage(writer, item);
         }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
+        else
+        {
+            writer.WriteBoolean("truncated", true);
+            writer.WriteString("summary", TapSelection.Summary(item));
+        }
+        writer.WriteEndObject();
+    });
 
     /// <summary>Attribute keys whose last segment names a credential (http.request.header.authorization, db.password); token counts are not.</summary>
     [GeneratedRegex(@"(^|[._-])(authorization|proxy-authorization|cookie|set-cookie|password|passwd|secret|api[-_]?key|access[-_]?token|token|bearer)$", RegexOptions.IgnoreCase)]

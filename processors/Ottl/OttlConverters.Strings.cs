@@ -12,10 +12,10 @@ internal static partial class OttlFunctions
 {
     private static void RegisterStringAndTimeConverters()
     {
-        StringTest("HasPrefix", "prefix", (value, prefix) => value.StartsWith(prefix, StringComparison.Ordinal));
-        StringTest("HasSuffix", "suffix", (value, suffix) => value.EndsWith(suffix, StringComparison.Ordinal));
-        StringEdit("TrimPrefix", "prefix", (value, prefix) => value.StartsWith(prefix, StringComparison.Ordinal) ? value[prefix.Length..] : value);
-        StringEdit("TrimSuffix", "suffix", (value, suffix) => value.EndsWith(suffix, StringComparison.Ordinal) ? value[..^suffix.Length] : value);
+        OfTwoStrings("HasPrefix", "prefix", (value, prefix) => OttlValue.Of(value.StartsWith(prefix, StringComparison.Ordinal)));
+        OfTwoStrings("HasSuffix", "suffix", (value, suffix) => OttlValue.Of(value.EndsWith(suffix, StringComparison.Ordinal)));
+        OfTwoStrings("TrimPrefix", "prefix", (value, prefix) => OttlValue.Of(value.StartsWith(prefix, StringComparison.Ordinal) ? value[prefix.Length..] : value));
+        OfTwoStrings("TrimSuffix", "suffix", (value, suffix) => OttlValue.Of(value.EndsWith(suffix, StringComparison.Ordinal) ? value[..^suffix.Length] : value));
 
         // Go's strings.Trim: every leading and trailing character found in the cutset (default a space).
         Converter("Trim", ["target", "replacement"], 1, a =>
@@ -166,11 +166,17 @@ internal static partial class OttlFunctions
             };
         });
 
-        // Durations: Go's time.ParseDuration ("1h30m", "250ms", "-1.5h").
+        // Durations: Go's time.ParseDuration ("1h30m", "250ms", "-1.5h"), as config durations are read.
         Converter("Duration", ["duration"], 1, a =>
         {
             var text = a.Getter(0);
-            return ctx => OttlValue.DurationOf(GoParseDuration(RequireString(text(ctx), "Duration")));
+            return ctx =>
+            {
+                var duration = RequireString(text(ctx), "Duration");
+                return Engine.Config.Durations.TryParseNanoseconds(duration, out var nanoseconds)
+                    ? OttlValue.DurationOf(nanoseconds)
+                    : throw new OttlRuntimeException($"Duration: invalid duration \"{duration}\"");
+            };
         });
         DurationPart("Hours", nanos => OttlValue.Of(nanos / 3.6e12));
         DurationPart("Minutes", nanos => OttlValue.Of(nanos / 6e10));
@@ -194,20 +200,13 @@ internal static partial class OttlFunctions
         });
     }
 
-    private static void StringTest(string name, string second, Func<string, string, bool> test) =>
+    /// <summary>A converter of a string value and a second string argument; either not being a string is an error.</summary>
+    private static void OfTwoStrings(string name, string second, Func<string, string, OttlValue> convert) =>
         Converter(name, ["value", second], 2, a =>
         {
             var value = a.Getter(0);
             var argument = a.Getter(1);
-            return ctx => OttlValue.Of(test(RequireString(value(ctx), $"{name} value"), RequireString(argument(ctx), $"{name} {second}")));
-        });
-
-    private static void StringEdit(string name, string second, Func<string, string, string> edit) =>
-        Converter(name, ["value", second], 2, a =>
-        {
-            var value = a.Getter(0);
-            var argument = a.Getter(1);
-            return ctx => OttlValue.Of(edit(RequireString(value(ctx), $"{name} value"), RequireString(argument(ctx), $"{name} {second}")));
+            return ctx => convert(RequireString(value(ctx), $"{name} value"), RequireString(argument(ctx), $"{name} {second}"));
         });
 
     private static void DurationPart(string name, Func<long, OttlValue> part) =>
@@ -269,42 +268,5 @@ internal static partial class OttlFunctions
             if (magnitude > (negative ? 9223372036854775808UL : long.MaxValue)) throw new OttlRuntimeException($"ParseInt: \"{text}\" is out of range");
         }
         return negative ? (long)(0 - magnitude) : (long)magnitude;
-    }
-
-    /// <summary>Go's time.ParseDuration: a sequence of decimal numbers with units ns, us (µs), ms, s, m, h, optionally signed.</summary>
-    private static long GoParseDuration(string text)
-    {
-        var s = text.AsSpan();
-        var negative = false;
-        if (s.Length > 0 && s[0] is '+' or '-')
-        {
-            negative = s[0] == '-';
-            s = s[1..];
-        }
-        if (s.SequenceEqual("0")) return 0;
-        if (s.IsEmpty) throw new OttlRuntimeException($"Duration: invalid duration \"{text}\"");
-        double total = 0;
-        while (!s.IsEmpty)
-        {
-            var digits = 0;
-            while (digits < s.Length && (char.IsAsciiDigit(s[digits]) || s[digits] == '.')) digits++;
-            if (digits == 0 || !double.TryParse(s[..digits], NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
-                throw new OttlRuntimeException($"Duration: invalid duration \"{text}\"");
-            s = s[digits..];
-            var unit = 0;
-            while (unit < s.Length && !char.IsAsciiDigit(s[unit]) && s[unit] != '.') unit++;
-            total += number * (s[..unit] switch
-            {
-                "ns" => 1,
-                "us" or "µs" or "μs" => 1e3,
-                "ms" => 1e6,
-                "s" => 1e9,
-                "m" => 6e10,
-                "h" => 3.6e12,
-                _ => throw new OttlRuntimeException($"Duration: unknown unit \"{s[..unit].ToString()}\" in \"{text}\""),
-            });
-            s = s[unit..];
-        }
-        return (long)(negative ? -total : total);
     }
 }

@@ -60,27 +60,7 @@ public sealed class EmbeddedInferenceServiceTests
         // The backend the embedded collector exports to: a collector with an otlp receiver and a capture exporter.
         var backendPort = TestPorts.GetFree();
         var capture = new CaptureExporterFactory();
-        await using var backend = Collector.FromYaml($"""
-            receivers:
-              otlp:
-                protocols:
-                  grpc:
-                    endpoint: 127.0.0.1:{backendPort}
-            exporters:
-              capture:
-            service:
-              telemetry:
-                metrics:
-                  level: none
-              pipelines:
-                traces:
-                  receivers: [otlp]
-                  exporters: [capture]
-                logs:
-                  receivers: [otlp]
-                  exporters: [capture]
-            """, capture.WithBuiltins(), new CollectorOptions { LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance });
-        await backend.StartAsync();
+        await using var backend = await capture.StartOtlpBackendAsync(backendPort, "traces", "logs");
 
         var config = new Dictionary<string, string?>
         {

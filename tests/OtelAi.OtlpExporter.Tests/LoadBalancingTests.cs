@@ -135,25 +135,7 @@ public sealed class LoadBalancingTests
             {
                 var port = TestPorts.GetFree();
                 var capture = new CaptureExporterFactory();
-                var backend = Collector.FromYaml($"""
-                    receivers:
-                      otlp:
-                        protocols:
-                          grpc:
-                            endpoint: "127.0.0.1:{port}"
-                    exporters:
-                      capture:
-                    service:
-                      telemetry:
-                        metrics:
-                          level: none
-                      pipelines:
-                        traces:
-                          receivers: [otlp]
-                          exporters: [capture]
-                    """, capture.WithBuiltins(), new CollectorOptions { LoggerFactory = NullLoggerFactory.Instance });
-                await backend.StartAsync();
-                backends.Add((backend, capture, port));
+                backends.Add((await capture.StartOtlpBackendAsync(port, "traces"), capture, port));
             }
             var frontPort = TestPorts.GetFree();
             var hostnames = string.Join(", ", backends.Select(b => $"127.0.0.1:{b.Port}"));

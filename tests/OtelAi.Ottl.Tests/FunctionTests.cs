@@ -300,6 +300,8 @@ public class StringAndTimeConverterTests
     [InlineData("Milliseconds(Duration(\"1h\"))", 3_600_000)]
     [InlineData("Microseconds(Duration(\"1h\"))", 3_600_000_000)]
     [InlineData("Nanoseconds(Duration(\"1h30m\"))", 5_400_000_000_000)]
+    [InlineData("Nanoseconds(Duration(\"1ns\"))", 1)] // to the nanosecond, finer than a TimeSpan tick
+    [InlineData("Nanoseconds(Duration(\"1.5us\"))", 1_500)]
     [InlineData("Year(Time(\"2023-02-04 15:04:05\", \"%Y-%m-%d %H:%M:%S\"))", 2023)]
     [InlineData("Month(Time(\"2023-02-04 15:04:05\", \"%Y-%m-%d %H:%M:%S\"))", 2)]
     [InlineData("Day(Time(\"2023-02-04 15:04:05\", \"%Y-%m-%d %H:%M:%S\"))", 4)]

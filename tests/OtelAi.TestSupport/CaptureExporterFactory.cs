@@ -24,6 +24,36 @@ public sealed class CaptureExporterFactory(string type = "capture", bool keep = 
     /// <summary>Every built-in component plus this one.</summary>
     public ComponentRegistry WithBuiltins() => new ComponentRegistry().AddEngineComponents().AddReceivers().AddProcessors().AddExporters().Add(this);
 
+    /// <summary>
+    /// A started collector that receives OTLP/gRPC on <paramref name="port"/> (loopback) and captures the given signals
+    /// (traces, metrics, logs) in this factory's sinks: the backend an exporter under test sends to.
+    /// </summary>
+    public async Task<Collector> StartOtlpBackendAsync(int port, params string[] signals)
+    {
+        var pipelines = string.Concat(signals.Select(signal => $"""
+
+                {signal}:
+                  receivers: [otlp]
+                  exporters: [{type}]
+            """));
+        var backend = Collector.FromYaml($"""
+            receivers:
+              otlp:
+                protocols:
+                  grpc:
+                    endpoint: "127.0.0.1:{port}"
+            exporters:
+              {type}:
+            service:
+              telemetry:
+                metrics:
+                  level: none
+              pipelines:{pipelines}
+            """, WithBuiltins(), new CollectorOptions { LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance });
+        await backend.StartAsync();
+        return backend;
+    }
+
     public string Type => type;
     public ComponentKind Kind => ComponentKind.Exporter;
     public Type ConfigType => typeof(EmptyConfig);

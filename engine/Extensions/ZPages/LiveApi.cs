@@ -133,7 +133,7 @@ internal sealed class LiveApi
         var shown = 0;
         try
         {
-            await WriteEventAsync(context, "open", Json(w =>
+            await WriteEventAsync(context, "open", JsonText.Of(w =>
             {
                 w.WriteStartObject();
                 w.WriteString("component", component);
@@ -242,7 +242,7 @@ internal sealed class LiveApi
     }
 
     private static Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write) =>
-        WriteTextAsync(context, "application/json", Json(write));
+        WriteTextAsync(context, "application/json", JsonText.Of(write));
 
     private static Task WriteTextAsync(HttpContext context, string contentType, string text)
     {
@@ -260,12 +260,5 @@ internal sealed class LiveApi
             w.WriteString("error", message);
             w.WriteEndObject();
         });
-    }
-
-    private static string Json(Action<Utf8JsonWriter> write)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer)) write(writer);
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 }

@@ -78,9 +78,9 @@ internal sealed class LiveStats(LiveGraph graph, ICollectorStatus status, ILiveC
                     Dropped: -1, Sent: -1, SendFailed: -1, EnqueueFailed: -1, QueueSize: -1, QueueCapacity: -1);
             default:
                 var (requests, milliseconds) = metrics.HistogramTotals("otelai_exporter_request_duration_milliseconds", ("exporter", id));
-                var hasQueue = metrics.Read("otelcol_exporter_queue_capacity", ("exporter", id), ("data_type", "traces")) is not null
-                    || metrics.Read("otelcol_exporter_queue_capacity", ("exporter", id), ("data_type", "metrics")) is not null
-                    || metrics.Read("otelcol_exporter_queue_capacity", ("exporter", id), ("data_type", "logs")) is not null;
+                // The queue gauges exist only when the exporter's sending_queue is on (its capacity is then positive).
+                var queueCapacity = metrics.Sum("otelcol_exporter_queue_capacity", ("exporter", id));
+                var hasQueue = queueCapacity > 0;
                 return new NodeTotals(
                     In: Edge("otelcol_exporter_consumed_items"),
                     Out: AllSignals("otelcol_exporter_sent_{items}", "exporter"),
@@ -90,7 +90,7 @@ internal sealed class LiveStats(LiveGraph graph, ICollectorStatus status, ILiveC
                     SendFailed: AllSignals("otelcol_exporter_send_failed_{items}", "exporter"),
                     EnqueueFailed: AllSignals("otelcol_exporter_enqueue_failed_{items}", "exporter"),
                     QueueSize: hasQueue ? metrics.Sum("otelcol_exporter_queue_size", ("exporter", id)) : -1,
-                    QueueCapacity: hasQueue ? metrics.Sum("otelcol_exporter_queue_capacity", ("exporter", id)) : -1,
+                    QueueCapacity: hasQueue ? queueCapacity : -1,
                     Retries: metrics.Sum("otelai_exporter_retries", ("exporter", id)), Requests: requests, RequestMilliseconds: milliseconds);
         }
     }
@@ -101,8 +101,7 @@ internal sealed class LiveStats(LiveGraph graph, ICollectorStatus status, ILiveC
         double Rate(double now, double? before) => seconds <= 0 || before is null || now < 0 ? 0 : Math.Max(0, (now - before.Value) / seconds);
         var health = status.ComponentHealth;
         var logs = collector.Live?.Logs;
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        return JsonText.Of(writer =>
         {
             writer.WriteStartObject();
             writer.WriteString("time", time.GetUtcNow().ToString("O"));
@@ -160,8 +159,7 @@ internal sealed class LiveStats(LiveGraph graph, ICollectorStatus status, ILiveC
             }
             writer.WriteEndArray();
             writer.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        });
     }
 
     /// <summary>Components that describe themselves, once per component (a connector serves several routes with one state).</summary>

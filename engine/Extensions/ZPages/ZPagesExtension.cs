@@ -205,10 +205,7 @@ internal sealed class ZPagesExtension(ComponentCreateSettings settings, ZPagesCo
         }
 
         /// <summary><c>{"title": ..., "rows": [{column: value, ...}]}</c>, written without reflection (the executable may be Native AOT).</summary>
-        public string ToJson()
-        {
-            using var buffer = new MemoryStream();
-            using (var writer = new Utf8JsonWriter(buffer))
+        public string ToJson() => JsonText.Of(writer =>
             {
                 writer.WriteStartObject();
                 writer.WriteString("title", Title);
@@ -221,8 +218,6 @@ internal sealed class ZPagesExtension(ComponentCreateSettings settings, ZPagesCo
                 }
                 writer.WriteEndArray();
                 writer.WriteEndObject();
-            }
-            return Encoding.UTF8.GetString(buffer.ToArray());
-        }
+            });
     }
 }

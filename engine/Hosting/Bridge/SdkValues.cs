@@ -30,33 +30,33 @@ internal static class SdkValues
     /// <summary>The value, or null when the SDK drops it (its string form throws or is null).</summary>
     private static AnyValue? Convert(object? value, int depth)
     {
+        if (value is null) return new AnyValue();
+        if (Scalar(value) is { } scalar) return scalar;
         switch (value)
         {
-            case null: return new AnyValue();
-            case char c: return new AnyValue { StringValue = c.ToString() };
-            case string s: return new AnyValue { StringValue = s };
-            case bool b: return new AnyValue { BoolValue = b };
-            case byte n: return new AnyValue { IntValue = n };
-            case sbyte n: return new AnyValue { IntValue = n };
-            case short n: return new AnyValue { IntValue = n };
-            case ushort n: return new AnyValue { IntValue = n };
-            case int n: return new AnyValue { IntValue = n };
-            case uint n: return new AnyValue { IntValue = n };
-            case long n: return new AnyValue { IntValue = n };
-            case float f: return new AnyValue { DoubleValue = f };
-            case double d: return new AnyValue { DoubleValue = d };
             case IEnumerable<KeyValuePair<string, object?>> list when depth < MaxDepth:
                 var kvlist = new KeyValueList();
                 foreach (var (key, item) in list)
                     if (Convert(item, depth + 1) is { } converted) kvlist.Values.Add(new KeyValue { Key = key, Value = converted });
                 return new AnyValue { KvlistValue = kvlist };
-            case byte[] bytes: return new AnyValue { BytesValue = ByteString.CopyFrom(bytes) };
+            case byte[] bytes:
+                return new AnyValue { BytesValue = ByteString.CopyFrom(bytes) };
             case Array array when value is not IEnumerable<KeyValuePair<string, object?>>:
-                return ArrayOf(array);
+                var values = new ArrayValue();
+                try
+                {
+                    foreach (var item in array)
+                        values.Values.Add(item is null ? new AnyValue() : Scalar(item) ?? Text(item) ?? new AnyValue());
+                }
+                catch
+                {
+                    return null; // an element's ToString threw: the SDK drops the whole array
+                }
+                return new AnyValue { ArrayValue = values };
             default:
                 try
                 {
-                    return System.Convert.ToString(value, CultureInfo.InvariantCulture) is { } text ? new AnyValue { StringValue = text } : null;
+                    return Text(value);
                 }
                 catch
                 {
@@ -65,36 +65,24 @@ internal static class SdkValues
         }
     }
 
-    private static AnyValue? ArrayOf(Array array)
+    /// <summary>The SDK's primitive types (what it writes as a string, bool, int or double); null for anything else.</summary>
+    private static AnyValue? Scalar(object value) => value switch
     {
-        var values = new ArrayValue();
-        try
-        {
-            foreach (var item in array)
-            {
-                values.Values.Add(item switch
-                {
-                    null => new AnyValue(),
-                    char c => new AnyValue { StringValue = c.ToString() },
-                    string s => new AnyValue { StringValue = s },
-                    bool b => new AnyValue { BoolValue = b },
-                    byte n => new AnyValue { IntValue = n },
-                    sbyte n => new AnyValue { IntValue = n },
-                    short n => new AnyValue { IntValue = n },
-                    ushort n => new AnyValue { IntValue = n },
-                    int n => new AnyValue { IntValue = n },
-                    uint n => new AnyValue { IntValue = n },
-                    long n => new AnyValue { IntValue = n },
-                    float f => new AnyValue { DoubleValue = f },
-                    double d => new AnyValue { DoubleValue = d },
-                    _ => System.Convert.ToString(item, CultureInfo.InvariantCulture) is { } text ? new AnyValue { StringValue = text } : new AnyValue(),
-                });
-            }
-        }
-        catch
-        {
-            return null; // an element's ToString threw: the SDK drops the whole array
-        }
-        return new AnyValue { ArrayValue = values };
-    }
+        char c => new AnyValue { StringValue = c.ToString() },
+        string s => new AnyValue { StringValue = s },
+        bool b => new AnyValue { BoolValue = b },
+        byte n => new AnyValue { IntValue = n },
+        sbyte n => new AnyValue { IntValue = n },
+        short n => new AnyValue { IntValue = n },
+        ushort n => new AnyValue { IntValue = n },
+        int n => new AnyValue { IntValue = n },
+        uint n => new AnyValue { IntValue = n },
+        long n => new AnyValue { IntValue = n },
+        float f => new AnyValue { DoubleValue = f },
+        double d => new AnyValue { DoubleValue = d },
+        _ => null,
+    };
+
+    private static AnyValue? Text(object value) =>
+        System.Convert.ToString(value, CultureInfo.InvariantCulture) is { } text ? new AnyValue { StringValue = text } : null;
 }
